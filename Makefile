@@ -1,0 +1,88 @@
+# Kefu 客服 — one machine, no Docker.  See README.md.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST := $(PY) -m tests
+SERVICES := customer ticket survey notify report gateway
+
+.PHONY: run test lint unit integration e2e faults bench stop clean setup stack migrate \
+        migrate-test
+
+$(STAMP): requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+## setup: install what is missing (RabbitMQ, PostgreSQL, the virtualenv) and start the stack
+setup: stack $(STAMP)
+
+stack:
+	deploy/local/stack.sh install
+	deploy/local/stack.sh start
+
+## migrate: schema and subscriber queues of the run databases/vhost
+migrate: setup
+	. deploy/local/env.sh
+	$(PY) -m services.common.manage migrate $(SERVICES)
+	$(PY) -m services.common.manage declare $(SERVICES)
+
+## run: start the whole system and print how to log in
+run: migrate
+	. deploy/local/env.sh
+	$(PY) -m services.gateway.admin var/secrets/admin-password
+	deploy/local/services.sh start
+	echo
+	echo "Kefu is up: http://127.0.0.1:8000  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+	echo "Log in:     POST /api/v1/auth/login {\"username\": \"admin\", \"password\": \"<var/secrets/admin-password>\"}"
+	echo "            curl -s localhost:8000/api/v1/auth/login -d \"{\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"\$$(cat var/secrets/admin-password)\\\"}\""
+	echo "Metrics:    gateway :9100, customer :9101, ticket :9102, survey :9103, notify :9104, report :9105"
+	echo "Stop with:  make stop"
+
+## migrate-test: fresh test databases, migrated, with their queues declared
+migrate-test: setup
+	deploy/local/stack.sh reset-test-dbs
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PY) -m services.common.manage migrate $(SERVICES)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy services/common
+
+unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+integration: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PYTEST) tests/integration
+
+e2e: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PYTEST) tests/e2e
+
+faults: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PYTEST) tests/faults
+
+## test: set-up, lint, then every tier
+test: setup lint unit integration e2e faults
+
+bench: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PY) -m bench
+
+stop:
+	-KEFU_ENV=test deploy/local/services.sh stop
+	-deploy/local/services.sh stop
+	deploy/local/stack.sh stop
+
+clean: stop
+	rm -rf var $(VENV)

@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Source me:  . deploy/local/env.sh        (KEFU_ENV=run, default)
+#             KEFU_ENV=test . deploy/local/env.sh
+# Exports connection settings for the local stack started by deploy/local/stack.sh.
+# Safe under `set -euo pipefail` in the caller: prints nothing, never fails;
+# variables whose secret does not exist yet (stack never started) are left empty.
+# Unknown KEFU_ENV values leave all URIs empty rather than guess a database.
+
+_kefu_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." 2>/dev/null && pwd) || _kefu_root=$PWD
+export KEFU_VAR=${KEFU_VAR:-$_kefu_root/var}
+[[ $KEFU_VAR = /* ]] || KEFU_VAR=$PWD/$KEFU_VAR
+export KEFU_PG_PORT=${KEFU_PG_PORT:-15432}
+export KEFU_AMQP_PORT=${KEFU_AMQP_PORT:-5682}
+export KEFU_RABBIT_MGMT_PORT=${KEFU_RABBIT_MGMT_PORT:-15682}
+
+_kefu_secret() { # name -> content of var/secrets/<name> without newline, or ""
+  local _s=""
+  [[ -r $KEFU_VAR/secrets/$1 ]] && _s=$(<"$KEFU_VAR/secrets/$1") 2>/dev/null
+  printf '%s' "$_s"
+}
+_kefu_urlencode() { # percent-encode everything but RFC 3986 unreserved chars
+  local LC_ALL=C _i _c _out=""  # byte-wise, so non-ASCII becomes UTF-8 %XX
+  for ((_i = 0; _i < ${#1}; _i++)); do
+    _c=${1:_i:1}
+    case $_c in [A-Za-z0-9._~-]) _out+=$_c ;; *) _out+=$(printf '%%%02X' "'$_c") ;; esac
+  done
+  printf '%s' "$_out"
+}
+
+case ${KEFU_ENV:-run} in
+  run) _kefu_vhost=kefu _kefu_dbsfx="" ;;
+  test) _kefu_vhost=kefu_test _kefu_dbsfx=_test ;;
+  *) _kefu_vhost="" _kefu_dbsfx="" ;;
+esac
+
+_kefu_pw=$(_kefu_secret rabbitmq-password)
+export KEFU_AMQP_URI="" KEFU_AMQP_BASE_URI="" KEFU_RABBIT_CTL_URI=""
+if [[ -n $_kefu_pw ]]; then
+  KEFU_AMQP_BASE_URI="amqp://kefu:$_kefu_pw@127.0.0.1:$KEFU_AMQP_PORT"
+  KEFU_RABBIT_CTL_URI="http://kefu:$_kefu_pw@127.0.0.1:$KEFU_RABBIT_MGMT_PORT"
+  [[ -n $_kefu_vhost ]] && KEFU_AMQP_URI="$KEFU_AMQP_BASE_URI/$(_kefu_urlencode "$_kefu_vhost")"
+fi
+
+for _kefu_svc in customer ticket survey notify report gateway; do
+  _kefu_up=$(printf '%s' "$_kefu_svc" | tr '[:lower:]' '[:upper:]')
+  _kefu_db=kefu_$_kefu_svc$_kefu_dbsfx
+  for _kefu_kind in "" _OWNER; do
+    _kefu_role=kefu_$_kefu_svc${_kefu_kind:+_owner}
+    _kefu_pw=$(_kefu_secret "db-$_kefu_role")
+    _kefu_uri=""
+    if [[ -n $_kefu_pw && -n $_kefu_vhost ]]; then
+      _kefu_uri="postgresql://$_kefu_role:$_kefu_pw@127.0.0.1:$KEFU_PG_PORT/$_kefu_db"
+    fi
+    export "KEFU_${_kefu_up}${_kefu_kind}_DB_URI=$_kefu_uri"
+  done
+done
+
+export KEFU_JWT_SECRET
+KEFU_JWT_SECRET=$(_kefu_secret jwt-secret)
+
+unset -v _kefu_root _kefu_vhost _kefu_dbsfx _kefu_pw _kefu_svc _kefu_up _kefu_db _kefu_kind _kefu_role _kefu_uri
+unset -f _kefu_secret _kefu_urlencode
+true

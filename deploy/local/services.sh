@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Start, stop and inspect the Kefu service processes on this machine.
+#   deploy/local/services.sh start|stop|status|wait
+# KEFU_ENV=run (default) uses the run databases, vhost `kefu` and port 8000;
+# KEFU_ENV=test uses the *_test databases, vhost `kefu_test` and port 8800,
+# so tests never touch the data of `make run`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+export KEFU_ENV=${KEFU_ENV:-run}
+# shellcheck source=deploy/local/env.sh
+. deploy/local/env.sh
+SERVICES=(customer ticket survey notify report gateway)
+PY=$ROOT/.venv/bin/python
+
+if [[ $KEFU_ENV == test ]]; then
+  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8800} METRICS_BASE=9200
+else
+  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8000} METRICS_BASE=9100
+fi
+i=0
+for svc in gateway customer ticket survey notify report; do
+  up=$(tr '[:lower:]' '[:upper:]' <<<"$svc")
+  export "KEFU_${up}_METRICS_ADDRESS=127.0.0.1:$((METRICS_BASE + i))"
+  i=$((i + 1))
+done
+RUN=$KEFU_VAR/run/$KEFU_ENV
+LOG=$KEFU_VAR/log/$KEFU_ENV
+mkdir -p "$RUN" "$LOG"
+
+running() { [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start() {
+  for svc in "${SERVICES[@]}"; do
+    running "$svc" && continue
+    setsid nohup "$PY" -m services.common.runner "$svc" >>"$LOG/$svc.log" 2>&1 </dev/null &
+    echo $! >"$RUN/$svc.pid"
+  done
+  wait_healthy
+}
+
+stop() {
+  for svc in "${SERVICES[@]}"; do
+    running "$svc" || { rm -f "$RUN/$svc.pid"; continue; }
+    kill -TERM "$(cat "$RUN/$svc.pid")" 2>/dev/null || true
+  done
+  for _ in $(seq 50); do
+    alive=0
+    for svc in "${SERVICES[@]}"; do running "$svc" && alive=1; done
+    [[ $alive == 0 ]] && break
+    sleep 0.2
+  done
+  for svc in "${SERVICES[@]}"; do
+    running "$svc" && kill -KILL "$(cat "$RUN/$svc.pid")" 2>/dev/null || true
+    rm -f "$RUN/$svc.pid"
+  done
+}
+
+wait_healthy() {
+  for _ in $(seq 120); do
+    if "$PY" -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)" \
+      "http://$KEFU_HTTP_ADDRESS/healthz" >/dev/null 2>&1; then return 0; fi
+    for svc in "${SERVICES[@]}"; do
+      running "$svc" || { echo "$svc exited; last log lines:" >&2; tail -20 "$LOG/$svc.log" >&2; exit 1; }
+    done
+    sleep 0.5
+  done
+  echo "services did not become healthy in 60 s; see $LOG" >&2
+  exit 1
+}
+
+status() {
+  rc=0
+  for svc in "${SERVICES[@]}"; do
+    if running "$svc"; then echo "$svc: running (pid $(cat "$RUN/$svc.pid"))"; else echo "$svc: stopped"; rc=3; fi
+  done
+  return $rc
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  wait) wait_healthy ;;
+  *) echo "usage: $0 start|stop|status|wait" >&2; exit 2 ;;
+esac

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Local infrastructure for development and tests: a private PostgreSQL 15 cluster
+# and a private RabbitMQ node, both living under $KEFU_VAR (default: <repo>/var)
+# on non-default ports, so they never clash with a system postgres/rabbitmq.
+# Usage: deploy/local/stack.sh install|start|stop|status|restart-rabbit|restart-pg|reset-test-dbs
+set -euo pipefail
+umask 022  # daemons (other users) must be able to read what we create; secrets use 077
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VAR=${KEFU_VAR:-$ROOT/var}
+[[ $VAR = /* ]] || VAR=$PWD/$VAR
+PG_PORT=${KEFU_PG_PORT:-15432}
+AMQP_PORT=${KEFU_AMQP_PORT:-5682}
+MGMT_PORT=${KEFU_RABBIT_MGMT_PORT:-15682}
+SERVICES=(customer ticket survey notify report gateway)
+
+PGBIN=/usr/lib/postgresql/15/bin
+PG_DATA=$VAR/pg/data PG_RUN=$VAR/pg/run PG_LOG=$VAR/pg/log
+RMQ=$VAR/rabbitmq NODE=kefu@localhost SECRETS=$VAR/secrets
+# The server and rabbitmqctl must read the same Erlang cookie. We give both the
+# HOME that /usr/sbin/rabbitmqctl uses when root calls it (rabbitmq's home), so
+# a manual `rabbitmqctl -n kefu@localhost ...` as root also works.
+RMQ_HOME=$(getent passwd rabbitmq | cut -d: -f6) || RMQ_HOME=/var/lib/rabbitmq
+# advanced.config and rabbitmq-env.conf never exist: they only stop /etc/rabbitmq
+# (the system node's config) from leaking in. Bind type u: don't pin schedulers
+# to the 2 cores we share with postgres.
+RMQ_ENV=(HOME="$RMQ_HOME" RABBITMQ_NODENAME="$NODE" RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
+  RABBITMQ_MNESIA_BASE="$RMQ/mnesia" RABBITMQ_LOG_BASE="$RMQ/log" RABBITMQ_PID_FILE="$RMQ/kefu.pid"
+  RABBITMQ_CONFIG_FILE="$RMQ/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ/enabled_plugins"
+  RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ/advanced.config" RABBITMQ_CONF_ENV_FILE="$RMQ/rabbitmq-env.conf"
+  RABBITMQ_SCHEDULER_BIND_TYPE=u)
+
+say() { echo "stack: $*"; }
+die() { echo "stack: ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- helpers
+rand_str() { # charset length (no `tr | head`: SIGPIPE + pipefail would abort us)
+  local s=""
+  while ((${#s} < $2)); do s+=$(head -c 1024 /dev/urandom | LC_ALL=C tr -dc "$1"); done
+  printf '%s' "${s:0:$2}"
+}
+# Random alphanumeric secret, generated once; umask keeps it private from birth.
+ensure_secret() { # name length
+  local f=$SECRETS/$1
+  install -d -m 0700 "$SECRETS"
+  [[ -s $f ]] || { (umask 077 && rand_str 'A-Za-z0-9' "$2" >"$f.tmp" && echo >>"$f.tmp") && mv "$f.tmp" "$f"; }
+  chmod 0600 "$f"
+}
+secret() { local s; s=$(<"$SECRETS/$1"); printf '%s' "$s"; }
+
+# Daemons run as their own users: every ancestor of var/ must be searchable by them.
+check_traverse() { # user dir
+  local p="" part parts
+  mkdir -p "$2"
+  IFS=/ read -ra parts <<<"${2#/}"
+  for part in "${parts[@]}"; do
+    p+=/$part
+    runuser -u "$1" -- test -x "$p" || die "user '$1' cannot traverse $p - fix with: chmod o+x $p"
+  done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+http_status() { # port [user:pass] -> HTTP status code of GET /api/overview
+  local auth=""
+  [[ -n ${2:-} ]] && auth="Authorization: Basic $(printf '%s' "$2" | base64 -w0)"$'\r\n'
+  # shellcheck disable=SC2016  # $0/$1 are expanded by the inner bash
+  timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 &&
+    printf "GET /api/overview HTTP/1.0\r\nHost: localhost\r\n%s\r\n" "$1" >&3 &&
+    head -n1 <&3 | cut -d" " -f2' "$1" "$auth" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- install
+cmd_install() {
+  local pkgs=()
+  [[ -x /usr/sbin/rabbitmq-server ]] || pkgs+=(rabbitmq-server)
+  [[ -x $PGBIN/postgres && -f /usr/share/postgresql/15/extension/pg_trgm.control ]] ||
+    pkgs+=(postgresql-15 postgresql-client-15 postgresql-contrib)
+  ((${#pkgs[@]})) || { say "packages already installed"; return 0; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  say "installed ${pkgs[*]}"
+}
+
+# ---------------------------------------------------------------- postgres
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
+pg_running() { [[ -f $PG_DATA/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1; }
+psql_su() { # SQL on stdin, as superuser over the unix socket; NOTICEs ("already exists") muted
+  as_pg env PGOPTIONS="-c client_min_messages=warning" \
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -U postgres -d postgres
+}
+
+pg_prepare() {
+  [[ -x $PGBIN/postgres ]] || die "PostgreSQL 15 missing: run '$0 install'"
+  ((${#PG_RUN} < 90)) || die "socket dir path too long for a unix socket: $PG_RUN (set KEFU_VAR)"
+  check_traverse postgres "$VAR"
+  install -d -o postgres -g postgres -m 0755 "$VAR/pg" "$PG_RUN" "$PG_LOG"
+  install -d -o postgres -g postgres -m 0700 "$PG_DATA"
+  if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+    local loc=--no-locale
+    grep -qixE 'c\.utf-?8' <(locale -a 2>/dev/null) && loc=--locale=C.UTF-8
+    as_pg "$PGBIN/initdb" -D "$PG_DATA" -U postgres --auth-local=peer \
+      --auth-host=scram-sha-256 --encoding=UTF8 "$loc" >"$PG_LOG/initdb.log" 2>&1 ||
+      die "initdb failed, see $PG_LOG/initdb.log"
+  fi
+  grep -qx "include = 'kefu.conf'" "$PG_DATA/postgresql.conf" ||
+    echo "include = 'kefu.conf'" >>"$PG_DATA/postgresql.conf"
+  # Rewritten on every start so port/path changes (KEFU_PG_PORT, KEFU_VAR) apply.
+  cat >"$PG_DATA/kefu.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+max_connections = 300
+shared_buffers = 1GB
+effective_cache_size = 8GB
+maintenance_work_mem = 256MB
+fsync = on
+synchronous_commit = on
+EOF
+  chown postgres:postgres "$PG_DATA/kefu.conf"
+}
+
+pg_start() {
+  if pg_running; then say "postgres already running on 127.0.0.1:$PG_PORT"; return 0; fi
+  pg_prepare
+  as_pg "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG/postgresql.log" -w -t 60 -s >/dev/null ||
+    { tail -n 20 "$PG_LOG/postgresql.log" >&2; die "postgres did not start"; }
+  as_pg "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 30 || die "postgres not accepting TCP connections"
+  say "postgres up on 127.0.0.1:$PG_PORT"
+}
+
+pg_stop() {
+  pg_running || return 0
+  as_pg "$PGBIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 -s
+  say "postgres stopped"
+}
+
+# Roles, databases and grants; idempotent. SQL goes to psql on stdin, so the
+# passwords never show in `ps`. Passwords are (re)applied so DB and files agree.
+pg_bootstrap() { # db-suffixes... ("" = run db, "_test" = test db)
+  local s r rt own db sfx
+  for s in "${SERVICES[@]}"; do
+    rt=kefu_$s own=kefu_${s}_owner
+    ensure_secret "db-$rt" 32
+    ensure_secret "db-$own" 32
+    for r in "$rt" "$own"; do
+      cat <<EOF
+SELECT 'CREATE ROLE $r LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$r') \\gexec
+ALTER ROLE $r LOGIN PASSWORD '$(secret "db-$r")';
+EOF
+    done
+    for sfx in "$@"; do
+      db=kefu_$s$sfx
+      cat <<EOF
+SELECT 'CREATE DATABASE $db OWNER $own' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db') \\gexec
+REVOKE ALL ON DATABASE $db FROM PUBLIC;
+GRANT CONNECT, TEMP ON DATABASE $db TO $rt;
+\\connect $db
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO $rt;
+GRANT USAGE, CREATE ON SCHEMA public TO $own;
+ALTER DEFAULT PRIVILEGES FOR ROLE $own IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO $rt;
+ALTER DEFAULT PRIVILEGES FOR ROLE $own IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO $rt;
+\\connect postgres
+EOF
+    done
+  done | psql_su >/dev/null
+}
+
+cmd_reset_test_dbs() {
+  pg_start >/dev/null
+  local s  # FORCE: kick out leftover test connections instead of failing
+  for s in "${SERVICES[@]}"; do echo "DROP DATABASE IF EXISTS kefu_${s}_test WITH (FORCE);"; done | psql_su
+  pg_bootstrap _test
+  say "test databases recreated"
+}
+
+# ---------------------------------------------------------------- rabbitmq
+as_rmq() { (cd "$RMQ" && runuser -u rabbitmq -- env "${RMQ_ENV[@]}" "$@"); }
+ctl() { as_rmq /usr/lib/rabbitmq/bin/rabbitmqctl -n "$NODE" "$@"; }
+rmq_pid() { # prints the pid of our beam process if it is alive
+  local p
+  p=$(cat "$RMQ/kefu.pid" 2>/dev/null) && [[ $p =~ ^[0-9]+$ ]] &&
+    grep -qa beam "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+}
+
+rmq_prepare() {
+  [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || die "RabbitMQ missing: run '$0 install'"
+  check_traverse rabbitmq "$VAR"
+  install -d -o rabbitmq -g rabbitmq -m 0750 "$RMQ" "$RMQ/mnesia" "$RMQ/log"
+  cat >"$RMQ/rabbitmq.conf" <<EOF
+listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $MGMT_PORT
+EOF
+  echo '[rabbitmq_management].' >"$RMQ/enabled_plugins"
+  chown rabbitmq:rabbitmq "$RMQ/rabbitmq.conf" "$RMQ/enabled_plugins"
+  # Create the cookie ourselves: otherwise server and rabbitmqctl may race to
+  # create it and end up with different ones.
+  if [[ ! -s $RMQ_HOME/.erlang.cookie ]]; then
+    install -d -o rabbitmq -g rabbitmq "$RMQ_HOME"
+    (umask 077 && rand_str A-Z 20 >"$RMQ_HOME/.erlang.cookie")
+    chown rabbitmq:rabbitmq "$RMQ_HOME/.erlang.cookie" && chmod 0400 "$RMQ_HOME/.erlang.cookie"
+  fi
+}
+
+rmq_start() {
+  if rmq_pid >/dev/null; then say "rabbitmq already running on 127.0.0.1:$AMQP_PORT"; return 0; fi
+  rmq_prepare
+  # setsid + nohup: the node must outlive this shell and its terminal.
+  (cd "$RMQ" && exec setsid nohup runuser -u rabbitmq -- env "${RMQ_ENV[@]}" \
+    /usr/lib/rabbitmq/bin/rabbitmq-server >>"$RMQ/log/console.log" 2>&1 </dev/null) &
+  local launcher=$! t0=$SECONDS deadline=$((SECONDS + 90))
+  until ctl await_startup --timeout 10 >/dev/null 2>&1 && port_open "$AMQP_PORT" &&
+    [[ -n $(http_status "$MGMT_PORT") ]]; do
+    if ((SECONDS >= deadline)) || ! kill -0 "$launcher" 2>/dev/null; then
+      tail -n 30 "$RMQ/log/console.log" >&2
+      die "rabbitmq did not start (logs in $RMQ/log)"
+    fi
+    sleep 1
+  done
+  say "rabbitmq up on 127.0.0.1:$AMQP_PORT (management 127.0.0.1:$MGMT_PORT) after $((SECONDS - t0))s"
+}
+
+rmq_stop() {
+  local p
+  p=$(rmq_pid) || return 0
+  ctl stop "$RMQ/kefu.pid" >/dev/null 2>&1 || true  # waits for the process to exit
+  if kill -0 "$p" 2>/dev/null; then  # CLI could not reach the node: SIGTERM = clean stop too
+    kill "$p"; for _ in {1..30}; do kill -0 "$p" 2>/dev/null || break; sleep 1; done
+  fi
+  rm -f "$RMQ/kefu.pid"
+  say "rabbitmq stopped"
+}
+
+rmq_bootstrap() {
+  ensure_secret rabbitmq-password 32
+  local pw users vhosts v
+  pw=$(secret rabbitmq-password)
+  users=$(ctl -q -s list_users | cut -f1)
+  # Password via stdin rather than argv, so it does not show in `ps`.
+  grep -qx kefu <<<"$users" || printf '%s\n' "$pw" | ctl -q add_user kefu >/dev/null
+  printf '%s\n' "$pw" | ctl -q change_password kefu >/dev/null
+  ctl -q set_user_tags kefu administrator >/dev/null
+  vhosts=$(ctl -q -s list_vhosts name)
+  for v in kefu kefu_test; do
+    grep -qx "$v" <<<"$vhosts" || ctl -q add_vhost "$v" >/dev/null
+    ctl -q set_permissions -p "$v" kefu '.*' '.*' '.*' >/dev/null
+  done
+  if grep -qx guest <<<"$users"; then ctl -q delete_user guest >/dev/null; fi
+  [[ $(http_status "$MGMT_PORT" "kefu:$pw") == 200 ]] || die "management API rejects kefu credentials"
+}
+
+# ---------------------------------------------------------------- commands
+cmd_start() {
+  SECONDS=0
+  pg_start
+  rmq_start
+  ensure_secret jwt-secret 64
+  pg_bootstrap "" _test
+  rmq_bootstrap
+  say "ready in ${SECONDS}s"
+}
+
+cmd_status() { # exit 0 only if both are up
+  local rc=0
+  if pg_running; then say "postgres: running (127.0.0.1:$PG_PORT)"; else say "postgres: stopped"; rc=3; fi
+  if rmq_pid >/dev/null; then say "rabbitmq: running ($NODE, 127.0.0.1:$AMQP_PORT)"; else say "rabbitmq: stopped"; rc=3; fi
+  return $rc
+}
+
+[[ $(id -u) == 0 ]] || die "must run as root (it switches to the postgres and rabbitmq users)"
+case ${1:-} in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) rmq_stop; pg_stop ;;
+  status) cmd_status ;;
+  restart-rabbit) rmq_stop; rmq_start ;;
+  restart-pg) pg_stop; pg_start ;;
+  reset-test-dbs) cmd_reset_test_dbs ;;
+  *) die "usage: $0 install|start|stop|status|restart-rabbit|restart-pg|reset-test-dbs" ;;
+esac

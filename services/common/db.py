@@ -1,0 +1,178 @@
+"""PostgreSQL for a nameko service: a green connection pool and a unit of work.
+
+    with self.db.transaction() as tx:
+        row = store.insert_ticket(tx.cur, ...)
+        tx.emit("ticket_created", data)      # outbox row, same transaction
+
+The transaction commits when the block ends (inside the entrypoint, before
+nameko acks) and rolls back on any error.  Events emitted in it wake the
+outbox relay after commit.  In an event-handler worker the first transaction
+also records (consumer, event_id): a repeat delivery raises DuplicateEvent,
+which the handler entrypoint treats as done.
+"""
+import datetime
+import uuid
+from contextlib import contextmanager
+
+import eventlet
+import psycopg2
+import psycopg2.extras
+from eventlet.queue import Empty, LightQueue
+from nameko.extensions import DependencyProvider
+
+from services.common import store
+from services.common.errors import Conflict, Invalid, Unavailable
+from services.common.green import assert_green
+from services.common.identity import CONTEXT_KEY, codec_from_config
+from services.common.outbox import OutboxRelay
+
+DISCONNECTED = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class DuplicateEvent(Exception):
+    """This consumer already processed this event: nothing to do."""
+
+
+class Pool:
+    """At most `size` connections; a caller waits up to `timeout` for one."""
+
+    def __init__(self, dsn: str, size: int = 8, timeout: float = 5.0, statement_ms: int = 10000):
+        self.dsn, self.timeout = dsn, timeout
+        self.options = f"-c statement_timeout={statement_ms}"
+        self._idle: LightQueue = LightQueue()
+        self._slots = eventlet.semaphore.Semaphore(size)
+
+    def get(self):
+        if not self._slots.acquire(timeout=self.timeout):
+            raise Unavailable("database busy")
+        try:
+            while True:
+                try:
+                    conn = self._idle.get_nowait()
+                except Empty:
+                    return psycopg2.connect(
+                        self.dsn, options=self.options, connect_timeout=3,
+                        cursor_factory=psycopg2.extras.RealDictCursor)
+                if not conn.closed:
+                    return conn
+        except DISCONNECTED as exc:
+            self._slots.release()
+            raise Unavailable("database unavailable") from exc
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def put(self, conn, broken: bool = False) -> None:
+        try:
+            if broken or conn.closed:
+                conn.close()
+            else:
+                self._idle.put(conn)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except Empty:
+                return
+
+
+class Tx:
+    """One open transaction: `cur` for the store functions, `emit` for events."""
+
+    def __init__(self, cur, actor: str | None):
+        self.cur = cur
+        self.actor = actor
+        self.emitted = 0
+
+    def emit(self, event_type: str, data: dict, schema_version: int = 1) -> dict:
+        envelope = {
+            "event_id": str(uuid.uuid4()),
+            "type": event_type,
+            "occurred_at": datetime.datetime.now(datetime.UTC).isoformat(),
+            "schema_version": schema_version,
+            "actor": self.actor,
+            "data": data,
+        }
+        store.insert_outbox(self.cur, envelope)
+        self.emitted += 1
+        return envelope
+
+
+class Session:
+    def __init__(self, provider: "Database", worker_ctx):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+        self._claim = provider.event_claim(worker_ctx)
+
+    @contextmanager
+    def transaction(self):
+        pool = self._provider.pool
+        conn = pool.get()
+        broken = False
+        tx = Tx(conn.cursor(), self._provider.actor(self._worker_ctx))
+        try:
+            if self._claim:
+                if not store.claim_event(tx.cur, *self._claim):
+                    raise DuplicateEvent(self._claim)
+                self._claim = None
+            yield tx
+            conn.commit()
+        except DISCONNECTED as exc:
+            broken = True
+            raise Unavailable("database unavailable") from exc
+        except BaseException as exc:
+            broken = not _rollback(conn)
+            if isinstance(exc, psycopg2.IntegrityError):
+                raise Conflict("conflicts with existing data") from exc
+            if isinstance(exc, psycopg2.DataError):
+                raise Invalid("value out of range or malformed") from exc
+            raise
+        finally:
+            pool.put(conn, broken)
+        if tx.emitted:
+            self._provider.relay.wake()
+
+
+def _rollback(conn) -> bool:
+    try:
+        conn.rollback()
+        return True
+    except DISCONNECTED:
+        return False
+
+
+class Database(DependencyProvider):
+    """The service's own database (config DB_URI), with its outbox relay."""
+
+    relay = OutboxRelay()
+
+    def setup(self):
+        assert_green()
+        config = self.container.config
+        self.pool = Pool(
+            config["DB_URI"], size=int(config.get("DB_POOL_SIZE", 8)),
+            statement_ms=int(config.get("DB_STATEMENT_TIMEOUT_MS", 10000)))
+        self.codec = codec_from_config(config)
+        self.relay.pool = self.pool
+
+    def stop(self):
+        self.pool.close()
+
+    def get_dependency(self, worker_ctx):
+        return Session(self, worker_ctx)
+
+    def actor(self, worker_ctx) -> str | None:
+        token = worker_ctx.context_data.get(CONTEXT_KEY)
+        return self.codec.verify(token).id if token else None
+
+    def event_claim(self, worker_ctx):
+        from services.common.events import ReliableEventHandler  # avoid an import cycle
+
+        entrypoint = worker_ctx.entrypoint
+        if not isinstance(entrypoint, ReliableEventHandler):
+            return None
+        event_id = (worker_ctx.args[0] or {}).get("event_id") if worker_ctx.args else None
+        return (entrypoint.consumer_name, str(event_id))

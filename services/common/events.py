@@ -1,0 +1,148 @@
+"""Reliable, idempotent event handling.
+
+    @on_event("ticket", "ticket_created")
+    def count_ticket(self, event): ...
+
+Every event is an envelope {event_id, type, occurred_at, schema_version,
+actor, data}.  The handler's first database transaction records
+(consumer, event_id), so a repeated delivery is a no-op (see db.Session).  A
+failing handler is retried through delay queues ({queue}.retry.N, a TTL that
+dead-letters back into the queue), EVENT_RETRY_DELAYS_MS long; after the last
+retry the event is parked in the `parked_event` table and counted — never
+dropped.  Queues are declared at migrate time by `declare_subscriptions`.
+"""
+import logging
+
+from kombu import Connection, Queue
+from marshmallow import INCLUDE, Schema, ValidationError, fields
+from nameko.amqp.publish import Publisher
+from nameko.constants import PERSISTENT
+from nameko.containers import ServiceContainer
+from nameko.events import SERVICE_POOL, EventHandler
+from prometheus_client import Counter
+
+from services.common import store
+from services.common.db import Database, DuplicateEvent
+from services.common.errors import EXPECTED
+from services.common.metrics import MetricsServer
+
+log = logging.getLogger(__name__)
+ATTEMPT_HEADER = "x-kefu-attempt"
+DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    schema_version = fields.Integer(required=True)
+    actor = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+class ReliableEventHandler(EventHandler):
+    metrics = MetricsServer()
+
+    def __init__(self, source_service, event_type, **kwargs):
+        kwargs.setdefault("expected_exceptions", EXPECTED + (DuplicateEvent,))
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def setup(self):
+        super().setup()  # builds self.queue as nameko names it
+        config = self.container.config
+        self.delays = [int(d) for d in config.get("EVENT_RETRY_DELAYS_MS", DEFAULT_RETRY_DELAYS_MS)]
+        self.retry_queues = [
+            Queue(f"{self.queue.name}.retry.{n}", durable=True, auto_delete=False,
+                  queue_arguments={"x-message-ttl": delay, "x-dead-letter-exchange": "",
+                                   "x-dead-letter-routing-key": self.queue.name})
+            for n, delay in enumerate(self.delays, start=1)
+        ]
+        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json",
+                                   delivery_mode=PERSISTENT)
+        self.retried = self.metrics.metric(
+            Counter, "kefu_events_retried_total", "Event deliveries retried", ("consumer",))
+        self.parked = self.metrics.metric(
+            Counter, "kefu_events_parked_total", "Events parked after the last retry",
+            ("consumer",))
+
+    def declare(self, channel) -> None:
+        """Declare exchange, queue, binding and retry queues (idempotent)."""
+        self.queue(channel).declare()
+        for queue in self.retry_queues:
+            queue(channel).declare()
+
+    def handle_message(self, body, message):
+        try:
+            EnvelopeSchema().load(body)
+        except (ValidationError, TypeError) as exc:
+            # A malformed envelope will never succeed: park it at once.
+            self._park_or_requeue(message, body, f"malformed envelope: {exc}", 1)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None or isinstance(exc_info[1], DuplicateEvent):
+            self.queue_consumer.ack_message(message)
+            return result, None
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+        error = f"{type(exc_info[1]).__name__}: {exc_info[1]}"
+        if attempt <= len(self.retry_queues):
+            try:
+                queue = self.retry_queues[attempt - 1]
+                self.publisher.publish(message.payload, exchange="", routing_key=queue.name,
+                                       headers={ATTEMPT_HEADER: attempt}, declare=[queue])
+                self.retried.labels(self.consumer_name).inc()
+                self.queue_consumer.ack_message(message)
+            except Exception:
+                log.exception("could not schedule a retry; requeueing")
+                self.queue_consumer.requeue_message(message)
+        else:
+            self._park_or_requeue(message, message.payload, error, attempt)
+        return result, exc_info
+
+    def _park_or_requeue(self, message, body, error: str, attempts: int) -> None:
+        db = next(d for d in self.container.dependencies if isinstance(d, Database))
+        try:
+            conn = db.pool.get()
+            try:
+                with conn.cursor() as cur:
+                    store.park_event(cur, self.consumer_name,
+                                     body if isinstance(body, dict) else {"raw": body},
+                                     error, attempts)
+                conn.commit()
+            finally:
+                db.pool.put(conn, conn.closed != 0)
+        except Exception:
+            log.exception("could not park event; requeueing")
+            self.queue_consumer.requeue_message(message)
+            return
+        log.error("event parked after %s attempts: %s %s", attempts, self.consumer_name, error)
+        self.parked.labels(self.consumer_name).inc()
+        self.queue_consumer.ack_message(message)
+
+
+on_event = ReliableEventHandler.decorator
+
+
+def declare_subscriptions(service_cls, config: dict) -> list[str]:
+    """Declare the queues of every event handler of a service; returns their names.
+
+    Run at migrate time, before any publisher starts, so an event published
+    before its consumer's first start waits in its queue instead of vanishing.
+    """
+    container = ServiceContainer(service_cls, config)
+    handlers = [ep for ep in container.entrypoints if isinstance(ep, ReliableEventHandler)]
+    with Connection(config["AMQP_URI"]) as conn:
+        channel = conn.channel()
+        for handler in handlers:
+            ReliableEventHandler.setup(handler)
+            handler.declare(channel)
+    return [h.queue.name for h in handlers]

@@ -1,0 +1,28 @@
+"""Calling other services under a deadline.
+
+nameko's in-service RpcProxy waits forever; a caller that must answer a person
+wraps its calls here, and an expired deadline becomes `Unavailable` (the
+gateway turns its own deadline into HTTP 504).
+"""
+import amqp.exceptions
+import eventlet
+import kombu.exceptions
+
+from services.common.errors import DeadlineExceeded, Unavailable
+
+BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+               ConnectionError)
+
+
+def gather(calls: list, timeout: float) -> list:
+    """Run [(proxy_method, args, kwargs), ...] in parallel; results in order."""
+    try:
+        with eventlet.Timeout(timeout, DeadlineExceeded(f"no answer within {timeout:g}s")):
+            replies = [method.call_async(*args, **kwargs) for method, args, kwargs in calls]
+            return [reply.result() for reply in replies]
+    except BROKER_DOWN as exc:
+        raise Unavailable("message broker unavailable") from exc
+
+
+def call(method, *args, timeout: float = 5.0, **kwargs):
+    return gather([(method, args, kwargs)], timeout)[0]

@@ -1,0 +1,57 @@
+"""The SQL every service shares: outbox, processed events, parked events."""
+import json
+
+
+def insert_outbox(cur, envelope: dict) -> None:
+    cur.execute(
+        "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%s, %s, %s)",
+        (envelope["event_id"], envelope["type"], json.dumps(envelope, ensure_ascii=False)),
+    )
+
+
+def claim_outbox(cur, limit: int) -> list[dict]:
+    """Lock a batch of unsent rows; other replicas skip them (SKIP LOCKED)."""
+    cur.execute(
+        "SELECT id, event_type, envelope FROM outbox WHERE sent_at IS NULL"
+        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (limit,),
+    )
+    return cur.fetchall()
+
+
+def mark_sent(cur, ids: list[int]) -> None:
+    cur.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", (ids,))
+
+
+def outbox_backlog(cur) -> tuple[int, float]:
+    """(unsent rows, age in seconds of the oldest unsent row)."""
+    cur.execute(
+        "SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age"
+        " FROM outbox WHERE sent_at IS NULL"
+    )
+    row = cur.fetchone()
+    return int(row["n"]), float(row["age"])
+
+
+def claim_event(cur, consumer: str, event_id: str) -> bool:
+    """Record (consumer, event_id); False when it was already processed."""
+    cur.execute(
+        "INSERT INTO processed_event (consumer, event_id) VALUES (%s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING 1",
+        (consumer, event_id),
+    )
+    return cur.fetchone() is not None
+
+
+def park_event(cur, consumer: str, body: dict, error: str, attempts: int) -> None:
+    cur.execute(
+        "INSERT INTO parked_event (consumer, event_id, event_type, body, error, attempts)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (consumer, body.get("event_id"), body.get("type"),
+         json.dumps(body, ensure_ascii=False, default=str), error[:2000], attempts),
+    )
+
+
+def ping(cur) -> bool:
+    cur.execute("SELECT 1 AS ok")
+    return cur.fetchone()["ok"] == 1

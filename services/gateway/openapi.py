@@ -1,0 +1,61 @@
+"""The OpenAPI document, generated from the routes and their contract schemas."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+ROUTES: list[dict] = []
+_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def register(method, url, summary, public, status, body, query, response) -> None:
+    """Called once per route at import time (no I/O)."""
+    ROUTES.append({"method": method.lower(), "url": url, "summary": summary, "public": public,
+                   "status": status, "body": body, "query": query, "response": response})
+
+
+def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
+    spec = APISpec(title=title, version=version, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "bearerFormat": "JWT"})
+    spec.components.schema("Error", schema=_error_schema())
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        path = _PARAM.sub(r"{\1}", route["url"])
+        operation = _operation(route)
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _PARAM.findall(route["url"])]
+        if params:
+            operation.setdefault("parameters", []).extend(params)
+        paths.setdefault(path, {})[route["method"]] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(route: dict) -> dict:
+    error = {"content": {"application/json": {"schema": "Error"}}}
+    responses = {str(route["status"]): {"description": "success"}}
+    if route["response"] is not None:
+        responses[str(route["status"])]["content"] = {
+            "application/json": {"schema": route["response"]}}
+    responses["400"] = {"description": "invalid input", **error}
+    if not route["public"]:
+        responses["401"] = {"description": "not authenticated", **error}
+        responses["403"] = {"description": "not allowed", **error}
+    operation = {"summary": route["summary"], "responses": responses}
+    if not route["public"]:
+        operation["security"] = [{"bearer": []}]
+    if route["body"] is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": route["body"]}}}
+    if route["query"] is not None:
+        operation["parameters"] = [{"in": "query", "schema": route["query"]}]
+    return operation
+
+
+def _error_schema():
+    from services.gateway.contract import Error
+
+    return Error

@@ -1,0 +1,57 @@
+"""The ticket service 工单: work orders and their readable serials."""
+from nameko.rpc import RpcProxy
+
+from services.common.db import Database
+from services.common.health import HealthCheck
+from services.common.identity import OPERATORS, STAFF, Identity, rpc
+from services.common.metrics import Metrics
+from services.common.rpc import call
+from services.ticket import contract, domain, store
+
+
+class TicketService(HealthCheck):
+    name = contract.SERVICE
+
+    db = Database()
+    principal = Identity()
+    metrics = Metrics()
+    customers = RpcProxy("customer")
+
+    @rpc(allow=OPERATORS)
+    def create_ticket(self, data, idempotency_key=None):
+        """Accept a ticket for an existing customer; returns Ticket.
+
+        Invalid on bad fields, NotFound when the customer does not exist.  A
+        repeated idempotency key returns the ticket the first call created.
+        """
+        fields = contract.TicketCreate().load(data)
+        key = domain.request_key(self.principal.id, idempotency_key)
+        if key:
+            with self.db.transaction() as tx:
+                existing = store.ticket_for_request(tx.cur, key)
+            if existing:
+                return contract.Ticket().dump(existing)
+        call(self.customers.get_customer, str(fields["customer_id"]), timeout=5)
+        with self.db.transaction() as tx:
+            accepted_at = store.now(tx.cur)
+            prefix_day = domain.business_day(accepted_at)
+            prefix = domain.KIND_PREFIX[fields["kind"]]
+            number = store.next_serial_number(tx.cur, prefix, prefix_day)
+            serial = domain.serial(fields["kind"], prefix_day, number)
+            row = store.insert_ticket(tx.cur, serial, fields, self.principal.id, accepted_at)
+            if key:
+                store.remember_request(tx.cur, key, row["id"])
+            tx.emit("ticket_created", contract.TicketCreated().dump(
+                {**row, "ticket_id": row["id"]}))
+        return contract.Ticket().dump(row)
+
+    @rpc(allow=STAFF)
+    def list_for_customer(self, customer_id, limit=20):
+        """The customer's most recent tickets, newest first: {"tickets": [...]}."""
+        query = contract.CustomerTickets().load({"customer_id": customer_id, "limit": limit})
+        with self.db.transaction() as tx:
+            rows = store.tickets_of_customer(tx.cur, str(query["customer_id"]), query["limit"])
+        return contract.TicketList().dump({"tickets": rows})
+
+
+SERVICE = TicketService

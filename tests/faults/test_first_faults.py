@@ -1,0 +1,106 @@
+"""First fault tests at small scale: F2 (broker restart), F4 (double delivery), S3 (forgery)."""
+import datetime
+import os
+import threading
+import time
+import uuid
+
+import jwt
+import pytest
+from kombu import Connection, Exchange
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.errors import Unauthenticated
+from services.common.identity import AUDIENCE, CONTEXT_KEY, ISSUER
+from tests.helpers import random_mobile
+from tests.system import sh
+
+
+def new_customer(admin) -> str:
+    reply = admin.post("/api/v1/customers", {"name": "故障测试", "phones": [random_mobile()]})
+    assert reply.status_code == 201, reply.text
+    return reply.json()["id"]
+
+
+class TestBrokerRestart:
+    """F2: events committed while RabbitMQ restarts all arrive, with no manual step."""
+
+    def test_relay_delivers_everything_after_a_rabbitmq_restart(self, admin):
+        customer = new_customer(admin)
+        before = admin.daily_count("suggestion")
+        accepted, refused = [], []
+        restart = threading.Thread(target=sh, args=("deploy/local/stack.sh", "restart-rabbit"))
+
+        def create():
+            reply = admin.post("/api/v1/tickets", {"customer_id": customer, "kind": "suggestion",
+                                                   "content": "建议增加夜间热线"})
+            (accepted if reply.status_code == 201 else refused).append(reply.status_code)
+
+        for i in range(60):
+            if i == 10:
+                restart.start()
+            try:
+                create()
+            except Exception:  # the gateway's own broker link is down for a moment
+                refused.append("connection")
+            time.sleep(0.2)
+        restart.join()
+        assert all(code in (503, 504, "connection") for code in refused), refused
+        for _ in range(30):  # after the broker's return, the calls succeed again
+            create()
+        delivered = admin.wait_for(
+            lambda: admin.daily_count("suggestion") == before + len(accepted), seconds=60, step=0.5)
+        assert delivered, (len(accepted), admin.daily_count("suggestion") - before)
+
+
+class TestDoubleDelivery:
+    """F4: a ticket_created delivered twice is counted once."""
+
+    def test_duplicate_event_counts_once(self, admin):
+        kind = f"dup-{uuid.uuid4().hex[:6]}"
+        envelope = {"event_id": str(uuid.uuid4()), "type": "ticket_created",
+                    "occurred_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                    "schema_version": 1, "actor": "fault-test",
+                    "data": {"ticket_id": str(uuid.uuid4()), "serial": "ZX-1", "kind": kind,
+                             "customer_id": str(uuid.uuid4()), "channel": "phone",
+                             "urgency": "low", "acceptor_id": "fault-test",
+                             "accepted_at": datetime.datetime.now(datetime.UTC).isoformat()}}
+        exchange = Exchange("ticket.events", type="topic", durable=True)
+        with Connection(os.environ["KEFU_AMQP_URI"]) as conn:
+            producer = conn.Producer(serializer="json")
+            for _ in range(2):
+                producer.publish(envelope, exchange=exchange, routing_key="ticket_created",
+                                 declare=[exchange])
+        assert admin.wait_for(lambda: admin.daily_count(kind) == 1, seconds=5)
+        time.sleep(1)  # the second delivery has had time to land
+        assert admin.daily_count(kind) == 1
+
+
+def forged(**over) -> str:
+    now = int(time.time())
+    claims = {"sub": "intruder", "roles": ["general_manager"], "clr": 3, "iat": now,
+              "exp": now + 60, "aud": AUDIENCE, "iss": ISSUER, **over}
+    return jwt.encode(claims, "a-guessed-secret-that-is-long-enough-1234", algorithm="HS256")
+
+
+class TestForgedPrincipal:
+    """S3: the services themselves refuse a forged identity in the RPC context."""
+
+    @pytest.mark.parametrize("token", [
+        forged(),
+        jwt.encode({"sub": "x", "roles": ["admin"], "aud": AUDIENCE, "iss": ISSUER,
+                    "exp": int(time.time()) + 60, "iat": int(time.time())}, None,
+                   algorithm="none"),
+        "",
+    ], ids=["wrong-key", "alg-none", "unsigned"])
+    @pytest.mark.parametrize("service,method,args", [
+        ("customer", "lookup", ("13800138000",)),
+        ("ticket", "list_for_customer", (str(uuid.uuid4()),)),
+        ("report", "tickets_daily", ("2026-01-01", "2026-01-02")),
+        ("notify", "inbox", ()),
+    ])
+    def test_refused(self, admin, token, service, method, args):
+        config = {"AMQP_URI": os.environ["KEFU_AMQP_URI"]}
+        with ClusterRpcProxy(config, context_data={CONTEXT_KEY: token}, timeout=10) as cluster:
+            with pytest.raises(Unauthenticated):
+                getattr(getattr(cluster, service), method)(*args)
