@@ -31,7 +31,7 @@ migrate: setup
 
 ## run: start the whole system and print how to log in
 run: migrate
-	. deploy/local/env.sh
+	@. deploy/local/env.sh
 	$(PY) -m services.gateway.admin var/secrets/admin-password
 	deploy/local/services.sh start
 	echo
