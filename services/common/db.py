@@ -112,8 +112,11 @@ class Session:
         pool = self._provider.pool
         conn = pool.get()
         broken = False
-        tx = Tx(conn.cursor(), self._provider.actor(self._worker_ctx))
+        principal = self._provider.principal(self._worker_ctx)
+        tx = Tx(conn.cursor(), principal.id if principal else None)
         try:
+            if self._provider.on_begin:
+                self._provider.on_begin(tx.cur, principal)
             if self._claim:
                 if not store.claim_event(tx.cur, *self._claim):
                     raise DuplicateEvent(self._claim)
@@ -145,9 +148,18 @@ def _rollback(conn) -> bool:
 
 
 class Database(DependencyProvider):
-    """The service's own database (config DB_URI), with its outbox relay."""
+    """The service's own database (config DB_URI), with its outbox relay.
+
+    `on_begin(cur, principal)`, when given, runs first in every transaction
+    (the customer service binds the caller for row-level security there);
+    `principal` is None for workers without a caller (timers, handlers).
+    """
 
     relay = OutboxRelay()
+
+    def __init__(self, on_begin=None, **kwargs):
+        self.on_begin = on_begin
+        super().__init__(**kwargs)
 
     def setup(self):
         assert_green()
@@ -164,9 +176,14 @@ class Database(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return Session(self, worker_ctx)
 
-    def actor(self, worker_ctx) -> str | None:
-        token = worker_ctx.context_data.get(CONTEXT_KEY)
-        return self.codec.verify(token).id if token else None
+    def principal(self, worker_ctx):
+        """The caller; the system principal for timers and handlers; None when an
+        anonymous caller reaches a public entrypoint."""
+        token = worker_ctx.data.get(CONTEXT_KEY)
+        if not token and not getattr(worker_ctx.entrypoint, "serves_callers", False):
+            token = self.codec.system_token(self.container.service_name)
+            worker_ctx.data[CONTEXT_KEY] = token
+        return self.codec.verify(token) if token else None
 
     def event_claim(self, worker_ctx):
         from services.common.events import ReliableEventHandler  # avoid an import cycle

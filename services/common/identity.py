@@ -136,8 +136,9 @@ class Identity(DependencyProvider):
 
     def system_principal(self, worker_ctx) -> Principal:
         # Onward RPC calls from a timer or handler carry a system token.
+        # (worker_ctx.context_data is a copy; worker_ctx.data is what travels on.)
         token = self.codec.system_token(self.container.service_name)
-        worker_ctx.context_data[CONTEXT_KEY] = token
+        worker_ctx.data[CONTEXT_KEY] = token
         return self.codec.verify(token)
 
 

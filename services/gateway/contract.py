@@ -4,7 +4,6 @@ Events: staff_created (StaffCreated).
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.common.fields import PhoneNumber
 from services.common.identity import ROLES
 
 SERVICE = "gateway"
@@ -61,10 +60,6 @@ class GroupCreate(Schema):
 class Group(Schema):
     name = fields.String()
     display_name = fields.String()
-
-
-class ScreenPopQuery(Schema):
-    phone = PhoneNumber(required=True)
 
 
 class DailyReportQuery(Schema):

@@ -11,9 +11,13 @@ from services.common.metrics import Metrics
 from services.common.rpc import call, gather
 from services.gateway import contract, domain, openapi, store
 from services.gateway.http import api, json_object, json_response, load_body, load_query
+from services.gateway.routes.customers import CustomerRoutes
+from services.gateway.routes.destruction import DestructionRoutes
+from services.gateway.routes.imports import ImportsRoutes
+from services.gateway.routes.search import SearchRoutes
 
 
-class GatewayService:
+class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRoutes):
     name = contract.SERVICE
 
     db = Database()
@@ -94,31 +98,6 @@ class GatewayService:
     def list_groups(self, request):
         with self.db.transaction() as tx:
             return {"groups": contract.Group(many=True).dump(store.list_groups(tx.cur))}
-
-    @api("POST", "/api/v1/customers", "Create a customer", allow=STAFF, status=201)
-    def create_customer(self, request):
-        return call(self.customer.create_customer, json_object(request), timeout=self.deadline)
-
-    @api("GET", "/api/v1/customers/<customer_id>", "A customer", allow=STAFF)
-    def get_customer(self, request, customer_id):
-        return call(self.customer.get_customer, customer_id, timeout=self.deadline)
-
-    @api("GET", "/api/v1/customers/<customer_id>/tickets", "A customer's recent tickets",
-         allow=STAFF)
-    def customer_tickets(self, request, customer_id):
-        return call(self.ticket.list_for_customer, customer_id, timeout=self.deadline)
-
-    @api("GET", "/api/v1/screen-pop", "Who is calling: matches for a phone, 360° view of one",
-         allow=STAFF, query=contract.ScreenPopQuery)
-    def screen_pop(self, request):
-        phone = load_query(request, contract.ScreenPopQuery())["phone"]["e164"]
-        found = call(self.customer.lookup, phone, timeout=self.deadline)
-        if len(found["matches"]) == 1:
-            match = found["matches"][0]
-            [tickets] = gather([(self.ticket.list_for_customer, (match["id"], 10), {})],
-                               self.deadline)
-            found["view"] = {"customer": match, "tickets": tickets["tickets"]}
-        return found
 
     @api("POST", "/api/v1/tickets", "Accept a ticket (Idempotency-Key honoured)", allow=STAFF,
          status=201)

@@ -12,7 +12,7 @@ class TestCreateCustomer:
         customers = rpc("customer")
         created = customers.create_customer({"name": "王芳", "phones": [mobile]})
         assert created["number"].startswith("KH")
-        assert created["phones"][0]["e164"] == "+86" + mobile
+        assert created["phones"][0]["masked"] == f"{mobile[:3]}****{mobile[7:]}"
         for typed in (f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"0086-{mobile}", mobile):
             assert [m["id"] for m in customers.lookup(typed)["matches"]] == [created["id"]]
         assert customers.get_customer(created["id"])["name"] == "王芳"

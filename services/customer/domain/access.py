@@ -1,0 +1,91 @@
+"""Who may see what of a customer (C4): the decision function, free of I/O.
+
+Deny by default.  The card (name, number, masked phones, level, classes,
+owner, products) is for every staff member; the archive behind it is shown
+only when `archive_decision` allows it, and every decision on a classified
+archive (allowed or not) is written to the borrowing log by the caller in the
+same transaction as the read.  PostgreSQL row-level security applies the same
+rule again (migrations/0002) in case this code is wrong.
+"""
+import datetime
+from dataclasses import dataclass
+
+from services.common.identity import (
+    ADMIN,
+    AUDITOR,
+    MANAGERS_UP,
+    SUPERVISORS_UP,
+    TOP_SECRET,
+    Principal,
+)
+
+READ_ARCHIVE, DENY = "read_archive", "deny"
+# Roles that may read classified archives (C4: "only managers and above").
+CLASSIFIED_READERS = MANAGERS_UP
+# Roles that may see a phone number in full (a permission of its own, logged).
+UNMASKERS = SUPERVISORS_UP
+# Roles that may read the borrowing log.
+LOG_READERS = MANAGERS_UP | {AUDITOR}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    log_action: str | None  # what the borrowing log records, None when nothing
+    reason: str
+
+
+def effective_level(level: int, declassify_at: datetime.datetime | None,
+                    declassify_to: int | None, now: datetime.datetime) -> int:
+    """The stored level until `declassify_at`, then the lower one."""
+    if declassify_at is not None and declassify_to is not None and now >= declassify_at:
+        return declassify_to
+    return level
+
+
+def archive_decision(principal: Principal, effective: int, has_grant: bool) -> Decision:
+    """May this principal read the archive of a record at this effective level?"""
+    if principal.is_system:
+        return Decision(True, None, "system")
+    if effective <= 0:
+        return Decision(True, None, "ordinary")
+    if not principal.has_any(CLASSIFIED_READERS):
+        return Decision(False, DENY, "only managers and above read classified archives")
+    if effective > principal.clearance:
+        return Decision(False, DENY, "above your clearance")
+    if effective >= TOP_SECRET and not has_grant:
+        return Decision(False, DENY, "top secret needs an approved access request")
+    return Decision(True, READ_ARCHIVE, "cleared")
+
+
+def unmask_decision(principal: Principal, effective: int) -> Decision:
+    """May this principal see the phone numbers in full?  Always logged."""
+    if not principal.has_any(UNMASKERS):
+        return Decision(False, DENY, "your role may not unmask phone numbers")
+    if effective > principal.clearance:
+        return Decision(False, DENY, "above your clearance")
+    return Decision(True, "unmask", "permitted")
+
+
+def in_write_scope(principal: Principal, owner_group: str | None) -> bool:
+    """Object scope for changes: managers and admins everywhere, others their groups'
+    customers and customers no group owns."""
+    if principal.is_system or principal.has_any(MANAGERS_UP | {ADMIN}):
+        return True
+    return owner_group is None or owner_group in principal.groups
+
+
+def may_read_log(principal: Principal) -> bool:
+    return principal.is_system or principal.has_any(LOG_READERS)
+
+
+def session_settings(principal: Principal | None) -> dict:
+    """What row-level security is told about the caller (kefu.* settings)."""
+    if principal is None:
+        return {"principal": "", "clearance": "-1", "classified": "off", "system": "off"}
+    return {
+        "principal": principal.id,
+        "clearance": str(principal.clearance),
+        "classified": "on" if principal.has_any(CLASSIFIED_READERS) else "off",
+        "system": "on" if principal.is_system else "off",
+    }

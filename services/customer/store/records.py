@@ -1,0 +1,263 @@
+"""SQL of customer records: the card, the archive, phones, emails, assets, history."""
+import datetime
+import json
+
+from psycopg2.extras import Json, execute_values
+
+from services.customer.domain import records
+
+CARD = (
+    "c.id::text, c.number, c.kind, c.name, c.level,"
+    " effective_level(c.level, c.declassify_at, c.declassify_to) AS effective_level,"
+    " c.declassify_at, c.declassify_to, c.grade, c.lifecycle, c.credit_class, c.region, c.tags,"
+    " c.owner_id, c.owner_group, c.last_contact_at, c.reviewed_at, c.created_at, c.updated_at,"
+    " c.version, c.destroyed_at, c.merged_into::text"
+)
+
+
+def next_number(cur) -> int:
+    cur.execute("SELECT nextval('customer_number_seq') AS n")
+    return cur.fetchone()["n"]
+
+
+def insert_customer(cur, number: str, kind: str, fields: dict, owner_id: str | None,
+                    owner_group: str | None) -> str:
+    pinyin, initials = records.pinyin_of(fields["name"])
+    cur.execute(
+        "INSERT INTO customer (number, kind, name, name_pinyin, name_initials, region, tags,"
+        " grade, lifecycle, credit_class, owner_id, owner_group, created_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id::text",
+        (number, kind, fields["name"], pinyin, initials, fields.get("region", ""),
+         fields.get("tags", []), fields.get("grade", "normal"), fields.get("lifecycle", "normal"),
+         fields.get("credit_class"), owner_id, owner_group, owner_id),
+    )
+    return cur.fetchone()["id"]
+
+
+def insert_archive(cur, customer_id: str, archive: dict) -> None:
+    cur.execute(
+        "INSERT INTO customer_archive (customer_id, profile, credit, key_people, addresses, notes,"
+        " custom) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (customer_id, Json(archive.get("profile", {})), Json(archive.get("credit", {})),
+         Json(archive.get("key_people", [])), Json(archive.get("addresses", [])),
+         archive.get("notes", ""), Json(archive.get("custom", {}))),
+    )
+
+
+def replace_phones(cur, customer_id: str, phones: list[dict]) -> None:
+    cur.execute("DELETE FROM customer_phone WHERE customer_id = %s", (customer_id,))
+    if phones:
+        execute_values(cur, "INSERT INTO customer_phone (customer_id, e164, ext, position) VALUES %s",
+                       [(customer_id, p["e164"], p.get("ext") or "", i)
+                        for i, p in enumerate(phones)])
+
+
+def replace_emails(cur, customer_id: str, emails: list[str]) -> None:
+    cur.execute("DELETE FROM customer_email WHERE customer_id = %s", (customer_id,))
+    if emails:
+        execute_values(cur, "INSERT INTO customer_email (customer_id, email, position) VALUES %s",
+                       [(customer_id, e, i) for i, e in enumerate(emails)])
+
+
+def insert_assets(cur, customer_id: str, assets: list[dict]) -> None:
+    if assets:
+        execute_values(
+            cur,
+            "INSERT INTO customer_asset (customer_id, kind, product, model, serial, plate,"
+            " purchased_on, warranty_end) VALUES %s",
+            [(customer_id, a["kind"], a["product"], a.get("model", ""),
+              records.norm_code(a.get("serial")), records.norm_code(a.get("plate")),
+              a.get("purchased_on"), a.get("warranty_end")) for a in assets])
+
+
+def card(cur, customer_id: str, for_update: bool = False) -> dict | None:
+    """The card row with its effective level (computed by the database clock)."""
+    lock = " FOR UPDATE OF c" if for_update else ""
+    cur.execute("SELECT " + CARD + " FROM customer c WHERE c.id = %s" + lock, (customer_id,))  # noqa: S608 — constant text
+    return cur.fetchone()
+
+
+def phones_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
+    cur.execute(
+        "SELECT customer_id::text, e164, ext FROM customer_phone"
+        " WHERE customer_id = ANY(%s::uuid[]) ORDER BY customer_id, position",
+        (customer_ids,),
+    )
+    out: dict[str, list[dict]] = {cid: [] for cid in customer_ids}
+    for row in cur.fetchall():
+        out[row["customer_id"]].append(row)
+    return out
+
+
+def assets_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
+    cur.execute(
+        "SELECT customer_id::text, id::text, kind, product, model, serial, plate, purchased_on,"
+        " warranty_end FROM customer_asset WHERE customer_id = ANY(%s::uuid[])"
+        " ORDER BY customer_id, created_at, id",
+        (customer_ids,),
+    )
+    out: dict[str, list[dict]] = {cid: [] for cid in customer_ids}
+    for row in cur.fetchall():
+        out[row.pop("customer_id")].append(row)
+    return out
+
+
+def emails_of(cur, customer_id: str) -> list[str]:
+    cur.execute("SELECT email FROM customer_email WHERE customer_id = %s ORDER BY position",
+                (customer_id,))
+    return [r["email"] for r in cur.fetchall()]
+
+
+def archive_of(cur, customer_id: str) -> dict | None:
+    """The archive row, or None when row-level security hides it (or there is none)."""
+    cur.execute(
+        "SELECT profile, credit, key_people, addresses, notes, custom FROM customer_archive"
+        " WHERE customer_id = %s",
+        (customer_id,),
+    )
+    return cur.fetchone()
+
+
+def cards_by_ids(cur, ids: list[str]) -> list[dict]:
+    cur.execute("SELECT " + CARD + " FROM customer c WHERE c.id = ANY(%s::uuid[])", (ids,))  # noqa: S608 — constant text
+    return cur.fetchall()
+
+
+def load_cards(cur, ids: list[str], today: datetime.date | None = None) -> list[dict]:
+    """Cards (archive None) in the order of `ids`; unknown ids are skipped."""
+    if not ids:
+        return []
+    rows = {r["id"]: r for r in cards_by_ids(cur, ids)}
+    found = [i for i in ids if i in rows]
+    phones, assets = phones_of(cur, found), assets_of(cur, found)
+    today = today or datetime.date.today()
+    return [records.present_card(rows[i], phones[i], assets[i], today) for i in found]
+
+
+def find_ids(cur, key: str, value: str, limit: int = 20) -> list[str]:
+    """Live (not destroyed, not merged away) customers matching one lookup key."""
+    queries = {
+        "phone": "SELECT DISTINCT p.customer_id FROM customer_phone p WHERE p.e164 = %s",
+        "email": "SELECT DISTINCT e.customer_id FROM customer_email e WHERE e.email = %s",
+        "number": "SELECT c.id AS customer_id FROM customer c WHERE c.number = %s",
+        "plate": "SELECT DISTINCT a.customer_id FROM customer_asset a WHERE a.plate = %s",
+        "serial": "SELECT DISTINCT a.customer_id FROM customer_asset a WHERE a.serial = %s",
+    }
+    cur.execute(
+        "SELECT c.id::text FROM customer c WHERE c.id IN (" + queries[key] + ")"  # noqa: S608 — constant text
+        " AND c.destroyed_at IS NULL AND c.merged_into IS NULL ORDER BY c.created_at LIMIT %s",
+        (value, limit),
+    )
+    return [r["id"] for r in cur.fetchall()]
+
+
+def update_card(cur, customer_id: str, fields: dict) -> None:
+    """Set card columns (only those given) and bump the version."""
+    columns = {"name", "region", "tags", "grade", "lifecycle", "credit_class", "level",
+               "declassify_at", "declassify_to", "owner_id", "owner_group"}
+    sets = [k for k in fields if k in columns]
+    if "name" in fields:
+        pinyin, initials = records.pinyin_of(fields["name"])
+        fields = {**fields, "name_pinyin": pinyin, "name_initials": initials}
+        sets += ["name_pinyin", "name_initials"]
+    assignments = ", ".join(f"{k} = %({k})s" for k in sets)
+    cur.execute(
+        "UPDATE customer SET " + (assignments + ", " if assignments else "")  # noqa: S608 — names from a fixed set
+        + "version = version + 1, updated_at = now() WHERE id = %(id)s",
+        {**fields, "id": customer_id},
+    )
+
+
+def update_archive(cur, customer_id: str, archive: dict) -> None:
+    columns = ("profile", "credit", "key_people", "addresses", "notes", "custom")
+    sets = [k for k in columns if k in archive]
+    if not sets:
+        return
+    values = {k: (archive[k] if k == "notes" else Json(archive[k])) for k in sets}
+    cur.execute(
+        "UPDATE customer_archive SET " + ", ".join(f"{k} = %({k})s" for k in sets)  # noqa: S608 — names from a fixed set
+        + " WHERE customer_id = %(id)s",
+        {**values, "id": customer_id},
+    )
+
+
+def record_history(cur, customer_id: str, principal, action: str,
+                   changes: list[tuple[str, object, object]]) -> None:
+    if changes:
+        execute_values(
+            cur,
+            "INSERT INTO customer_history (customer_id, actor_id, actor_name, action, field, old,"
+            " new) VALUES %s",
+            [(customer_id, principal.id, principal.username, action, f,
+              _json(old), _json(new)) for f, old, new in changes])
+
+
+def _json(value):
+    return None if value is None else Json(json.loads(json.dumps(value, default=str)))
+
+
+def history_of(cur, customer_id: str, limit: int) -> list[dict]:
+    cur.execute(
+        "SELECT id, at, actor_id, actor_name, action, field, old, new FROM customer_history"
+        " WHERE customer_id = %s ORDER BY id DESC LIMIT %s",
+        (customer_id, limit),
+    )
+    return cur.fetchall()
+
+
+def mark_reviewed(cur, customer_id: str) -> None:
+    cur.execute("UPDATE customer SET reviewed_at = now() WHERE id = %s", (customer_id,))
+
+
+def review_due_ids(cur, months: int, limit: int) -> list[str]:
+    cur.execute(
+        "SELECT id::text FROM customer WHERE destroyed_at IS NULL AND merged_into IS NULL"
+        " AND coalesce(reviewed_at, created_at) < now() - make_interval(months => %s)"
+        " ORDER BY coalesce(reviewed_at, created_at) LIMIT %s",
+        (months, limit),
+    )
+    return [r["id"] for r in cur.fetchall()]
+
+
+def touch_contact(cur, customer_id: str, at) -> None:
+    cur.execute(
+        "UPDATE customer SET last_contact_at = greatest(coalesce(last_contact_at, %s), %s)"
+        " WHERE id = %s",
+        (at, at, customer_id),
+    )
+
+
+def custom_fields(cur) -> list[dict]:
+    cur.execute("SELECT key, label, type, choices, required, active FROM custom_field ORDER BY key")
+    return cur.fetchall()
+
+
+def upsert_custom_field(cur, d: dict) -> dict:
+    cur.execute(
+        "INSERT INTO custom_field (key, label, type, choices, required, active)"
+        " VALUES (%(key)s, %(label)s, %(type)s, %(choices)s, %(required)s, %(active)s)"
+        " ON CONFLICT (key) DO UPDATE SET label = EXCLUDED.label, type = EXCLUDED.type,"
+        " choices = EXCLUDED.choices, required = EXCLUDED.required, active = EXCLUDED.active"
+        " RETURNING key, label, type, choices, required, active",
+        d,
+    )
+    return cur.fetchone()
+
+
+def due_declassifications(cur, limit: int) -> list[dict]:
+    """Records whose declassification date has passed, claimed for this worker."""
+    cur.execute(
+        "SELECT id::text, level, declassify_to, declassify_at FROM customer"
+        " WHERE declassify_at IS NOT NULL AND declassify_at <= now()"
+        " ORDER BY declassify_at LIMIT %s FOR UPDATE SKIP LOCKED",
+        (limit,),
+    )
+    return cur.fetchall()
+
+
+def materialise_declassification(cur, customer_id: str, level: int) -> None:
+    cur.execute(
+        "UPDATE customer SET level = %s, declassify_at = NULL, declassify_to = NULL,"
+        " version = version + 1, updated_at = now() WHERE id = %s",
+        (level, customer_id),
+    )
