@@ -60,6 +60,12 @@ class Client:
     def post(self, path, body, **kw):
         return self.http.post(BASE + path, json=body, timeout=10, **kw)
 
+    def put(self, path, body, **kw):
+        return self.http.put(BASE + path, json=body, timeout=10, **kw)
+
+    def patch(self, path, body, **kw):
+        return self.http.patch(BASE + path, json=body, timeout=10, **kw)
+
     def daily_count(self, kind: str) -> int:
         day = today_in_china()
         series = self.get(f"/api/v1/reports/tickets/daily?from={day}&to={day}").json()["series"]

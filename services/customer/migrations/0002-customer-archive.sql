@@ -67,6 +67,7 @@ CREATE TABLE customer_asset (
     plate        text,
     purchased_on date,
     warranty_end date,
+    seq          bigserial,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX customer_asset_customer ON customer_asset (customer_id);

@@ -93,7 +93,7 @@ def assets_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
     cur.execute(
         "SELECT customer_id::text, id::text, kind, product, model, serial, plate, purchased_on,"
         " warranty_end FROM customer_asset WHERE customer_id = ANY(%s::uuid[])"
-        " ORDER BY customer_id, created_at, id",
+        " ORDER BY customer_id, seq",
         (customer_ids,),
     )
     out: dict[str, list[dict]] = {cid: [] for cid in customer_ids}
