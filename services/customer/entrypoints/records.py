@@ -25,15 +25,13 @@ def _archive_part(fields: dict, kind: str) -> dict:
 class RecordsEntrypoints:
     """Records of the customer archive; the card for all staff, the archive when cleared."""
 
-    def view(self, cur, customer_id: str, card: dict | None = None, why: str = "") -> dict:
+    def view(self, cur, customer_id: str, why: str = "") -> dict:
         """The customer as this caller may see it; the borrowing log is written first
         (same transaction) whenever a classified archive is read or refused."""
-        card = card or store.card(cur, customer_id)
+        card = store.card_full(cur, customer_id)
         if card is None:
             raise records.no_such_customer()
-        phones = store.phones_of(cur, [card["id"]])[card["id"]]
-        assets = store.assets_of(cur, [card["id"]])[card["id"]]
-        out = records.present_card(card, phones, assets, datetime.date.today())
+        out = records.present_card(card, card["phones"], card["assets"], datetime.date.today())
         if out["destroyed"]:
             return out
         level = card["effective_level"]
@@ -45,12 +43,11 @@ class RecordsEntrypoints:
         if not decision.allowed:
             out["archive_withheld"] = decision.reason
             return out
-        archive = store.archive_of(cur, card["id"])
+        archive = store.archive_with_emails(cur, card["id"])
         if archive is None:  # row-level security disagreed: the database wins
             out["archive_withheld"] = "withheld by the database"
             return out
-        out["archive"] = records.present_archive(card["kind"], archive,
-                                                 store.emails_of(cur, card["id"]))
+        out["archive"] = records.present_archive(card["kind"], archive, archive["emails"])
         return out
 
     @rpc(allow=OPERATORS)
@@ -186,10 +183,12 @@ class RecordsEntrypoints:
             value = value.strip().upper()
         with self.db.transaction() as tx:
             ids = store.find_ids(tx.cur, key, value)
-            matches = store.load_cards(tx.cur, ids)
             single = None
             if view and len(ids) == 1:
                 single = self.view(tx.cur, ids[0], why="screen pop")
+                matches = [{**single, "archive": None, "archive_withheld": None}]
+            else:
+                matches = store.load_cards(tx.cur, ids)
         return contract.LookupResult().dump({"matches": matches, "view": single})
 
     @rpc(allow=SUPERVISORS_UP | rules.LOG_READERS)

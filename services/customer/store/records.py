@@ -15,6 +15,18 @@ CARD = (
 )
 
 
+# The card with its phones and assets in one round trip (the screen pop's hot path).
+CARD_FULL = (
+    CARD + ","  # noqa: S608 — constant text
+    " coalesce((SELECT json_agg(json_build_object('e164', p.e164, 'ext', p.ext)"
+    " ORDER BY p.position) FROM customer_phone p WHERE p.customer_id = c.id), '[]') AS phones,"
+    " coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'product', a.product,"
+    " 'model', a.model, 'serial', a.serial, 'plate', a.plate, 'purchased_on', a.purchased_on,"
+    " 'warranty_end', a.warranty_end) ORDER BY a.seq) FROM customer_asset a"
+    " WHERE a.customer_id = c.id), '[]') AS assets"
+)
+
+
 def next_number(cur) -> int:
     cur.execute("SELECT nextval('customer_number_seq') AS n")
     return cur.fetchone()["n"]
@@ -108,6 +120,37 @@ def emails_of(cur, customer_id: str) -> list[str]:
     return [r["email"] for r in cur.fetchall()]
 
 
+def card_full(cur, customer_id: str) -> dict | None:
+    """The card row with `phones` and `assets` lists (dates as ISO strings)."""
+    cur.execute("SELECT " + CARD_FULL + " FROM customer c WHERE c.id = %s", (customer_id,))  # noqa: S608 — constant text
+    return _dated(cur.fetchone())
+
+
+def cards_full(cur, ids: list[str]) -> list[dict]:
+    cur.execute("SELECT " + CARD_FULL + " FROM customer c WHERE c.id = ANY(%s::uuid[])", (ids,))  # noqa: S608 — constant text
+    return [_dated(r) for r in cur.fetchall()]
+
+
+def _dated(row: dict | None) -> dict | None:
+    if row is not None:
+        for asset in row["assets"]:
+            for key in ("purchased_on", "warranty_end"):
+                if asset[key]:
+                    asset[key] = datetime.date.fromisoformat(asset[key])
+    return row
+
+
+def archive_with_emails(cur, customer_id: str) -> dict | None:
+    """The archive row and its emails, or None when row-level security hides it."""
+    cur.execute(
+        "SELECT profile, credit, key_people, addresses, notes, custom,"
+        " ARRAY(SELECT e.email FROM customer_email e WHERE e.customer_id = a.customer_id"
+        " ORDER BY e.position) AS emails FROM customer_archive a WHERE a.customer_id = %s",
+        (customer_id,),
+    )
+    return cur.fetchone()
+
+
 def archive_of(cur, customer_id: str) -> dict | None:
     """The archive row, or None when row-level security hides it (or there is none)."""
     cur.execute(
@@ -127,11 +170,10 @@ def load_cards(cur, ids: list[str], today: datetime.date | None = None) -> list[
     """Cards (archive None) in the order of `ids`; unknown ids are skipped."""
     if not ids:
         return []
-    rows = {r["id"]: r for r in cards_by_ids(cur, ids)}
-    found = [i for i in ids if i in rows]
-    phones, assets = phones_of(cur, found), assets_of(cur, found)
+    rows = {r["id"]: r for r in cards_full(cur, ids)}
     today = today or datetime.date.today()
-    return [records.present_card(rows[i], phones[i], assets[i], today) for i in found]
+    return [records.present_card(rows[i], rows[i]["phones"], rows[i]["assets"], today)
+            for i in ids if i in rows]
 
 
 def find_ids(cur, key: str, value: str, limit: int = 20) -> list[str]:
