@@ -2,10 +2,13 @@
 from nameko.rpc import RpcProxy
 
 from services.common.db import Database
+from services.common.errors import NotFound
+from services.common.events import on_event
 from services.common.health import HealthCheck
 from services.common.identity import OPERATORS, STAFF, Identity, rpc
 from services.common.metrics import Metrics
 from services.common.rpc import call
+from services.customer.contract import CustomerDestroyed
 from services.ticket import contract, domain, store
 
 
@@ -31,7 +34,9 @@ class TicketService(HealthCheck):
                 existing = store.ticket_for_request(tx.cur, key)
             if existing:
                 return contract.Ticket().dump(existing)
-        call(self.customers.get_customer, str(fields["customer_id"]), timeout=5)
+        card = call(self.customers.get_card, str(fields["customer_id"]), timeout=5)
+        if card["destroyed"]:
+            raise NotFound("no such customer")  # destroyed (C6): only a tombstone is left
         with self.db.transaction() as tx:
             accepted_at = store.now(tx.cur)
             prefix_day = domain.business_day(accepted_at)
@@ -52,6 +57,14 @@ class TicketService(HealthCheck):
         with self.db.transaction() as tx:
             rows = store.tickets_of_customer(tx.cur, str(query["customer_id"]), query["limit"])
         return contract.TicketList().dump({"tickets": rows})
+
+    @on_event("customer", "customer_destroyed")
+    def anonymise_destroyed_customer(self, event):
+        """C6: the customer's tickets keep serial, kind, dates and statistics and lose
+        the person (content redacted); later tickets for it are refused."""
+        destroyed = CustomerDestroyed().load(event["data"])
+        with self.db.transaction() as tx:
+            store.anonymise_customer(tx.cur, destroyed["customer_id"])
 
 
 SERVICE = TicketService

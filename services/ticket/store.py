@@ -48,3 +48,26 @@ def tickets_of_customer(cur, customer_id: str, limit: int) -> list[dict]:
         (customer_id, limit),
     )
     return cur.fetchall()
+
+
+# What a destroyed customer's ticket content becomes (the same text as in the
+# ticket_guard_destroyed trigger of migration 0002).
+REDACTED = "[已销毁]"
+
+
+def anonymise_customer(cur, customer_id: str) -> int:
+    """The customer was destroyed (C6): remember it and redact its tickets' content.
+
+    Idempotent.  The exclusive per-customer advisory lock pairs with the shared
+    one in the ticket_guard_destroyed trigger (migration 0002), so no ticket
+    created meanwhile escapes.  Returns how many tickets were redacted now."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s::uuid::text, 6))",
+                (customer_id,))
+    cur.execute("INSERT INTO destroyed_customer (customer_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                (customer_id,))
+    cur.execute(
+        "UPDATE ticket SET content = %s, anonymised_at = now()"
+        " WHERE customer_id = %s AND anonymised_at IS NULL",
+        (REDACTED, customer_id),
+    )
+    return cur.rowcount

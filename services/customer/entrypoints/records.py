@@ -85,6 +85,16 @@ class RecordsEntrypoints:
             view = self.view(tx.cur, records.parse_id(customer_id), why=str(reason or "")[:500])
         return contract.Customer().dump(view)
 
+    @rpc(allow=STAFF)
+    def get_card(self, customer_id):
+        """The card only (no archive, nothing logged): for services that need to know
+        a customer exists, e.g. before accepting a ticket."""
+        with self.db.transaction() as tx:
+            cards = store.load_cards(tx.cur, [records.parse_id(customer_id)])
+        if not cards:
+            raise records.no_such_customer()
+        return contract.Customer().dump(cards[0])
+
     @rpc(allow=OPERATORS)
     def update_customer(self, customer_id, data):
         """Change card and archive fields the caller's role may write; history kept."""

@@ -264,7 +264,7 @@ def review_due_ids(cur, months: int, limit: int) -> list[str]:
 def touch_contact(cur, customer_id: str, at) -> None:
     cur.execute(
         "UPDATE customer SET last_contact_at = greatest(coalesce(last_contact_at, %s), %s)"
-        " WHERE id = %s",
+        " WHERE id = %s AND destroyed_at IS NULL",
         (at, at, customer_id),
     )
 
