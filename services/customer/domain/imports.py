@@ -13,12 +13,14 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from marshmallow import ValidationError
 from marshmallow import validate as mm_validate
 
 from services.common import phones as phone_rules
 from services.common.errors import Invalid
+from services.customer.domain.records import norm_code, norm_email
 
 # ---- fields ----------------------------------------------------------------------
 
@@ -292,7 +294,7 @@ def build_plan(headers: list[str], mapping: dict | None) -> Plan:
 
 # ---- row validation --------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One valid row, normalised; None means "not in the file" (leave as is)."""
 
@@ -352,11 +354,7 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-def norm_code(value: str) -> str:
-    """Plates and serials: upper-case without spaces or dashes (as the archive keeps them)."""
-    return re.sub(r"[\s\-·.]", "", unicodedata.normalize("NFKC", value)).upper()
-
-
+@lru_cache(maxsize=4096)
 def parse_kind(value: str) -> str:
     kind = _KIND.get(header_key(value))
     if kind is None:
@@ -364,6 +362,7 @@ def parse_kind(value: str) -> str:
     return kind
 
 
+@lru_cache(maxsize=4096)
 def parse_lifecycle(value: str) -> str:
     lifecycle = _LIFECYCLE.get(header_key(value))
     if lifecycle is None:
@@ -371,6 +370,7 @@ def parse_lifecycle(value: str) -> str:
     return lifecycle
 
 
+@lru_cache(maxsize=4096)
 def parse_credit(value: str) -> str:
     letter = unicodedata.normalize("NFKC", value).strip().upper().rstrip("级类")
     if letter not in ("A", "B", "C", "D"):
@@ -378,15 +378,21 @@ def parse_credit(value: str) -> str:
     return letter
 
 
+@lru_cache(maxsize=4096)
 def parse_grade(value: str) -> str:
     grade = _GRADE.get(header_key(value))
     if grade:
         return grade
-    if len(value) > 30:
-        raise BadValue("longer than 30 characters")
+    value = _text(value, "grade")
     return "VIP" if header_key(value) in ("vip", "贵宾", "vip客户") else value
 
 
+def parse_number(value: str) -> str:
+    """Customer numbers are compared upper-case (as the lookup does)."""
+    return _text(unicodedata.normalize("NFKC", value).strip().upper(), "number")
+
+
+@lru_cache(maxsize=4096)
 def parse_date(value: str) -> datetime.date:
     text = unicodedata.normalize("NFKC", value).strip()
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
@@ -402,6 +408,7 @@ def parse_date(value: str) -> datetime.date:
 
 
 _mobile_pattern = None
+_PHONE_NOISE = re.compile(r"[\s\-]")
 
 
 def normalize_phone(raw: str) -> tuple[str, str]:
@@ -414,7 +421,7 @@ def normalize_phone(raw: str) -> tuple[str, str]:
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
         _mobile_pattern = re.compile(meta.mobile.national_number_pattern)
-    digits = re.sub(r"[\s\-]", "", raw)
+    digits = _PHONE_NOISE.sub("", raw)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -450,7 +457,7 @@ def _emails(values: list[str]) -> list[str]:
     out: list[str] = []
     for value in values:
         for part in _SPLIT.split(value.replace("/", ";")):
-            part = part.strip().lower()
+            part = norm_email(part)
             if not part:
                 continue
             try:
@@ -484,14 +491,27 @@ def _tags(values: list[str]) -> list[str]:
     return out
 
 
+def _plain(name: str):
+    def parse(value: str) -> str:
+        return _text(value, name)
+    return parse
+
+
+_PARSERS = {"kind": parse_kind, "lifecycle": parse_lifecycle, "credit_class": parse_credit,
+            "grade": parse_grade, "number": parse_number, "name": _plain("name"),
+            "region": _plain("region"), "notes": _plain("notes")}
+_MULTI_PARSERS = {"phones": _phones, "emails": _emails, "tags": _tags}
+
+
 def parse_row(row_no: int, cells: list, plan: Plan) -> tuple[Record | None, list[dict]]:
     """The row as a Record, or None with its errors [{row, field, reason}].
     A row whose imported cells are all empty is (None, []): skipped."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
+    width = len(cells)
     for index, name in plan.columns:
-        raw = cells[index] if index < len(cells) else None
-        text = raw.strip() if isinstance(raw, str) else cell_text(raw)
+        raw = cells[index] if index < width else None
+        text = raw.strip() if raw.__class__ is str else cell_text(raw)
         if not text:
             continue
         if name in MULTI:
@@ -502,34 +522,22 @@ def parse_row(row_no: int, cells: list, plan: Plan) -> tuple[Record | None, list
         return None, []
     record = Record(row_no)
     errors: list[dict] = []
-
-    def check(name, parse, value):
+    has_asset = False
+    for name, value in single.items():
+        parser = _PARSERS.get(name)
+        if parser is None:
+            has_asset = True
+            continue
         try:
-            return parse(value)
+            setattr(record, name, parser(value))
         except BadValue as exc:
             errors.append({"row": row_no, "field": name, "reason": str(exc)})
-            return None
-
-    for name, value in single.items():
-        if name in ASSET_FIELDS:
-            continue
-        if name == "kind":
-            record.kind = check(name, parse_kind, value)
-        elif name == "lifecycle":
-            record.lifecycle = check(name, parse_lifecycle, value)
-        elif name == "credit_class":
-            record.credit_class = check(name, parse_credit, value)
-        elif name == "grade":
-            record.grade = check(name, parse_grade, _text(value, name))
-        else:
-            setattr(record, name, check(name, lambda v, n=name: _text(v, n), value))
-    if "phones" in multi:
-        record.phones = check("phones", _phones, multi["phones"]) or []
-    if "emails" in multi:
-        record.emails = check("emails", _emails, multi["emails"]) or []
-    if "tags" in multi:
-        record.tags = check("tags", _tags, multi["tags"])
-    if any(name in single for name in ASSET_FIELDS):
+    for name, values in multi.items():
+        try:
+            setattr(record, name, _MULTI_PARSERS[name](values))
+        except BadValue as exc:
+            errors.append({"row": row_no, "field": name, "reason": str(exc)})
+    if has_asset:
         record.asset = _asset(row_no, single, errors)
     if not errors and record.number is None and record.name is None and not record.phones:
         errors.append({"row": row_no, "field": "name",
@@ -549,7 +557,7 @@ def _asset(row_no: int, single: dict, errors: list) -> dict | None:
             if name in ("purchased_on", "warranty_end"):
                 asset[name] = parse_date(value)
             elif name in ("serial", "plate"):
-                asset[name] = _text(norm_code(value), name) or None
+                asset[name] = norm_code(_text(unicodedata.normalize("NFKC", value), name))
             else:
                 asset[name] = _text(value, name)
         except BadValue as exc:
@@ -566,7 +574,6 @@ def _asset(row_no: int, single: dict, errors: list) -> dict | None:
                        "reason": "before the purchase date"})
         return None
     asset["kind"] = "vehicle" if asset["plate"] else "product"
-    asset["model"] = asset["model"] or ""
     return asset
 
 
@@ -626,8 +633,8 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def export_phone(e164: str, ext: str | None) -> str:
     """`+8613800138000` -> `13800138000`; a landline keeps its area code (`01012345678`)."""
     national = e164[3:] if e164.startswith("+86") else e164
-    if e164.startswith("+86") and not national.startswith("1"):
-        national = "0" + national
+    if e164.startswith("+86") and not (len(national) == 11 and national.startswith("1")):
+        national = "0" + national  # a landline keeps its trunk prefix
     return national + (f" 转{ext}" if ext else "")
 
 
@@ -645,8 +652,7 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
     assets = card.get("assets") or []
 
     def joined(key):
-        return "；".join(_safe(a.get(key) if not hasattr(a.get(key), "isoformat")
-                              else a[key].isoformat()) for a in assets if a.get(key))
+        return "；".join(_safe(_iso(a[key])) for a in assets if a.get(key))
 
     values = {
         "number": card["number"], "name": card["name"],
@@ -657,7 +663,7 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
         "grade": "普通" if card.get("grade") == "normal" else card.get("grade") or "",
         "level": LEVEL_LABELS.get(card.get("effective_level", 0), ""),
         "emails": "; ".join(archive.get("emails") or []) if archive else "",
-        "notes": archive.get("notes") or "" if archive else "",
+        "notes": (archive.get("notes") or "") if archive else "",
     }
     out = []
     for column in EXPORT_COLUMNS:
@@ -668,6 +674,10 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
         else:
             out.append(_safe(values[column]))
     return out
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def export_header() -> list[str]:
