@@ -18,7 +18,8 @@ ROLES = {"agent": 0, "supervisor": 1, "manager": 2, "general_manager": 3, "audit
 def staff(admin):
     """One signed-in member per role (same group), created through the API."""
     group = "g" + uuid.uuid4().hex[:8]
-    assert admin.post("/api/v1/groups", {"name": group, "display_name": "客服组"}).status_code == 201
+    reply = admin.post("/api/v1/groups", {"name": group, "display_name": "客服组"})
+    assert reply.status_code == 201
     out = {}
     for role, clearance in ROLES.items():
         username = f"{role[:10]}{uuid.uuid4().hex[:6]}"

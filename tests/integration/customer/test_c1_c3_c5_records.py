@@ -12,8 +12,8 @@ from services.common.errors import Forbidden, Invalid, NotFound
 from tests.helpers import random_mobile
 
 PERSON = {
-    "kind": "person", "name": "李秀英", "region": "广东省深圳市南山区", "tags": ["老客户", "投诉敏感"],
-    "lifecycle": "normal",
+    "kind": "person", "name": "李秀英", "region": "广东省深圳市南山区",
+    "tags": ["老客户", "投诉敏感"], "lifecycle": "normal",
     "person": {"gender": "female", "birth_date": "1985-03-02", "occupation": "教师",
                "education": "本科", "marital_status": "married"},
     "addresses": [{"kind": "home", "text": "南山区科技园1号", "postcode": "518000"},
