@@ -1,7 +1,18 @@
-"""`make bench`: P2 (RPC overhead) and a first P1 (screen pop) at small scale.
+"""`make bench` / `python -m bench [p1 p7 ...]`: run benchmark scenarios, write bench/RESULTS.md.
 
-Everything runs on this one machine, load generator included.  Figures go to
-bench/RESULTS.md.  BENCH_SECONDS / BENCH_WARMUP shorten a run for a smoke test.
+A scenario is a module bench/pN_<name>.py with `run() -> str` returning its markdown
+section (starting with a `## PN — ...` heading).  With no names every scenario runs,
+in the order p1, p2, p9, then the others by number (p7 import last among the known
+ones: it adds customers to the data set the others measure).  A scenario asked for
+whose module does not exist yet is skipped with a line saying so.
+
+bench/RESULTS.md keeps one section per scenario between marker comments; a run
+replaces the sections of the scenarios it ran and keeps the others (each section
+carries the date and command that produced it).  Exit status 1 if a scenario failed.
+
+Settings: KEFU_BENCH_SECONDS (measured seconds per step, default 60), KEFU_BENCH_WARMUP
+(default 10).  Needs the test environment: `export KEFU_ENV=test; . deploy/local/env.sh`,
+migrated test databases, and the test lock: `flock var/test.lock make bench`.
 """
 import warnings
 
@@ -11,158 +22,129 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402
 
 import datetime  # noqa: E402
+import importlib  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
-import subprocess  # noqa: E402
+import pkgutil  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
-import uuid  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import urllib3  # noqa: E402
-from kombu import Connection, Consumer, Producer, Queue  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from services.common.green import patch_psycopg  # noqa: E402
 
-from bench.echo_server import RAW_QUEUE  # noqa: E402
-from bench.load import open_loop  # noqa: E402
-from tests.system import BASE, Client, start_system, stop_system  # noqa: E402
+patch_psycopg()
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
-WARMUP = float(os.environ.get("BENCH_WARMUP", 10))
-SEED = 20261122
+import bench  # noqa: E402
+from bench import harness  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+KNOWN = {"p1": "p1_screen_pop", "p2": "p2_rpc", "p7": "p7_import", "p9": "p9_search"}
+FIRST = ("p1", "p2", "p9", "p7")
+SECTION = re.compile(r"<!-- bench:(p\d+|notes) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
 
 
-class RawRpc:
-    """A kombu request/reply client: one connection publishes (with confirms), one consumes."""
-
-    def __init__(self, uri: str):
-        self.publish_conn = Connection(uri, transport_options={"confirm_publish": True})
-        self.consume_conn = Connection(uri)
-        self.reply_queue = Queue(f"bench-reply-{uuid.uuid4().hex}", exclusive=True,
-                                 auto_delete=True)
-        self.waiting: dict[str, eventlet.event.Event] = {}
-        self.lock = eventlet.semaphore.Semaphore()
-        self.producer = Producer(self.publish_conn.channel(), serializer="json")
-        self.consumer = Consumer(self.consume_conn.channel(), [self.reply_queue],
-                                 callbacks=[self._on_reply], no_ack=True)
-        self.consumer.consume()
-        eventlet.spawn_n(self._drain)
-
-    def _drain(self):
-        while True:
-            self.consume_conn.drain_events()
-
-    def _on_reply(self, body, message):
-        event = self.waiting.pop(message.properties["correlation_id"], None)
-        if event:
-            event.send(body)
-
-    def call(self, payload):
-        correlation_id = uuid.uuid4().hex
-        event = eventlet.event.Event()
-        self.waiting[correlation_id] = event
-        with self.lock:  # one channel: publishes must not interleave
-            self.producer.publish(payload, routing_key=RAW_QUEUE, reply_to=self.reply_queue.name,
-                                  correlation_id=correlation_id)
-        return event.wait()
+def discover() -> dict[str, str]:
+    """Short name (p7) -> module name (p7_import): the known ones and any bench/pN_*.py."""
+    found = dict(KNOWN)
+    for info in pkgutil.iter_modules(bench.__path__):
+        match = re.match(r"(p\d+)_\w+$", info.name)
+        if match:
+            found[match.group(1)] = info.name
+    return found
 
 
-def bench_rpc_overhead(uri: str) -> dict:
-    server = subprocess.Popen([sys.executable, "-m", "bench.echo_server", uri])
-    try:
-        eventlet.sleep(3)
-        payload = {"n": 1, "text": "你好"}
-        with ClusterRpcProxy({"AMQP_URI": uri, "serializer": "json"}) as cluster:
-            for _ in range(200):
-                cluster.bench_echo.echo(payload)
-            nameko_figures = open_loop(lambda: cluster.bench_echo.echo(payload), 200, SECONDS,
-                                       WARMUP)
-        raw = RawRpc(uri)
-        for _ in range(200):
-            raw.call(payload)
-        raw_figures = open_loop(lambda: raw.call(payload), 200, SECONDS, WARMUP)
-    finally:
-        server.terminate()
-        server.wait()
-    return {"nameko": nameko_figures, "kombu": raw_figures,
-            "ratio": nameko_figures["p50"] / raw_figures["p50"]}
+def ordered(names: list[str]) -> list[str]:
+    """Scenarios in run order; `notes` (hand-written reading of the figures) last."""
+    rest = sorted((n for n in names if n not in FIRST and n != "notes"), key=lambda n: int(n[1:]))
+    return [n for n in FIRST if n in names] + rest + (["notes"] if "notes" in names else [])
 
 
-def bench_screen_pop(admin: Client, customers: int = 2000, rate: float = 200) -> dict:
-    rng = random.Random(SEED)
-    phones = []
-    for i in range(customers):
-        phone = "13" + "".join(rng.choices("0123456789", k=9))
-        reply = admin.post("/api/v1/customers", {"name": f"压测客户{i}", "phones": [phone]})
-        if reply.status_code == 201:
-            phones.append(phone)
-    http = urllib3.PoolManager(maxsize=200, headers={
-        "Authorization": admin.http.headers["Authorization"]})
-
-    def pop():
-        phone = rng.choice(phones)
-        reply = http.request("GET", f"{BASE}/api/v1/screen-pop?phone={phone}")
-        if reply.status != 200:
-            raise RuntimeError(reply.status)
-
-    figures = open_loop(pop, rate, SECONDS, WARMUP)
-    figures["customers"] = len(phones)
-    return figures
+def read_sections() -> dict[str, str]:
+    if not RESULTS.exists():
+        return {}
+    return {name: body for name, body in SECTION.findall(RESULTS.read_text(encoding="utf-8"))}
 
 
-def row(name: str, f: dict) -> str:
-    return (f"| {name} | {f['rate']:.0f}/s | {f['requests']} | {f['errors']} | {f['p50']:.2f} |"
-            f" {f['p95']:.2f} | {f['p99']:.2f} | {f['max']:.2f} |")
+def stamp(section: str, when: str, command: str) -> str:
+    line = f"_Measured {when} by `{command}`._"
+    head, _, tail = section.strip().partition("\n")
+    if head.startswith("#"):
+        return f"{head}\n\n{line}\n\n{tail.strip()}\n"
+    return f"{line}\n\n{section.strip()}\n"
 
 
-def write_results(p2: dict, p1: dict) -> None:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    header = "| what | rate | requests | errors | p50 ms | p95 ms | p99 ms | max ms |\n" \
-             "|---|---|---|---|---|---|---|---|"
+def write_results(sections: dict[str, str], when: str, command: str) -> None:
+    body = "".join(f"<!-- bench:{name} -->\n{sections[name].rstrip()}\n\n<!-- /bench:{name} -->\n"
+                   for name in ordered(list(sections)))
     RESULTS.write_text(f"""# Benchmark results
 
-Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC.
-Machine: {os.cpu_count()} cores, {memory:.0f} GiB; everything (RabbitMQ, PostgreSQL, the six
-services and the load generator) on this one machine.
-Command: `make bench` (open loop: fixed arrival rate, latency from the scheduled start;
-{WARMUP:.0f} s warm-up, {SECONDS:.0f} s measured).
+Last run: {when}, `{command}`.
+Machine: {harness.machine()}.
+Everything — PostgreSQL, RabbitMQ, the six services and the load generator — runs on this
+one machine.
+How to measure (shared/TARGETS.md): open-loop load at a fixed arrival rate, latency from
+each request's scheduled start, {harness.WARMUP:.0f} s warm-up, {harness.SECONDS:.0f} s
+measured, p50/p95/p99/max and the error count.  Data set: bench/generate.py (1,000,000
+customers from seed 7, reproducible).  Each section below says when it was measured; a
+section not re-run keeps its earlier figures; "Reading the figures" at the end is written
+by hand and kept as it is by the runner.
 
-## P2 — RPC overhead (target: nameko p50 ≤ 2× raw kombu, same run)
-
-Echo of a small JSON body; nameko through a long-lived `ClusterRpcProxy`; kombu
-request/reply with publisher confirms on the reply, the same broker.
-
-{header}
-{row("nameko RPC round trip", p2["nameko"])}
-{row("raw kombu request/reply", p2["kombu"])}
-
-**Ratio of p50s (nameko / kombu): {p2["ratio"]:.2f}** (target ≤ 2).
-
-## P1 — screen pop through the gateway, small scale (target p50 ≤ 5 ms, p99 ≤ 20 ms at 200/s)
-
-`GET /api/v1/screen-pop?phone=…` over {p1["customers"]} customers: gateway → customer
-`lookup` → (one match) ticket `list_for_customer`, token verified in each service.
-
-{header}
-{row("screen pop", p1)}
-
-The 1,000,000-customer figure comes with the customer-archive issue (its data generator).
-""", encoding="utf-8")
+{body}""", encoding="utf-8")
 
 
-def main() -> None:
-    uri = os.environ["KEFU_AMQP_URI"]
-    p2 = bench_rpc_overhead(uri)
-    print("P2", p2, flush=True)
-    password = start_system()
+def main(argv: list[str]) -> int:
+    available = discover()
+    wanted = [a.lower() for a in argv] or ordered(list(available))
+    names = []
+    for arg in wanted:
+        short = re.match(r"(p\d+)", arg)
+        if not short:
+            known = ", ".join(ordered(list(available)))
+            raise SystemExit(f"unknown scenario {arg!r}; known: {known}")
+        names.append(short.group(1))
+    when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    command = ("make bench" if os.environ.get("MAKELEVEL") and not argv
+               else " ".join(["python -m bench", *argv]))
+    sections = read_sections()
+    failed: list[str] = []
+    ran: list[str] = []
     try:
-        p1 = bench_screen_pop(Client("admin", password))
-        print("P1", p1, flush=True)
+        for name in names:
+            module_name = available.get(name)
+            if module_name is None:
+                print(f"{name}: no bench/{name}_*.py yet — skipped", flush=True)
+                continue
+            try:
+                module = importlib.import_module(f"bench.{module_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"bench.{module_name}":
+                    print(f"{name}: bench/{module_name}.py does not exist yet — skipped",
+                          flush=True)
+                    continue
+                raise
+            print(f"{name}: running bench/{module_name}.py", flush=True)
+            started = time.monotonic()
+            try:
+                section = module.run()
+            except Exception as exc:  # noqa: BLE001 — report, keep going with the others
+                traceback.print_exc()
+                failed.append(name)
+                section = (f"## {name.upper()} — FAILED\n\nThe run stopped with "
+                           f"`{type(exc).__name__}: {str(exc)[:300]}`; see the bench output.\n")
+            print(f"{name}: done in {time.monotonic() - started:.0f} s", flush=True)
+            sections[name] = stamp(section, when, command)
+            write_results(sections, when, command)  # after each: a crash keeps what ran
+            ran.append(name)
     finally:
-        stop_system()
-    write_results(p2, p1)
-    print(f"wrote {RESULTS}")
+        harness.shutdown()
+    if ran:
+        print(f"wrote {RESULTS} ({', '.join(ran)})"
+              + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    else:
+        print(f"no scenario ran; {RESULTS} unchanged")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -14,8 +14,9 @@ from functools import lru_cache
 
 import jwt
 from marshmallow import ValidationError
+from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc
+from nameko.rpc import Responder, Rpc
 
 from services.common.errors import (
     EXPECTED,
@@ -191,5 +192,16 @@ class AuthenticatedRpc(Rpc):
             exc_info = (type(err), err, exc_info[2])
         return super().handle_result(message, worker_ctx, result, exc_info)
 
+
+class ReplyPublisher(Publisher):
+    """RPC replies go without publisher confirms: a reply is transient (its queue is the
+    caller's, auto-deleted), a lost one surfaces as the caller's deadline, and waiting
+    for the broker's confirm doubled the cost of every call.  Events keep confirms
+    (outbox relay, retries)."""
+
+    use_confirms = False
+
+
+Responder.publisher_cls = ReplyPublisher
 
 rpc = AuthenticatedRpc.decorator

@@ -7,11 +7,18 @@ gateway turns its own deadline into HTTP 504).
 import amqp.exceptions
 import eventlet
 import kombu.exceptions
+from nameko.rpc import RpcProxy
 
 from services.common.errors import DeadlineExceeded, Unavailable
 
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                ConnectionError)
+
+
+def proxy(service_name: str) -> RpcProxy:
+    """An in-service RPC proxy publishing requests without confirms (see
+    identity.ReplyPublisher); the caller's deadline covers a lost request."""
+    return RpcProxy(service_name, use_confirms=False)
 
 
 def gather(calls: list, timeout: float) -> list:

@@ -1,14 +1,13 @@
 """The gateway: HTTP for user interfaces, staff accounts and sign-in (G1, G2, G3)."""
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from services.common import store as common_store
 from services.common.db import Database
 from services.common.errors import Conflict, TooManyRequests, Unauthenticated
 from services.common.identity import ADMINS, STAFF, Identity, Tokens
 from services.common.metrics import Metrics
-from services.common.rpc import call, gather
+from services.common.rpc import call, gather, proxy
 from services.gateway import contract, domain, openapi, store
 from services.gateway.http import api, json_object, json_response, load_body, load_query
 from services.gateway.routes.customers import CustomerRoutes
@@ -25,11 +24,11 @@ class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRou
     metrics = Metrics()
     tokens = Tokens()
     config = Config()
-    customer = RpcProxy("customer")
-    ticket = RpcProxy("ticket")
-    survey = RpcProxy("survey")
-    notify = RpcProxy("notify")
-    report = RpcProxy("report")
+    customer = proxy("customer")
+    ticket = proxy("ticket")
+    survey = proxy("survey")
+    notify = proxy("notify")
+    report = proxy("report")
 
     @property
     def deadline(self) -> float:

@@ -1,5 +1,4 @@
 """The ticket service 工单: work orders and their readable serials."""
-from nameko.rpc import RpcProxy
 
 from services.common.db import Database
 from services.common.errors import NotFound
@@ -7,9 +6,13 @@ from services.common.events import on_event
 from services.common.health import HealthCheck
 from services.common.identity import OPERATORS, STAFF, Identity, rpc
 from services.common.metrics import Metrics
-from services.common.rpc import call
-from services.customer.contract import CustomerDestroyed
+from services.common.rpc import call, proxy
+from services.customer.contract import CustomerDestroyed, CustomerMerged
 from services.ticket import contract, domain, store
+
+# Schema instances are reused: building one per call costs more than the dump itself.
+CUSTOMER_TICKETS = contract.CustomerTickets()
+TICKET_LIST = contract.TicketList()
 
 
 class TicketService(HealthCheck):
@@ -18,7 +21,7 @@ class TicketService(HealthCheck):
     db = Database()
     principal = Identity()
     metrics = Metrics()
-    customers = RpcProxy("customer")
+    customers = proxy("customer")
 
     @rpc(allow=OPERATORS)
     def create_ticket(self, data, idempotency_key=None):
@@ -53,10 +56,10 @@ class TicketService(HealthCheck):
     @rpc(allow=STAFF)
     def list_for_customer(self, customer_id, limit=20):
         """The customer's most recent tickets, newest first: {"tickets": [...]}."""
-        query = contract.CustomerTickets().load({"customer_id": customer_id, "limit": limit})
+        query = CUSTOMER_TICKETS.load({"customer_id": customer_id, "limit": limit})
         with self.db.transaction() as tx:
             rows = store.tickets_of_customer(tx.cur, str(query["customer_id"]), query["limit"])
-        return contract.TicketList().dump({"tickets": rows})
+        return TICKET_LIST.dump({"tickets": rows})
 
     @on_event("customer", "customer_destroyed")
     def anonymise_destroyed_customer(self, event):
@@ -65,6 +68,13 @@ class TicketService(HealthCheck):
         destroyed = CustomerDestroyed().load(event["data"])
         with self.db.transaction() as tx:
             store.anonymise_customer(tx.cur, destroyed["customer_id"])
+
+    @on_event("customer", "customer_merged")
+    def repoint_merged_customer(self, event):
+        """C8: the tickets of a merged-away customer now belong to the survivor."""
+        merged = CustomerMerged().load(event["data"])
+        with self.db.transaction() as tx:
+            store.repoint_customer(tx.cur, merged["merged_id"], merged["survivor_id"])
 
 
 SERVICE = TicketService
