@@ -67,6 +67,9 @@ def response_for(exc: Exception) -> Response:
     for cls, status in ERRORS:
         if isinstance(exc, cls):
             return error_response(status, exc.code, exc.message or exc.code, exc.fields)
+    if isinstance(exc, HTTPException):  # werkzeug's own, e.g. 413 past the body limit
+        name = re.sub(r"\W+", "_", (exc.name or "error").lower())
+        return error_response(exc.code or 400, name, exc.description or "")
     if isinstance(exc, RemoteError):  # a service failed unexpectedly; its trace stays there
         log.error("upstream error: %s", exc.exc_type)
         return error_response(502, "upstream_error", "a service failed to answer")

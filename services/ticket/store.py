@@ -71,3 +71,11 @@ def anonymise_customer(cur, customer_id: str) -> int:
         (REDACTED, customer_id),
     )
     return cur.rowcount
+
+
+def repoint_customer(cur, merged_id: str, survivor_id: str) -> int:
+    """Customer `merged_id` was merged into `survivor_id` (C8): its tickets follow.
+    Idempotent (a repeat finds nothing left to move); returns how many moved."""
+    cur.execute("UPDATE ticket SET customer_id = %s WHERE customer_id = %s",
+                (survivor_id, merged_id))
+    return cur.rowcount

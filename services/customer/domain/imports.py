@@ -15,7 +15,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from marshmallow import ValidationError
 from marshmallow import validate as mm_validate
 
 from services.common import phones as phone_rules
@@ -226,6 +225,14 @@ class Plan:
     def fields(self) -> set[str]:
         return {f for _, f in self.columns}
 
+    def groups(self) -> tuple[list, list, list]:
+        """(single-valued card columns with their parser, multi-valued columns, asset
+        columns) — what parse_row walks for every row."""
+        single = [(i, f, _PARSERS[f]) for i, f in self.columns if f in _PARSERS]
+        multi = [(i, f) for i, f in self.columns if f in MULTI]
+        asset = [(i, f) for i, f in self.columns if f in ASSET_FIELDS]
+        return single, multi, asset
+
 
 def resolve_target(name) -> str | None:
     """A mapping target as a field: a field name or any header alias of one."""
@@ -421,7 +428,7 @@ def normalize_phone(raw: str) -> tuple[str, str]:
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
         _mobile_pattern = re.compile(meta.mobile.national_number_pattern)
-    digits = _PHONE_NOISE.sub("", raw)
+    digits = raw if raw.isdigit() else _PHONE_NOISE.sub("", raw)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -453,6 +460,20 @@ def _phones(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _domain_ok(domain: str) -> bool:
+    return domain in _email.DOMAIN_WHITELIST or bool(_email.DOMAIN_REGEX.match(domain))
+
+
+def email_ok(value: str) -> bool:
+    """marshmallow's Email rule (as the contract applies it), with the costly domain
+    check cached: an import repeats a few domains a hundred thousand times."""
+    if "@" not in value:
+        return False
+    user, domain = value.rsplit("@", 1)
+    return bool(_email.USER_REGEX.match(user)) and _domain_ok(domain)
+
+
 def _emails(values: list[str]) -> list[str]:
     out: list[str] = []
     for value in values:
@@ -460,10 +481,8 @@ def _emails(values: list[str]) -> list[str]:
             part = norm_email(part)
             if not part:
                 continue
-            try:
-                _email(part)
-            except ValidationError as exc:
-                raise BadValue(f"{part!r}: not an email address") from exc
+            if not email_ok(part):
+                raise BadValue(f"{part!r}: not an email address")
             if len(part) > 254:
                 raise BadValue(f"{part[:20]!r}...: longer than 254 characters")
             if part not in out:
@@ -503,42 +522,49 @@ _PARSERS = {"kind": parse_kind, "lifecycle": parse_lifecycle, "credit_class": pa
 _MULTI_PARSERS = {"phones": _phones, "emails": _emails, "tags": _tags}
 
 
-def parse_row(row_no: int, cells: list, plan: Plan) -> tuple[Record | None, list[dict]]:
+def parse_row(row_no: int, cells: list, plan: Plan,
+              groups: tuple | None = None) -> tuple[Record | None, list[dict]]:
     """The row as a Record, or None with its errors [{row, field, reason}].
     A row whose imported cells are all empty is (None, []): skipped."""
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
+    single, multi, assets = groups or plan.groups()
     width = len(cells)
-    for index, name in plan.columns:
-        raw = cells[index] if index < width else None
-        text = raw.strip() if raw.__class__ is str else cell_text(raw)
-        if not text:
-            continue
-        if name in MULTI:
-            multi.setdefault(name, []).append(text)
-        else:
-            single[name] = text
-    if not single and not multi:
-        return None, []
     record = Record(row_no)
     errors: list[dict] = []
-    has_asset = False
-    for name, value in single.items():
-        parser = _PARSERS.get(name)
-        if parser is None:
-            has_asset = True
-            continue
-        try:
-            setattr(record, name, parser(value))
-        except BadValue as exc:
-            errors.append({"row": row_no, "field": name, "reason": str(exc)})
-    for name, values in multi.items():
-        try:
-            setattr(record, name, _MULTI_PARSERS[name](values))
-        except BadValue as exc:
-            errors.append({"row": row_no, "field": name, "reason": str(exc)})
-    if has_asset:
-        record.asset = _asset(row_no, single, errors)
+    given = False
+    for index, name, parser in single:
+        raw = cells[index] if index < width else None
+        text = raw.strip() if raw.__class__ is str else cell_text(raw)
+        if text:
+            given = True
+            try:
+                setattr(record, name, parser(text))
+            except BadValue as exc:
+                errors.append({"row": row_no, "field": name, "reason": str(exc)})
+    if multi:
+        texts: dict[str, list[str]] = {}
+        for index, name in multi:
+            raw = cells[index] if index < width else None
+            text = raw.strip() if raw.__class__ is str else cell_text(raw)
+            if text:
+                texts.setdefault(name, []).append(text)
+        for name, values in texts.items():
+            given = True
+            try:
+                setattr(record, name, _MULTI_PARSERS[name](values))
+            except BadValue as exc:
+                errors.append({"row": row_no, "field": name, "reason": str(exc)})
+    if assets:
+        values = {}
+        for index, name in assets:
+            raw = cells[index] if index < width else None
+            text = raw.strip() if raw.__class__ is str else cell_text(raw)
+            if text:
+                values[name] = text
+        if values:
+            given = True
+            record.asset = _asset(row_no, values, errors)
+    if not given:
+        return None, []
     if not errors and record.number is None and record.name is None and not record.phones:
         errors.append({"row": row_no, "field": "name",
                        "reason": "a row needs a customer number, a name or a phone"})
@@ -585,8 +611,9 @@ def parse_rows(table: Table, plan: Plan) -> tuple[list[Record], list[dict], int]
     total = 0
     numbers: dict[str, int] = {}
     phones_seen: dict[str, int] = {}
+    groups = plan.groups()
     for row_no, cells in table.rows:
-        record, row_errors = parse_row(row_no, cells, plan)
+        record, row_errors = parse_row(row_no, cells, plan, groups)
         if record is None and not row_errors:
             continue
         total += 1

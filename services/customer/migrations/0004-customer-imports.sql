@@ -19,6 +19,7 @@ CREATE TABLE customer_import (
     unchanged   integer NOT NULL DEFAULT 0,
     failed      integer NOT NULL DEFAULT 0,
     errors      jsonb NOT NULL DEFAULT '[]',
+    phases      jsonb NOT NULL DEFAULT '{}',  -- seconds per phase: read, stage, match, ...
     started_at  timestamptz NOT NULL,
     finished_at timestamptz NOT NULL DEFAULT now()
 );

@@ -1,0 +1,311 @@
+"""SQL of fuzzy search, duplicates and merge (C8), and segments (C9).
+
+Search statements are a UNION ALL of branches from the most to the least exact,
+each driven by one index and disjoint from the ones before it, under one LIMIT:
+PostgreSQL runs the branches in order and stops as soon as the page is full.
+Trigram similarity (misspellings) is costly on short strings, so it runs only
+when nothing matched as typed.  The tables read are the search keys kept by
+migration 0003 (customer_search, customer_phone_search), not the row-level
+secured tables, whose policies would stop any LIKE or % from using an index.
+"""
+from services.customer.domain import search as rules
+
+_NAME_SEARCH = """
+(SELECT customer_id::text AS id, 0 AS rank FROM customer_search
+  WHERE name = %(text)s LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 1 FROM customer_search
+  WHERE name LIKE %(prefix)s AND name <> %(text)s ORDER BY name USING ~<~ LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 2 FROM customer_search
+  WHERE name_pinyin = %(pinyin)s AND %(pinyin)s <> '' AND name NOT LIKE %(prefix)s LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 3 FROM customer_search
+  WHERE char_length(customer_name_core(%(text)s)) >= 3
+    AND name_core LIKE '%%' || customer_name_core(%(text)s) || '%%'
+    AND name NOT LIKE %(prefix)s AND name_pinyin <> %(pinyin)s LIMIT %(n)s)
+LIMIT %(n)s
+"""
+
+# Misspellings, when nothing above matched: similar names, most similar first.
+_NAME_FUZZY = """
+SELECT customer_id::text AS id, similarity(name_core, customer_name_core(%(text)s)) AS s
+  FROM customer_search
+ WHERE char_length(customer_name_core(%(text)s)) >= 2
+   AND name_core %% customer_name_core(%(text)s)
+ ORDER BY s DESC, customer_id LIMIT %(n)s
+"""
+
+_PINYIN_SEARCH = """
+(SELECT customer_id::text AS id, 0 AS rank FROM customer_search
+  WHERE name_pinyin = %(pinyin)s LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 1 FROM customer_search
+  WHERE name_initials = %(pinyin)s AND name_pinyin <> %(pinyin)s LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 2 FROM customer_search
+  WHERE name_pinyin LIKE %(prefix)s AND name_pinyin <> %(pinyin)s AND name_initials <> %(pinyin)s
+  ORDER BY name_pinyin USING ~<~ LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 3 FROM customer_search
+  WHERE name_initials LIKE %(prefix)s AND name_initials <> %(pinyin)s
+    AND name_pinyin NOT LIKE %(prefix)s
+  ORDER BY name_initials USING ~<~ LIMIT %(n)s)
+UNION ALL
+(SELECT customer_id::text, 4 FROM customer_search
+  WHERE char_length(%(pinyin)s) >= 3 AND name_pinyin LIKE %(infix)s
+    AND name_pinyin NOT LIKE %(prefix)s AND name_initials NOT LIKE %(prefix)s LIMIT %(n)s)
+LIMIT %(n)s
+"""
+
+_PINYIN_FUZZY = """
+SELECT customer_id::text AS id, similarity(name_pinyin, %(pinyin)s) AS s FROM customer_search
+ WHERE char_length(%(pinyin)s) >= 4 AND name_pinyin %% %(pinyin)s
+ ORDER BY s DESC, customer_id LIMIT %(n)s
+"""
+
+_NUMBER_SEARCH = """
+SELECT customer_id::text AS id, 0 AS rank FROM customer_search
+ WHERE number LIKE %(prefix)s ORDER BY number USING ~<~ LIMIT %(n)s
+"""
+
+# A customer with two matching phones comes twice: the caller keeps the first.
+_PHONE_SEARCH = """
+(SELECT p.customer_id::text AS id, 0 AS rank FROM customer_phone_search p
+   JOIN customer_search c ON c.customer_id = p.customer_id
+  WHERE p.e164 LIKE %(tail)s LIMIT %(n)s)
+UNION ALL
+(SELECT p.customer_id::text, 1 FROM customer_phone_search p
+   JOIN customer_search c ON c.customer_id = p.customer_id
+  WHERE (p.e164 LIKE %(infix)s OR p.e164 LIKE %(infix2)s) AND p.e164 NOT LIKE %(tail)s
+  LIMIT %(n)s)
+LIMIT %(n)s
+"""
+
+
+def search_ids(cur, plan: rules.SearchPlan, limit: int) -> list[str]:
+    """Ids of live customers matching the plan, best first, at most `limit`."""
+    esc = rules.like_escape
+    if plan.kind == "phone":
+        first = plan.digits[0]
+        params = {"tail": "%" + esc(first), "infix": "%" + esc(first) + "%",
+                  "infix2": "%" + esc(plan.digits[-1]) + "%", "n": limit * 2}
+        cur.execute(_PHONE_SEARCH, params)
+    elif plan.kind == "number":
+        cur.execute(_NUMBER_SEARCH, {"prefix": esc(plan.number) + "%", "n": limit})
+        ids = [r["id"] for r in cur.fetchall()]
+        if ids or not plan.pinyin:
+            return ids
+        return search_ids(cur, rules.SearchPlan("pinyin", pinyin=plan.pinyin), limit)
+    else:
+        text = plan.text if plan.kind == "name" else plan.pinyin
+        params = {"text": plan.text, "pinyin": plan.pinyin, "prefix": esc(text) + "%",
+                  "infix": "%" + esc(text) + "%", "n": limit}
+        name = plan.kind == "name"
+        cur.execute(_NAME_SEARCH if name else _PINYIN_SEARCH, params)
+        ids = [r["id"] for r in cur.fetchall()]
+        if ids:
+            return ids
+        # Nothing matched as typed: the trigram "did you mean" (the costly part,
+        # so only now).
+        _similarity_threshold(cur, rules.SEARCH_SIMILARITY)
+        cur.execute(_NAME_FUZZY if name else _PINYIN_FUZZY, params)
+    ids = list(dict.fromkeys(r["id"] for r in cur.fetchall()))
+    return ids[:limit]
+
+
+def _similarity_threshold(cur, value: float) -> None:
+    """pg_trgm's threshold for `%`, for this transaction only."""
+    cur.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(value),))
+
+
+# ---- duplicates --------------------------------------------------------------------
+
+# For each scanned customer s: live customers o sharing a phone, with the same pinyin
+# (unless more than COMMON_NAME customers share it), or a similar name core (same
+# cap; only names of MIN_SIMILAR_NAME characters or more).  In a scan each pair is
+# reported once, by its newer member; for one customer, every pair it is part of.
+_DUPLICATE_REASONS = """
+SELECT s.customer_id::text AS scanned, o.customer_id::text AS other, 'phone' AS reason,
+       NULL::real AS similarity, p1.e164 AS phone,
+       (o.created_at, o.customer_id) < (s.created_at, s.customer_id) AS other_older
+  FROM scanned s
+  JOIN customer_phone p1 ON p1.customer_id = s.customer_id
+  JOIN customer_phone p2 ON p2.e164 = p1.e164 AND p2.customer_id <> s.customer_id
+  JOIN customer_search o ON o.customer_id = p2.customer_id
+ WHERE %(both)s OR (o.created_at, o.customer_id) < (s.created_at, s.customer_id)
+UNION ALL
+SELECT s.customer_id::text, o.customer_id::text, 'pinyin', NULL, NULL,
+       (o.created_at, o.customer_id) < (s.created_at, s.customer_id)
+  FROM scanned s
+ CROSS JOIN LATERAL (
+     SELECT x.customer_id, x.created_at, count(*) OVER () AS n FROM (
+         SELECT c.customer_id, c.created_at FROM customer_search c
+          WHERE c.name_pinyin = s.name_pinyin AND c.customer_id <> s.customer_id
+          LIMIT %(cap)s + 1) x) o
+ WHERE s.name_pinyin <> '' AND o.n <= %(cap)s
+   AND (%(both)s OR (o.created_at, o.customer_id) < (s.created_at, s.customer_id))
+UNION ALL
+SELECT s.customer_id::text, o.customer_id::text, 'name', o.sim, NULL,
+       (o.created_at, o.customer_id) < (s.created_at, s.customer_id)
+  FROM scanned s
+ CROSS JOIN LATERAL (
+     SELECT c.customer_id, c.created_at, similarity(c.name_core, s.name_core) AS sim,
+            count(*) OVER () AS n
+       FROM customer_search c
+      WHERE c.name_core %% s.name_core AND c.customer_id <> s.customer_id) o
+ WHERE char_length(s.name_core) >= %(min_name)s AND o.n <= %(cap)s
+   AND (%(both)s OR (o.created_at, o.customer_id) < (s.created_at, s.customer_id))
+"""
+
+_DUPLICATES = """
+WITH scanned AS MATERIALIZED (
+    SELECT customer_id, created_at, name_pinyin, name_core FROM customer_search
+     WHERE customer_id = ANY(%(ids)s::uuid[]))
+""" + _DUPLICATE_REASONS  # noqa: S608 — constant text
+
+
+def scan_window(cur, after: tuple | None, scan: int) -> list[dict]:
+    """(id, created_at) of the next `scan` live customers, newest first."""
+    at, cid = after or (None, None)
+    cur.execute(
+        "SELECT id::text, created_at FROM customer WHERE destroyed_at IS NULL"
+        " AND merged_into IS NULL AND (%s::timestamptz IS NULL"
+        " OR (created_at, id) < (%s::timestamptz, %s::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT %s",
+        (at, at, cid, scan),
+    )
+    return cur.fetchall()
+
+
+def duplicate_rows(cur, ids: list[str], both: bool) -> list[dict]:
+    """(newer, older, reason, similarity, phone) rows for the customers `ids`: with
+    `both`, every pair they are part of; without, only pairs with an older customer
+    (a scan then reports each pair once, from its newer member)."""
+    if not ids:
+        return []
+    _similarity_threshold(cur, rules.NAME_SIMILARITY)
+    # The per-customer lookups are cheap but their estimates are not: without this
+    # the JIT compiler spends more time than the query.
+    cur.execute("SELECT set_config('jit', 'off', true)")
+    cur.execute(_DUPLICATES, {"ids": ids, "both": both, "cap": rules.COMMON_NAME,
+                              "min_name": rules.MIN_SIMILAR_NAME})
+    out = []
+    for r in cur.fetchall():
+        newer, older = ((r["scanned"], r["other"]) if r["other_older"]
+                        else (r["other"], r["scanned"]))
+        out.append({"newer": newer, "older": older, "reason": r["reason"],
+                    "similarity": r["similarity"], "phone": r["phone"]})
+    return out
+
+
+# ---- keys changed in bulk -----------------------------------------------------------
+
+def sync_dirty(cur, limit: int) -> int:
+    """Rebuild the search keys of up to `limit` customers a bulk statement marked dirty
+    (claimed with SKIP LOCKED: safe with replicas); returns how many marks it took.
+    The customers are locked FOR SHARE first, so a change committed meanwhile is
+    never overwritten by what this transaction read before it."""
+    cur.execute(
+        "WITH claimed AS (DELETE FROM customer_search_dirty WHERE ctid = ANY(ARRAY("
+        " SELECT ctid FROM customer_search_dirty LIMIT %s FOR UPDATE SKIP LOCKED))"
+        " RETURNING customer_id) SELECT array_agg(DISTINCT customer_id)::text[] AS ids,"
+        " count(*) AS n FROM claimed",
+        (limit,),
+    )
+    row = cur.fetchone()
+    if row["n"]:
+        cur.execute("SELECT 1 FROM customer WHERE id = ANY(%s::uuid[]) ORDER BY id FOR SHARE",
+                    (row["ids"],))
+        cur.execute("SELECT customer_search_put(%s::uuid[])", (row["ids"],))
+    return row["n"]
+
+
+def rebuild(cur) -> int:
+    """Every key from scratch (as the system principal); returns the live customers."""
+    cur.execute("SELECT customer_search_rebuild() AS n")
+    return cur.fetchone()["n"]
+
+
+# ---- merge -------------------------------------------------------------------------
+
+def move_assets(cur, survivor_id: str, merged_id: str) -> int:
+    """Assets of the merged customer go to the survivor, except those the survivor
+    already has (same serial or plate), which stay behind with the merged record."""
+    cur.execute(
+        "UPDATE customer_asset a SET customer_id = %s WHERE a.customer_id = %s"
+        " AND NOT EXISTS (SELECT 1 FROM customer_asset s WHERE s.customer_id = %s"
+        " AND ((a.serial IS NOT NULL AND s.serial = a.serial)"
+        " OR (a.plate IS NOT NULL AND s.plate = a.plate)))",
+        (survivor_id, merged_id, survivor_id),
+    )
+    return cur.rowcount
+
+
+def mark_merged(cur, merged_id: str, survivor_id: str) -> None:
+    cur.execute(
+        "UPDATE customer SET merged_into = %s, version = version + 1, updated_at = now()"
+        " WHERE id = %s",
+        (survivor_id, merged_id),
+    )
+
+
+# ---- segments ----------------------------------------------------------------------
+
+_SEGMENT_WHERE = """
+ WHERE c.destroyed_at IS NULL AND c.merged_into IS NULL
+   AND (%(kind)s::text IS NULL OR c.kind = %(kind)s)
+   AND (%(credit_class)s::text[] IS NULL OR c.credit_class = ANY(%(credit_class)s::text[]))
+   AND (%(lifecycle)s::text[] IS NULL OR c.lifecycle = ANY(%(lifecycle)s::text[]))
+   AND (%(grade)s::text[] IS NULL OR c.grade = ANY(%(grade)s::text[]))
+   AND (%(level)s::int[] IS NULL
+        OR effective_level(c.level, c.declassify_at, c.declassify_to) = ANY(%(level)s::int[]))
+   AND (%(region)s::text IS NULL OR starts_with(c.region, %(region)s))
+   AND (%(tags_all)s::text[] IS NULL OR c.tags @> %(tags_all)s::text[])
+   AND (%(tags_any)s::text[] IS NULL OR c.tags && %(tags_any)s::text[])
+   AND (%(product)s::text IS NULL OR EXISTS (
+        SELECT 1 FROM customer_asset a WHERE a.customer_id = c.id
+           AND (a.product = %(product)s OR a.model = %(product)s)))
+   AND (%(months)s::int IS NULL OR c.last_contact_at IS NULL
+        OR c.last_contact_at < now() - make_interval(months => %(months)s::int))
+   AND (%(created_after)s::timestamptz IS NULL OR c.created_at >= %(created_after)s::timestamptz)
+   AND (%(created_before)s::timestamptz IS NULL OR c.created_at < %(created_before)s::timestamptz)
+"""
+
+_SEGMENT_PAGE = (
+    "SELECT c.id::text, c.created_at FROM customer c" + _SEGMENT_WHERE +  # noqa: S608
+    " AND (%(after_at)s::timestamptz IS NULL"
+    " OR (c.created_at, c.id) > (%(after_at)s::timestamptz, %(after_id)s::uuid))"
+    " ORDER BY c.created_at, c.id LIMIT %(limit)s"
+)
+_SEGMENT_COUNT = "SELECT count(*) AS n FROM customer c" + _SEGMENT_WHERE  # noqa: S608
+
+
+def _segment_params(filters: dict) -> dict:
+    def listed(key):
+        return filters.get(key) or None
+
+    region = filters.get("region")
+    return {
+        "kind": filters.get("kind"), "credit_class": listed("credit_class"),
+        "lifecycle": listed("lifecycle"), "grade": listed("grade"), "level": listed("level"),
+        "region": region or None,
+        "tags_all": listed("tags_all"), "tags_any": listed("tags_any"),
+        "product": filters.get("product"), "months": filters.get("no_contact_months"),
+        "created_after": filters.get("created_after"),
+        "created_before": filters.get("created_before"),
+    }
+
+
+def segment_page(cur, filters: dict, after: tuple | None, limit: int) -> list[dict]:
+    """(id, created_at) of the next `limit` matching live customers in keyset order."""
+    at, cid = after or (None, None)
+    cur.execute(_SEGMENT_PAGE, {**_segment_params(filters), "after_at": at, "after_id": cid,
+                                "limit": limit})
+    return cur.fetchall()
+
+
+def segment_count(cur, filters: dict) -> int:
+    cur.execute(_SEGMENT_COUNT, _segment_params(filters))
+    return cur.fetchone()["n"]
+
