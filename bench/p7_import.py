@@ -159,6 +159,14 @@ def wait_drained(limit: float = 600.0) -> float | None:
     return None
 
 
+def cpu_line(share: dict) -> str:
+    """Where the CPU went during one step, in CPU seconds per process group."""
+    used = sorted(((g["cores"] * share["wall"], name) for name, g in share["groups"].items()),
+                  reverse=True)
+    return ", ".join(f"{name} {seconds:.1f}" for seconds, name in used[:6]) + (
+        f" (machine busy {share['busy']:.2f} of 2 cores)")
+
+
 def post(client, data: bytes, filename: str, dry_run: bool) -> tuple[float, dict]:
     from tests.system import BASE
     kind = ("text/csv" if filename.endswith(".csv") else
@@ -178,9 +186,12 @@ def measure(client, fmt: str, data: bytes) -> list[dict]:
     steps = []
     seconds, body = post(client, data, name, dry_run=True)
     steps.append({"step": "dry run", "seconds": seconds, "body": body, "drain": None})
+    before = harness.cpu_snapshot()
     seconds, body = post(client, data, name, dry_run=False)
+    cpu = harness.cpu_share(before, harness.cpu_snapshot())
     drain = wait_drained()
-    steps.append({"step": "import", "seconds": seconds, "body": body, "drain": drain})
+    steps.append({"step": "import", "seconds": seconds, "body": body, "drain": drain,
+                  "cpu": cpu})
     seconds, body = post(client, data, name, dry_run=False)
     steps.append({"step": "re-import", "seconds": seconds, "body": body, "drain": None})
     if body["created"] or body["updated"]:
@@ -238,6 +249,11 @@ def run() -> str:
                 f"| {fmt.upper()} | {size / 2**20:.1f} MiB | {s['step']} | {s['seconds']:.1f} |"
                 f" {b['created']:,} | {b['updated']:,} | {b['unchanged']:,} | {b['failed']:,} |"
                 f" {b['seconds']:.1f} s | {phases(b)} | {drain} | {ok} |")
+    lines.append("")
+    for fmt, _size, _made, steps in results:
+        for s in steps:
+            if s.get("cpu"):
+                lines.append(f"- CPU seconds during the {fmt.upper()} import: {cpu_line(s['cpu'])}")
     lines += [
         "",
         "\"in the service\" is the customer service's own clock (file read to commit);"

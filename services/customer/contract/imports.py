@@ -19,7 +19,6 @@ from services.customer.contract import CREDIT_CLASSES, KINDS, LEVELS, LIFECYCLES
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_EXPORT_ROWS = 100_000
 EXPORT_FORMATS = ("csv", "xlsx")
-EXCLUDE = None  # a mapping value that leaves a column out
 
 
 class Base64File(fields.String):

@@ -72,6 +72,8 @@ class SearchResult(Schema):
 
 class DuplicatesQuery(Schema):
     customer_id = fields.UUID(metadata={"description": "only the duplicates of this customer"})
+    created_after = Moment(metadata={"description": "scan only customers created since then "
+                                                    "(their duplicates may be older)"})
     cursor = fields.String(validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     scan = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),

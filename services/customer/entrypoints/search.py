@@ -26,6 +26,7 @@ from services.customer.store import search as store
 MERGERS = SUPERVISORS_UP
 SEGMENT_READERS = SUPERVISORS_UP
 SCAN_CHUNK = 100
+SCAN_SECONDS = 2.0  # a duplicates page stops scanning after this, whatever its budget
 SYNC_BATCH = 2000
 SYNC_SECONDS = 2.0
 
@@ -63,9 +64,10 @@ class SearchEntrypoints:
         """Likely duplicate pairs (C8) with their reasons (phone, name, pinyin) and a score.
 
         With `customer_id`: every pair that customer is part of.  Without: a scan of
-        all customers, newest first, each pair reported once; a page holds the pairs of
-        whole customers (about `limit`), examines at most `scan` customers, and its
-        `cursor` continues the scan (null when it is complete)."""
+        all customers (or those created since `created_after`), newest first, each pair
+        reported once, by its newer member; a page holds the pairs of whole customers
+        (about `limit`), examines at most `scan` customers (and stops after about two
+        seconds), and its `cursor` continues the scan (null when it is complete)."""
         q = contract.DuplicatesQuery().load(query or {})
         with self.db.transaction() as tx:
             cur = tx.cur
@@ -77,7 +79,8 @@ class SearchEntrypoints:
                 rows, cursor, scanned = store.duplicate_rows(cur, [cid], both=True), None, 1
             else:
                 rows, cursor, scanned = self._scan_duplicates(
-                    cur, rules.decode_cursor(q.get("cursor")), q["limit"], q["scan"])
+                    cur, rules.decode_cursor(q.get("cursor")), q["limit"], q["scan"],
+                    q.get("created_after"))
             pairs = rules.duplicate_pairs(rows)
             ids = list(dict.fromkeys(i for p in pairs for i in (p["customer_id"],
                                                                  p["duplicate_id"])))
@@ -89,15 +92,16 @@ class SearchEntrypoints:
                                                "scanned": scanned})
 
     @staticmethod
-    def _scan_duplicates(cur, after, limit: int, budget: int):
-        """Scan in chunks until about `limit` pairs or `budget` customers; returns
-        (rows, cursor or None at the end, customers scanned)."""
+    def _scan_duplicates(cur, after, limit: int, budget: int, since=None):
+        """Scan in chunks until about `limit` pairs, `budget` customers or SCAN_SECONDS;
+        returns (rows, cursor or None at the end, customers scanned)."""
         rows: list[dict] = []
         pairs: set = set()
         scanned = 0
-        while scanned < budget and len(pairs) < limit:
+        deadline = time.monotonic() + SCAN_SECONDS
+        while scanned < budget and len(pairs) < limit and time.monotonic() < deadline:
             size = min(SCAN_CHUNK, budget - scanned)
-            window = store.scan_window(cur, after, size)
+            window = store.scan_window(cur, after, size, since)
             scanned += len(window)
             found = store.duplicate_rows(cur, [w["id"] for w in window], both=False)
             rows += found

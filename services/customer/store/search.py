@@ -165,15 +165,17 @@ WITH scanned AS MATERIALIZED (
 """ + _DUPLICATE_REASONS  # noqa: S608 — constant text
 
 
-def scan_window(cur, after: tuple | None, scan: int) -> list[dict]:
-    """(id, created_at) of the next `scan` live customers, newest first."""
+def scan_window(cur, after: tuple | None, scan: int, since=None) -> list[dict]:
+    """(id, created_at) of the next `scan` live customers (created since `since`),
+    newest first."""
     at, cid = after or (None, None)
     cur.execute(
         "SELECT id::text, created_at FROM customer WHERE destroyed_at IS NULL"
         " AND merged_into IS NULL AND (%s::timestamptz IS NULL"
         " OR (created_at, id) < (%s::timestamptz, %s::uuid))"
+        " AND (%s::timestamptz IS NULL OR created_at >= %s::timestamptz)"
         " ORDER BY created_at DESC, id DESC LIMIT %s",
-        (at, at, cid, scan),
+        (at, at, cid, since, since, scan),
     )
     return cur.fetchall()
 
@@ -201,11 +203,14 @@ def duplicate_rows(cur, ids: list[str], both: bool) -> list[dict]:
 
 # ---- keys changed in bulk -----------------------------------------------------------
 
+RELOAD = "00000000-0000-0000-0000-000000000000"  # the "rebuild everything" mark
+
+
 def sync_dirty(cur, limit: int) -> int:
     """Rebuild the search keys of up to `limit` customers a bulk statement marked dirty
     (claimed with SKIP LOCKED: safe with replicas); returns how many marks it took.
-    The customers are locked FOR SHARE first, so a change committed meanwhile is
-    never overwritten by what this transaction read before it."""
+    The customers are locked first (FOR NO KEY UPDATE: two syncs of one customer, or
+    a sync and a change, take turns), so what is written is what is committed."""
     cur.execute(
         "WITH claimed AS (DELETE FROM customer_search_dirty WHERE ctid = ANY(ARRAY("
         " SELECT ctid FROM customer_search_dirty LIMIT %s FOR UPDATE SKIP LOCKED))"
@@ -214,10 +219,14 @@ def sync_dirty(cur, limit: int) -> int:
         (limit,),
     )
     row = cur.fetchone()
-    if row["n"]:
-        cur.execute("SELECT 1 FROM customer WHERE id = ANY(%s::uuid[]) ORDER BY id FOR SHARE",
-                    (row["ids"],))
-        cur.execute("SELECT customer_search_put(%s::uuid[])", (row["ids"],))
+    if not row["n"]:
+        return 0
+    if RELOAD in row["ids"]:
+        rebuild(cur)
+        return row["n"]
+    cur.execute("SELECT 1 FROM customer WHERE id = ANY(%s::uuid[]) ORDER BY id"
+                " FOR NO KEY UPDATE", (row["ids"],))
+    cur.execute("SELECT customer_search_put(%s::uuid[])", (row["ids"],))
     return row["n"]
 
 
