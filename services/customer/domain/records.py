@@ -29,7 +29,8 @@ SYSTEM_FIELDS = frozenset({"id", "number", "created_at", "updated_at", "version"
 # Fields whose history belongs to the card (visible to anyone who sees the card).
 CARD_HISTORY_FIELDS = frozenset({"name", "phones", "region", "tags", "lifecycle", "grade",
                                  "credit_class", "level", "declassify_at", "declassify_to",
-                                 "owner_id", "owner_group", "assets", "reviewed"})
+                                 "owner_id", "owner_group", "assets", "reviewed",
+                                 "merged_from", "merged_into"})
 
 
 def writable_fields(principal: Principal) -> frozenset:
