@@ -3,7 +3,7 @@ from services.common.errors import NotFound
 from services.common.identity import rpc
 from services.common.metrics import Counter
 from services.customer import contract
-from services.customer.contract import destruction as schemas
+from services.customer import contract_destruction as schemas
 from services.customer.domain import destruction as rules
 from services.customer.domain.records import DESTROYED_NAME, parse_id
 from services.customer.store import access as access_store

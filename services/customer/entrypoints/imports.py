@@ -11,7 +11,7 @@ from prometheus_client import Counter
 from services.common.errors import NotFound
 from services.common.identity import ADMIN, ADMINS, MANAGERS_UP, SUPERVISORS_UP, rpc
 from services.common.phones import mask_middle
-from services.customer.contract import imports as contract
+from services.customer import contract_imports as contract
 from services.customer.domain import access as rules
 from services.customer.domain import imports as domain
 from services.customer.domain.records import pinyin_of

@@ -8,12 +8,12 @@ from nameko.timer import timer
 from services.common.errors import Forbidden
 from services.common.identity import STAFF, SUPERVISORS_UP, rpc
 from services.common.phones import mask_middle
+from services.customer import contract_search as contract
 from services.customer.contract import (
     CustomerClassified,
     CustomerMerged,
     CustomerUpdated,
 )
-from services.customer.contract import search as contract
 from services.customer.domain import access as access_rules
 from services.customer.domain import records
 from services.customer.domain import search as rules

@@ -101,17 +101,6 @@ def phones_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-def assets_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
-    cur.execute(
-        "SELECT customer_id::text, id::text, kind, product, model, serial, plate, purchased_on,"
-        " warranty_end FROM customer_asset WHERE customer_id = ANY(%s::uuid[])"
-        " ORDER BY customer_id, seq",
-        (customer_ids,),
-    )
-    out: dict[str, list[dict]] = {cid: [] for cid in customer_ids}
-    for row in cur.fetchall():
-        out[row.pop("customer_id")].append(row)
-    return out
 
 
 def emails_of(cur, customer_id: str) -> list[str]:
@@ -161,9 +150,6 @@ def archive_of(cur, customer_id: str) -> dict | None:
     return cur.fetchone()
 
 
-def cards_by_ids(cur, ids: list[str]) -> list[dict]:
-    cur.execute("SELECT " + CARD + " FROM customer c WHERE c.id = ANY(%s::uuid[])", (ids,))  # noqa: S608 — constant text
-    return cur.fetchall()
 
 
 def load_cards(cur, ids: list[str], today: datetime.date | None = None) -> list[dict]:

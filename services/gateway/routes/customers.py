@@ -1,4 +1,5 @@
 """Gateway routes: customer records, the screen pop, classification and borrowing (C1–C5)."""
+from services.common.errors import Invalid
 from services.common.identity import (
     ADMINS,
     AUDITOR,
@@ -134,8 +135,6 @@ class CustomerRoutes:
 
 
 def _int(request, name: str, default: int) -> int:
-    from services.common.errors import Invalid
-
     raw = request.args.get(name)
     if raw in (None, ""):
         return default

@@ -5,7 +5,7 @@ routes only carry the call under the gateway's deadline.
 """
 from services.common.identity import AUDITOR, FRONT_LINE, GENERAL_MANAGER, MANAGER, SUPERVISOR
 from services.common.rpc import call
-from services.customer.contract import destruction as schemas
+from services.customer import contract_destruction as schemas
 from services.gateway.http import api, json_object, load_query
 
 APPROVERS = frozenset({SUPERVISOR, MANAGER, GENERAL_MANAGER})

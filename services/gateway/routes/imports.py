@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from services.common.errors import Invalid
 from services.common.identity import ADMINS, SUPERVISORS_UP
 from services.common.rpc import call
-from services.customer.contract import imports as customer
+from services.customer import contract_imports as customer
 from services.gateway.http import api
 
 IMPORTERS = SUPERVISORS_UP | ADMINS

@@ -3,7 +3,7 @@ mixed into GatewayService.  The customer service validates and decides access; q
 strings go to it as they came (lists comma separated)."""
 from services.common.identity import STAFF, SUPERVISORS_UP
 from services.common.rpc import call
-from services.customer.contract import search as schemas
+from services.customer import contract_search as schemas
 from services.gateway.http import api, json_object
 
 

@@ -281,9 +281,6 @@ class Model:
     def phones_of(self, cur, ids):
         return {i: [dict(p) for p in self.customers[i]["phones"]] for i in ids}
 
-    def assets_of(self, cur, ids):
-        return {i: [] for i in ids}
-
     def cards_full(self, cur, ids):
         return [self.card_full(cur, i) for i in ids if i in self.customers]
 
@@ -318,7 +315,7 @@ def model_as_database(model: Model):
     patches = [
         mock.patch.object(record_store, name, getattr(model, name))
         for name in ("card_full", "cards_full", "archive_with_emails", "archive_of",
-                     "emails_of", "phones_of", "assets_of", "find_ids")
+                     "emails_of", "phones_of", "find_ids")
     ] + [
         mock.patch.object(record_store, "card", lambda cur, cid, for_update=False:
                           model.card(cid)),
