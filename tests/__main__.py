@@ -13,6 +13,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402
 
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
@@ -20,6 +21,22 @@ import pytest  # noqa: E402
 from services.common.green import patch_psycopg  # noqa: E402
 
 patch_psycopg()
+
+
+def dump_greenlets(*_):
+    """`kill -USR1 <pid>` writes where every greenthread of a hung run waits
+    to /tmp/kefu-greenlets-<pid>.txt (pytest captures stderr)."""
+    import gc
+    import traceback
+
+    import greenlet
+    with open(f"/tmp/kefu-greenlets-{os.getpid()}.txt", "w") as out:
+        for obj in gc.get_objects():
+            if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+                out.write("".join(traceback.format_stack(obj.gr_frame)) + "\n")
+
+
+signal.signal(signal.SIGUSR1, dump_greenlets)
 args = sys.argv[1:]
 if os.environ.get("KEFU_AMQP_BASE_URI"):
     args += ["--amqp-uri", os.environ["KEFU_AMQP_BASE_URI"] + "/",

@@ -7,12 +7,15 @@ trusting a caller's word) and builds a `Principal`.  Timers and event handlers
 act as a named system principal.  Deny by default: every `@rpc` must declare
 which roles may call it, or be marked public.
 """
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
@@ -26,6 +29,7 @@ from services.common.errors import (
     invalid_from_marshmallow,
 )
 
+log = logging.getLogger(__name__)
 CONTEXT_KEY = "auth_token"
 AUDIENCE = "kefu"
 ISSUER = "kefu-gateway"
@@ -33,14 +37,19 @@ ALGORITHM = "HS256"
 
 AGENT, SUPERVISOR, MANAGER, GENERAL_MANAGER = "agent", "supervisor", "manager", "general_manager"
 ADMIN, AUDITOR, SYSTEM = "admin", "auditor", "system"
-ROLES = (AGENT, SUPERVISOR, MANAGER, GENERAL_MANAGER, ADMIN, AUDITOR)
+FIELD = "field"  # field staff 外勤: receive dispatched jobs and record their handling (T7)
+TELEPHONY = "telephony"  # an integration account: the call center's telephony posts call events
+ROLES = (AGENT, SUPERVISOR, MANAGER, GENERAL_MANAGER, ADMIN, AUDITOR, FIELD, TELEPHONY)
 
 # Role sets for `@rpc(allow=...)`; the line of command is agent < supervisor < manager < GM.
-STAFF = frozenset(ROLES)
+# STAFF is the people; an integration account is none of them.
+STAFF = frozenset(ROLES) - {TELEPHONY}
+INTEGRATIONS = frozenset({TELEPHONY})
 FRONT_LINE = frozenset({AGENT, SUPERVISOR, MANAGER, GENERAL_MANAGER})
 SUPERVISORS_UP = frozenset({SUPERVISOR, MANAGER, GENERAL_MANAGER})
 MANAGERS_UP = frozenset({MANAGER, GENERAL_MANAGER})
 ADMINS = frozenset({ADMIN})
+FIELD_STAFF = frozenset({FIELD})
 # Who may take calls and record work: the front line, and admins setting the system up.
 OPERATORS = FRONT_LINE | ADMINS
 
@@ -182,7 +191,8 @@ class AuthenticatedRpc(Rpc):
                 if not principal.has_any(self.allow | {SYSTEM}):
                     raise Forbidden(f"not allowed to call {self.method_name}")
             except KefuError as exc:
-                self.rpc_consumer.handle_result(message, None, (type(exc), exc, None))
+                refusal = (type(exc), exc, None)
+                self._reply(lambda: self.rpc_consumer.handle_result(message, None, refusal))
                 return
         super().handle_message(body, message)
 
@@ -190,7 +200,22 @@ class AuthenticatedRpc(Rpc):
         if exc_info is not None and isinstance(exc_info[1], ValidationError):
             err = invalid_from_marshmallow(exc_info[1])
             exc_info = (type(err), err, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        sent = self._reply(lambda: super(AuthenticatedRpc, self).handle_result(
+            message, worker_ctx, result, exc_info))
+        return sent or (result, exc_info)
+
+    def _reply(self, send):
+        """Send a reply; when the broker is gone, the reply is lost, not the service.
+
+        nameko kills the whole container when a reply cannot be published.  The
+        request stays unacknowledged, so the broker redelivers it once the
+        connection is back; callers that must not apply twice send an idempotency key.
+        """
+        try:
+            return send()
+        except (OperationalError, OSError, AMQPError) as exc:
+            log.warning("reply to %s lost, the broker is unreachable: %s", self.method_name, exc)
+            return None
 
 
 class ReplyPublisher(Publisher):

@@ -75,5 +75,6 @@ class StaffCreated(Schema):
 
     staff_id = fields.String(required=True)
     username = fields.String(required=True)
+    display_name = fields.String(load_default="")
     roles = fields.List(fields.String(), required=True)
     groups = fields.List(fields.String(), required=True)

@@ -9,14 +9,22 @@ from services.common.identity import ADMINS, STAFF, Identity, Tokens
 from services.common.metrics import Metrics
 from services.common.rpc import call, gather, proxy
 from services.gateway import contract, domain, openapi, store
-from services.gateway.http import api, json_object, json_response, load_body, load_query
+from services.gateway.http import api, json_response, load_body, load_query
+from services.gateway.routes.contacts import ContactsRoutes
 from services.gateway.routes.customers import CustomerRoutes
 from services.gateway.routes.destruction import DestructionRoutes
+from services.gateway.routes.dispatch import DispatchRoutes
 from services.gateway.routes.imports import ImportsRoutes
+from services.gateway.routes.knowledge import KnowledgeRoutes
 from services.gateway.routes.search import SearchRoutes
+from services.gateway.routes.sla import SlaRoutes
+from services.gateway.routes.tickets import TicketRoutes
+from services.gateway.routes.workflow import WorkflowRoutes
 
 
-class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRoutes):
+class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRoutes,
+                     TicketRoutes, WorkflowRoutes, SlaRoutes, DispatchRoutes, ContactsRoutes,
+                     KnowledgeRoutes):
     name = contract.SERVICE
 
     db = Database()
@@ -97,12 +105,6 @@ class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRou
     def list_groups(self, request):
         with self.db.transaction() as tx:
             return {"groups": contract.Group(many=True).dump(store.list_groups(tx.cur))}
-
-    @api("POST", "/api/v1/tickets", "Accept a ticket (Idempotency-Key honoured)", allow=STAFF,
-         status=201)
-    def create_ticket(self, request):
-        key = request.headers.get("Idempotency-Key") or None
-        return call(self.ticket.create_ticket, json_object(request), key, timeout=self.deadline)
 
     @api("GET", "/api/v1/inbox", "My notices, newest first", allow=STAFF)
     def inbox(self, request):

@@ -1,15 +1,25 @@
 """The ticket service's public face: RPC inputs/outputs and event payloads.
 
+The core record and every event payload live here; the schemas of each area's
+RPC calls live in contract_<area>.py (forms, workflow, sla, dispatch, contacts,
+knowledge).
+
 RPC (service name "ticket"):
   create_ticket(data: TicketCreate, idempotency_key=None) -> Ticket   Invalid, NotFound
   list_for_customer(customer_id, limit=20) -> {"tickets": [Ticket]}
   health() -> {"service": "ticket", "ok": true}                       public
-Events: ticket_created (TicketCreated).
+Events (payload schema): ticket_created (TicketCreated), ticket_assigned and
+ticket_transferred (TicketRouted), ticket_status_changed (TicketStatusChanged),
+ticket_resolved and ticket_closed (TicketStatusChanged), ticket_sla_breached
+(TicketSlaBreached), ticket_dispatched (TicketDispatched), ticket_reminder_due
+(TicketReminderDue), contact_logged (ContactLogged), call_recorded (CallRecorded).
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 SERVICE = "ticket"
 KINDS = ("consultation", "after_sales", "complaint", "suggestion")
+AFTER_SALES_TYPES = ("delivery", "installation", "repair", "maintenance", "return", "exchange")
+STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
 CHANNELS = ("phone", "web", "sms", "email", "fax", "walk_in", "wechat")
 URGENCIES = ("low", "medium", "high", "urgent")
 
@@ -58,3 +68,100 @@ class TicketCreated(Schema):
     urgency = fields.String(required=True)
     acceptor_id = fields.String(required=True)
     accepted_at = fields.AwareDateTime(required=True)
+
+
+class _Event(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class TicketRouted(_Event):
+    """ticket_assigned / ticket_transferred: who handles it now.  `notify_staff_ids`
+    are the people to tell (the new assignee, or the group's on-duty members)."""
+
+    ticket_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    kind = fields.String(required=True)
+    group_name = fields.String(allow_none=True, load_default=None)
+    assignee_id = fields.String(allow_none=True, load_default=None)
+    from_group = fields.String(allow_none=True, load_default=None)
+    from_assignee_id = fields.String(allow_none=True, load_default=None)
+    note = fields.String(load_default="")
+    notify_staff_ids = fields.List(fields.String(), load_default=list)
+
+
+class TicketStatusChanged(_Event):
+    """ticket_status_changed, and also ticket_resolved / ticket_closed."""
+
+    ticket_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    kind = fields.String(required=True)
+    category_id = fields.String(allow_none=True, load_default=None)
+    customer_id = fields.String(required=True)
+    from_status = fields.String(required=True)
+    to_status = fields.String(required=True)
+    assignee_id = fields.String(allow_none=True, load_default=None)
+    group_name = fields.String(allow_none=True, load_default=None)
+    at = fields.AwareDateTime(required=True)
+
+
+class TicketSlaBreached(_Event):
+    """ticket_sla_breached: a response or resolution target passed; escalated to
+    `notify_staff_ids` (the group's supervisors)."""
+
+    ticket_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    kind = fields.String(required=True)
+    target = fields.String(required=True)  # response / resolution
+    due_at = fields.AwareDateTime(required=True)
+    group_name = fields.String(allow_none=True, load_default=None)
+    assignee_id = fields.String(allow_none=True, load_default=None)
+    notify_staff_ids = fields.List(fields.String(), load_default=list)
+
+
+class TicketDispatched(_Event):
+    """ticket_dispatched: a field job sent to a field staff member (T7)."""
+
+    ticket_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    dispatch_id = fields.String(required=True)
+    staff_id = fields.String(required=True)
+    address = fields.String(required=True)
+    window_start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+
+
+class TicketReminderDue(_Event):
+    """ticket_reminder_due: a personal reminder ("remind me in 2 days") fell due."""
+
+    reminder_id = fields.String(required=True)
+    ticket_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    staff_id = fields.String(required=True)
+    note = fields.String(load_default="")
+    due_at = fields.AwareDateTime(required=True)
+
+
+class ContactLogged(_Event):
+    """contact_logged: a call or message in the contact log (T8)."""
+
+    contact_id = fields.String(required=True)
+    customer_id = fields.String(allow_none=True, load_default=None)
+    ticket_id = fields.String(allow_none=True, load_default=None)
+    channel = fields.String(required=True)
+    direction = fields.String(required=True)
+    agent_id = fields.String(allow_none=True, load_default=None)
+    started_at = fields.AwareDateTime(required=True)
+    duration_seconds = fields.Integer(required=True)
+
+
+class CallRecorded(_Event):
+    """call_recorded: one telephony call event (offered, answered, abandoned, queue)."""
+
+    call_id = fields.String(required=True)
+    event = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+    queue = fields.String(allow_none=True, load_default=None)
+    agent_id = fields.String(allow_none=True, load_default=None)
+    wait_seconds = fields.Integer(allow_none=True, load_default=None)

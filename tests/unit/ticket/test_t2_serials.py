@@ -1,7 +1,7 @@
 """T2: readable serials counted by the business day in China."""
 import datetime
 
-from services.ticket import domain
+from services.ticket.domain import tickets as domain
 
 UTC = datetime.UTC
 

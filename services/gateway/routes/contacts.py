@@ -1,0 +1,5 @@
+"""Gateway routes: contacts (being built)."""
+
+
+class ContactsRoutes:
+    pass

@@ -1,0 +1,5 @@
+"""Gateway routes: dispatch (being built)."""
+
+
+class DispatchRoutes:
+    pass

@@ -1,0 +1,5 @@
+"""Gateway routes: knowledge (being built)."""
+
+
+class KnowledgeRoutes:
+    pass

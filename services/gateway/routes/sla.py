@@ -1,0 +1,5 @@
+"""Gateway routes: sla (being built)."""
+
+
+class SlaRoutes:
+    pass

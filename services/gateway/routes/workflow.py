@@ -1,0 +1,5 @@
+"""Gateway routes: workflow (being built)."""
+
+
+class WorkflowRoutes:
+    pass

@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: contacts (being built)."""
+
+
+class ContactsEntrypoints:
+    pass

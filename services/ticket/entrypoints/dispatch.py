@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: dispatch (being built)."""
+
+
+class DispatchEntrypoints:
+    pass

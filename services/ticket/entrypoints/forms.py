@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: forms (being built)."""
+
+
+class FormsEntrypoints:
+    pass

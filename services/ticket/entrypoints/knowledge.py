@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: knowledge (being built)."""
+
+
+class KnowledgeEntrypoints:
+    pass

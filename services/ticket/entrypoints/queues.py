@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: queues (being built)."""
+
+
+class QueuesEntrypoints:
+    pass

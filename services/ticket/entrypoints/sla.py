@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: sla (being built)."""
+
+
+class SlaEntrypoints:
+    pass

@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: staff (being built)."""
+
+
+class StaffEntrypoints:
+    pass

@@ -1,0 +1,5 @@
+"""Entrypoints of the ticket service: workflow (being built)."""
+
+
+class WorkflowEntrypoints:
+    pass
