@@ -2,8 +2,10 @@
 
 A scenario is a module bench/pN_<name>.py with `run() -> str` returning its markdown
 section (starting with a `## PN — ...` heading).  With no names every scenario runs,
-in the order p1, p2, p9, then the others by number (p7 import last among the known
-ones: it adds customers to the data set the others measure).  A scenario asked for
+in the order p1, p2, p9, p3, p5, p7, then the others by number (p7 import last among
+the known ones: it adds customers to the data set the others measure).  Before the
+first scenario over tickets (p1, p3, p5, p6) the 5,000,000-ticket data set is made
+or found (bench/generate.py ensure_tickets; KEFU_BENCH_TICKETS=0 skips it).  A scenario asked for
 whose module does not exist yet is skipped with a line saying so.
 
 bench/RESULTS.md keeps one section per scenario between marker comments; a run
@@ -39,8 +41,14 @@ import bench  # noqa: E402
 from bench import harness  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-KNOWN = {"p1": "p1_screen_pop", "p2": "p2_rpc", "p7": "p7_import", "p9": "p9_search"}
-FIRST = ("p1", "p2", "p9", "p7")
+KNOWN = {"p1": "p1_screen_pop", "p2": "p2_rpc", "p3": "p3_create", "p5": "p5_queues",
+         "p7": "p7_import", "p9": "p9_search"}
+FIRST = ("p1", "p2", "p9", "p3", "p5", "p7")
+# Scenarios that measure over the ticket data set: it is made (or found) before the first
+# of them runs, so that P1's screen pop shows the callers' tickets too.
+OVER_TICKETS = ("p1", "p3", "p5", "p6")
+TICKETS = int(os.environ.get("KEFU_BENCH_TICKETS", 5_000_000))
+CUSTOMERS = int(os.environ.get("KEFU_BENCH_CUSTOMERS", 1_000_000))
 SECTION = re.compile(r"<!-- bench:(p\d+|notes) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
 
 
@@ -109,6 +117,7 @@ def main(argv: list[str]) -> int:
     sections = read_sections()
     failed: list[str] = []
     ran: list[str] = []
+    tickets_ready = False
     try:
         for name in names:
             module_name = available.get(name)
@@ -123,6 +132,14 @@ def main(argv: list[str]) -> int:
                           flush=True)
                     continue
                 raise
+            if name in OVER_TICKETS and TICKETS and not tickets_ready:
+                started = time.monotonic()
+                from bench import generate
+                made = generate.ensure_tickets(TICKETS, 7, CUSTOMERS, 7)
+                tickets_ready = True
+                print(f"ticket data set: {made['n']:,} tickets"
+                      f" {'generated' if made['generated'] else 'already there'}"
+                      f" ({time.monotonic() - started:.0f} s)", flush=True)
             print(f"{name}: running bench/{module_name}.py", flush=True)
             started = time.monotonic()
             try:

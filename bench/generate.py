@@ -18,7 +18,8 @@ processes generate the next chunks; rebuild constraints and indexes (sorted
 builds); FORCE RLS again; write the marker row; COMMIT; ANALYZE.  A marker table
 `bench_dataset` makes a second call with the same (N, seed) return at once.
 
-Tickets for these customers (5M, next issue) hook in at `ensure_tickets`.
+The tickets over these customers (5,000,000) come from `ensure_tickets`, further
+down: generated server-side in the ticket TEST database (see its doc).
 """
 import datetime
 import io
@@ -457,13 +458,8 @@ def ensure_customers(n: int = 1_000_000, seed: int = 7) -> dict:
             "counts": marker["counts"]}
 
 
-def ensure_tickets(per_customer: float = 5.0, seed: int = 7) -> dict:
-    """Hook for the 5,000,000-ticket data set (next issue): same pattern, ticket test DB."""
-    raise NotImplementedError("tickets come with the ticket-queue issue")
-
-
-def _constraints_and_indexes(cur) -> tuple[list, list, list]:
-    tables = list(TABLES)
+def _constraints_and_indexes(cur, tables=TABLES) -> tuple[list, list, list]:
+    tables = list(tables)
     cur.execute(
         "SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def"
         " FROM pg_constraint WHERE contype = 'f' AND (conrelid = ANY(%s::regclass[])"
@@ -560,7 +556,516 @@ def load(n: int, seed: int, workers: int | None = None, rebuild_indexes: bool = 
             "analyze_seconds": analyzed - indexed}
 
 
+# ================================================================ tickets
+# ensure_tickets(n=5_000_000, seed=7): the ticket TEST database (KEFU_TICKET_OWNER_DB_URI)
+# ends up holding exactly the (n, seed, TICKET_VERSION) data set over the customers of
+# ensure_customers(customers, customer_seed).  Generated server-side by ONE
+# INSERT ... SELECT over generate_series: every random value is a hash of (seed, row
+# number, purpose) (hashint8extended), so the rows, ids included, do not depend on the
+# plan, the number of workers or the day of generation.  Same single transaction as the
+# customers: TRUNCATE ticket CASCADE, drop the foreign keys to and from `ticket`, its
+# primary/unique constraints and indexes, disable its user triggers (the destroyed-customer
+# guard, queue counts...), INSERT, rebuild, enable, then the derived tables (serial
+# counters, queue counts), marker, COMMIT, VACUUM ANALYZE.
+#
+# What the rows are like (TICKET_VERSION 1):
+# - two years of days, TICKET_FIRST_DAY..TICKET_LAST_DAY (fixed: the data set's "today" is
+#   TICKET_LAST_DAY), weekdays busier than weekends, a slow growth and day-to-day noise;
+#   kinds consultation 45 %, after-sales 35 %, complaint 12 %, suggestion 8 %;
+# - accepted 08:00–22:00 China time, serials ZX/SH/TS/JY-YYYYMMDD-NNNN numbered in time
+#   order per prefix and day; `serial_counter` advanced to the last number of each day;
+# - customers: 70 % uniform over the 1M, 30 % over the first 5 % (repeat callers);
+# - 300 agents (TICKET_AGENTS: deterministic uuids, 15 per group) in 20 groups
+#   (group00..group19; consultation handled by 00–07, after-sales 08–14, complaints 15–17,
+#   suggestions 18–19); the acceptor is a front-line agent of groups 00–07;
+# - status by age: open with probability exp(-age/30 days) × (consultation 0.4, suggestion
+#   0.8, others 1) — about 3 % open, new 15 % / assigned 25 % / in progress 40 % / waiting
+#   20 %; "new" ones are unassigned (the group queue), the others have an assignee of the
+#   group; the rest closed 96 %, cancelled 2.5 %, resolved 1.5 %;
+# - 40 categories (upserted by (kind, name)); channel, urgency, warranty, fee/paid
+#   (out-of-warranty after-sales), short Chinese content from templates;
+# - trail rows only for the OPEN tickets (created, assigned, status): the closed history's
+#   trail is never read by a measured path and would triple the load time;
+# - no SLA due times (NULL: the escalation timer must not wake on two years of history),
+#   no outbox events (the report service's rollups do not see the generated history).
+TICKET_VERSION = 1
+TICKET_FIRST_DAY = datetime.date(2024, 11, 1)
+TICKET_LAST_DAY = datetime.date(2026, 10, 31)
+TICKET_KINDS = (("consultation", "ZX", 45), ("after_sales", "SH", 35), ("complaint", "TS", 12),
+                ("suggestion", "JY", 8))
+GROUPS_OF_KIND = {"consultation": (0, 8), "after_sales": (8, 7), "complaint": (15, 3),
+                  "suggestion": (18, 2)}  # first group, number of groups
+AGENTS_PER_GROUP = 15
+GROUP_COUNT = 20
+FRONT_LINE = 8 * AGENTS_PER_GROUP  # acceptors: the agents of groups 00–07
+OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting")
+TICKET_MARKER_DDL = """CREATE TABLE IF NOT EXISTS bench_ticket_dataset (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one), n integer NOT NULL, seed bigint NOT NULL,
+    version integer NOT NULL, customers integer NOT NULL, customer_seed bigint NOT NULL,
+    generated_at timestamptz NOT NULL DEFAULT now(), seconds double precision NOT NULL,
+    counts jsonb NOT NULL)"""
+CATEGORIES = {
+    "consultation": [(None, n) for n in (
+        "产品功能", "价格与促销", "保修政策", "安装预约", "使用方法", "配件购买", "发票开具",
+        "会员积分", "门店信息", "以旧换新", "物流查询", "其他咨询")],
+    "after_sales": [(sub, f"{label}-{item}") for sub, label in (
+        ("delivery", "送货"), ("installation", "安装"), ("repair", "维修"),
+        ("maintenance", "保养"), ("return", "退货"), ("exchange", "换货"))
+        for item in ("家电", "数码", "其他")],
+    "complaint": [(None, n) for n in ("服务态度", "维修质量", "时效", "收费", "产品质量",
+                                      "其他投诉")],
+    "suggestion": [(None, n) for n in ("产品建议", "服务建议", "渠道建议", "其他建议")],
+}
+TEMPLATES = {
+    "consultation": ("请问{p}的保修期是多久", "{p}如何预约上门安装", "咨询{p}的使用方法",
+                     "咨询{p}的价格和近期促销活动", "购买{p}后发票怎么开", "会员积分如何兑换{p}",
+                     "{p}的配件在哪里可以买到", "附近门店的营业时间", "{p}的能效等级是多少",
+                     "{p}以旧换新政策咨询", "{p}订单物流到哪里了", "{p}第{n}代和上一代有什么区别"),
+    "after_sales": ("{p}无法开机，需要上门维修", "{p}漏水，地板已经湿了", "{p}运行时噪音很大",
+                    "预约{p}上门安装，希望周末", "{p}送货时间需要改期", "{p}需要定期保养清洗",
+                    "申请退货：{p}外壳有划痕", "{p}型号发错，申请换货", "{p}遥控器失灵",
+                    "{p}显示故障代码E{n}", "{p}不制冷", "{p}使用{n}个月后出现异响"),
+    "complaint": ("维修人员迟到{n}小时", "客服热线长时间无人接听", "{p}多次维修仍未解决",
+                  "送货员态度恶劣", "退款{n}周仍未到账", "上门费收费不合理，要求退还",
+                  "{p}安装师傅没有清理现场"),
+    "suggestion": ("建议增加夜间人工热线", "希望公众号可以查询维修进度", "建议延长{p}的保修期",
+                   "希望安装师傅上门前电话联系", "建议App增加在线预约功能"),
+}
+SUFFIXES_TEXT = ("", "", "，客户要求尽快处理", "，请回电", "，客户情绪激动", "，已告知处理时限",
+                 "，客户方便时间为下午", "，已发送短信确认")
+PRODUCT_NAMES = tuple(p[0] for p in PRODUCTS)
+
+
+def _hash_uuid(text: str) -> str:
+    import hashlib
+    import uuid
+    return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
+
+
+def ticket_agents(seed: int = 7) -> list[dict]:
+    """The 300 agents of the ticket data set: id (uuid, deterministic), username, group."""
+    return [{"id": _hash_uuid(f"kefu-bench-agent:{seed}:{k}"),
+             "username": f"bench-t-agent-{k:03d}",
+             "display_name": f"坐席{k:03d}",
+             "group": f"group{k // AGENTS_PER_GROUP:02d}"}
+            for k in range(GROUP_COUNT * AGENTS_PER_GROUP)]
+
+
+def ticket_days(n: int, seed: int) -> list[tuple[datetime.date, str, str, int]]:
+    """(day, kind, prefix, count) for every day and kind; the counts sum to n exactly."""
+    rng = random.Random(f"kefu-bench-tickets:{seed}:days")
+    days = [TICKET_FIRST_DAY + datetime.timedelta(days=d)
+            for d in range((TICKET_LAST_DAY - TICKET_FIRST_DAY).days + 1)]
+    weights = []
+    for index, day in enumerate(days):
+        weekday = (1.0, 1.05, 1.0, 1.0, 0.95, 0.6, 0.5)[day.weekday()]
+        weights.append(weekday * (0.85 + 0.3 * index / len(days)) * rng.uniform(0.85, 1.15))
+    total_weight = sum(weights)
+    per_day = [int(n * w / total_weight) for w in weights]
+    for i in range(n - sum(per_day)):  # the remainder, spread over the days in turn
+        per_day[i % len(per_day)] += 1
+    rows = []
+    for day, count in zip(days, per_day, strict=True):
+        shares = [count * weight / 100 for _, _, weight in TICKET_KINDS]
+        counts = [int(s) for s in shares]
+        for i in sorted(range(len(shares)), key=lambda k: counts[k] - shares[k])[
+                :count - sum(counts)]:
+            counts[i] += 1
+        rows += [(day, kind, prefix, c)
+                 for (kind, prefix, _), c in zip(TICKET_KINDS, counts, strict=True)]
+    return rows
+
+
+def _ticket_uri() -> str:
+    uri = os.environ.get("KEFU_TICKET_OWNER_DB_URI")
+    if not uri:
+        raise SystemExit("KEFU_TICKET_OWNER_DB_URI is not set: "
+                         "export KEFU_ENV=test; . deploy/local/env.sh")
+    return uri
+
+
+def current_tickets(uri: str | None = None) -> dict | None:
+    """The marker of the loaded ticket data set, when the tickets of its window are all
+    there (tickets created live later, after the window, do not count against it)."""
+    conn = _connect(uri or _ticket_uri())
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('bench_ticket_dataset') IS NOT NULL AS present")
+            if not cur.fetchone()["present"]:
+                return None
+            cur.execute("SELECT n, seed, version, customers, customer_seed, seconds, counts,"
+                        " generated_at FROM bench_ticket_dataset")
+            marker = cur.fetchone()
+            if marker is None:
+                return None
+            cur.execute("SELECT count(*) AS n FROM ticket WHERE accepted_at < %s",
+                        (TICKET_LAST_DAY + datetime.timedelta(days=2),))
+            if cur.fetchone()["n"] != marker["n"]:
+                return None
+            return marker
+    finally:
+        conn.close()
+
+
+def ensure_tickets(n: int = 5_000_000, seed: int = 7, customers: int = 1_000_000,
+                   customer_seed: int = 7) -> dict:
+    """Make the ticket test database hold exactly the (n, seed) ticket data set over the
+    (customers, customer_seed) customer data set (made first if needed); returns
+    {"n", "seed", "generated": bool, "seconds", "counts", "customers": <ensure_customers>}."""
+    people = ensure_customers(customers, customer_seed)
+    marker = current_tickets()
+    wanted = (n, seed, TICKET_VERSION, customers, customer_seed)
+    if not marker or (marker["n"], marker["seed"], marker["version"], marker["customers"],
+                      marker["customer_seed"]) != wanted:
+        subprocess.run([sys.executable, "-m", "bench.generate", "tickets", str(n), str(seed),
+                        str(customers), str(customer_seed)], check=True, env={**os.environ})
+        marker = current_tickets()
+        if not marker or (marker["n"], marker["seed"]) != (n, seed):
+            raise RuntimeError("the ticket generator finished but the data set is not there")
+        generated = True
+    else:
+        generated = False
+    return {"n": n, "seed": seed, "generated": generated, "seconds": marker["seconds"],
+            "counts": marker["counts"], "customers": people}
+
+
+def _u(k: int) -> str:
+    """SQL for the k-th uniform [0, 1) draw of row i (seed bound as %(seed)s)."""
+    return f"pg_temp.u(s.i, %(seed)s, {k})"
+
+
+# One row per ticket: `s` has day, kind, prefix, cnt (tickets of that kind that day),
+# num (1..cnt: the serial number, in time order) and i (global row number).
+# Only constants are interpolated into the text (_u, AGENTS_PER_GROUP); values are bound.
+TICKET_SELECT = f"""
+WITH s AS (
+    SELECT d.day, d.kind, d.prefix, d.cnt, g.num, d.base + g.num AS i,
+           (%(last_day)s::date - d.day) AS age
+    FROM bench_day AS d
+    CROSS JOIN LATERAL generate_series(1, d.cnt) AS g(num)
+), a AS (
+    SELECT s.*,
+        ((s.day + interval '8 hours' + ((s.num - 1) + {_u(1)}) * (interval '14 hours' / s.cnt))
+            AT TIME ZONE 'Asia/Shanghai') AS accepted_at,
+        CASE WHEN {_u(3)} < 0.3 THEN 1 + floor({_u(2)} * %(heavy)s)::int
+             ELSE 1 + floor({_u(2)} * %(customers)s)::int END AS cust_n,
+        CASE WHEN {_u(10)} < exp(-s.age / 30.0) * CASE s.kind WHEN 'consultation' THEN 0.4
+                                                 WHEN 'suggestion' THEN 0.8 ELSE 1.0 END
+             THEN CASE WHEN {_u(11)} < 0.15 THEN 'new' WHEN {_u(11)} < 0.40 THEN 'assigned'
+                       WHEN {_u(11)} < 0.80 THEN 'in_progress' ELSE 'waiting' END
+             ELSE CASE WHEN {_u(11)} < 0.96 THEN 'closed' WHEN {_u(11)} < 0.985 THEN 'cancelled'
+                       ELSE 'resolved' END
+        END AS status,
+        (CASE s.kind WHEN 'consultation' THEN 0 WHEN 'after_sales' THEN 8
+                     WHEN 'complaint' THEN 15 ELSE 18 END)
+          + floor({_u(7)} * CASE s.kind WHEN 'consultation' THEN 8 WHEN 'after_sales' THEN 7
+                                       WHEN 'complaint' THEN 3 ELSE 2 END)::int AS grp,
+        CASE WHEN s.kind = 'after_sales'
+             THEN CASE WHEN {_u(17)} < 0.6 THEN 'in' WHEN {_u(17)} < 0.9 THEN 'out'
+                       ELSE 'unknown' END
+             ELSE 'unknown' END AS warranty
+    FROM s
+    OFFSET 0  -- evaluated once per row, not inlined into every later use
+), b AS (
+    SELECT s.*,
+        CASE WHEN s.status = 'new' THEN NULL
+             ELSE s.accepted_at + interval '1 minute' * (2 + 118 * {_u(21)}) END
+            AS first_response_at,
+        CASE WHEN s.status IN ('resolved', 'closed')
+             THEN s.accepted_at + interval '1 hour' * (0.2 + 120 * {_u(22)} ^ 2) END
+            AS resolved_at
+    FROM a AS s
+    OFFSET 0  -- evaluated once per row, not inlined into every later use
+), c AS (
+    SELECT s.*,
+        CASE WHEN s.status = 'closed'
+             THEN s.resolved_at + interval '1 hour' * (0.1 + 48 * {_u(23)})
+             WHEN s.status = 'cancelled'
+             THEN s.accepted_at + interval '1 hour' * (0.1 + 24 * {_u(23)}) END AS closed_at
+    FROM b AS s
+    OFFSET 0  -- evaluated once per row, not inlined into every later use
+)
+SELECT
+    md5('kefu-bench-ticket:' || %(seed)s || ':' || s.i)::uuid AS id,
+    s.prefix || '-' || to_char(s.day, 'YYYYMMDD') || '-' || lpad(s.num::text, 4, '0') AS serial,
+    s.kind,
+    cu.id AS customer_id,
+    replace(replace(
+        (CASE s.kind WHEN 'consultation' THEN %(t_consultation)s::text[]
+                     WHEN 'after_sales' THEN %(t_after_sales)s::text[]
+                     WHEN 'complaint' THEN %(t_complaint)s::text[]
+                     ELSE %(t_suggestion)s::text[] END)[1 + floor({_u(13)} * CASE s.kind
+            WHEN 'consultation' THEN %(n_consultation)s WHEN 'after_sales' THEN %(n_after_sales)s
+            WHEN 'complaint' THEN %(n_complaint)s ELSE %(n_suggestion)s END)::int],
+        '{{p}}', (%(products)s::text[])[1 + floor({_u(14)} * %(n_products)s)::int]),
+        '{{n}}', (2 + floor({_u(15)} * 8)::int)::text)
+      || (%(suffixes)s::text[])[1 + floor({_u(16)} * %(n_suffixes)s)::int] AS content,
+    CASE WHEN {_u(4)} < 0.58 THEN 'phone' WHEN {_u(4)} < 0.72 THEN 'wechat'
+         WHEN {_u(4)} < 0.82 THEN 'web' WHEN {_u(4)} < 0.87 THEN 'sms'
+         WHEN {_u(4)} < 0.92 THEN 'email' WHEN {_u(4)} < 0.98 THEN 'walk_in'
+         ELSE 'fax' END AS channel,
+    CASE WHEN {_u(5)} < 0.2 THEN 'low' WHEN {_u(5)} < 0.8 THEN 'medium'
+         WHEN {_u(5)} < 0.95 THEN 'high' ELSE 'urgent' END AS urgency,
+    s.status,
+    (%(agents)s::text[])[1 + floor({_u(9)} * %(front_line)s)::int] AS acceptor_id,
+    s.accepted_at,
+    CASE WHEN {_u(6)} < 0.95 THEN
+        (CASE s.kind WHEN 'consultation' THEN %(c_consultation)s::uuid[]
+                     WHEN 'after_sales' THEN %(c_after_sales)s::uuid[]
+                     WHEN 'complaint' THEN %(c_complaint)s::uuid[]
+                     ELSE %(c_suggestion)s::uuid[] END)[1 + floor({_u(8)} * CASE s.kind
+            WHEN 'consultation' THEN %(m_consultation)s WHEN 'after_sales' THEN %(m_after_sales)s
+            WHEN 'complaint' THEN %(m_complaint)s ELSE %(m_suggestion)s END)::int]
+    END AS category_id,
+    s.warranty,
+    CASE WHEN s.warranty = 'out' THEN round((50 + 450 * {_u(18)})::numeric, 0) ELSE 0 END AS fee,
+    s.warranty = 'out' AND {_u(19)} < 0.85 AS paid,
+    'group' || lpad(s.grp::text, 2, '0') AS group_name,
+    CASE WHEN s.status = 'new' THEN NULL
+         ELSE (%(agents)s::text[])[1 + s.grp * {AGENTS_PER_GROUP}
+                                   + floor({_u(12)} * {AGENTS_PER_GROUP})::int] END
+        AS assignee_id,
+    CASE WHEN s.status = 'waiting' THEN CASE WHEN {_u(20)} < 0.6 THEN 'customer' ELSE 'parts' END
+    END AS waiting_on,
+    s.first_response_at,
+    s.resolved_at,
+    s.closed_at,
+    greatest(s.accepted_at, s.first_response_at, s.resolved_at, s.closed_at) AS updated_at
+FROM c AS s
+JOIN bench_customer cu ON cu.n = s.cust_n
+"""  # noqa: S608
+TICKET_COLUMNS = ("id", "serial", "kind", "customer_id", "content", "channel", "urgency",
+                  "status", "acceptor_id", "accepted_at", "category_id", "warranty", "fee",
+                  "paid", "group_name", "assignee_id", "waiting_on", "first_response_at",
+                  "resolved_at", "closed_at", "updated_at")
+
+
+def _ticket_params(n: int, seed: int, customers: int, categories: dict, agents: list) -> dict:
+    rows = ticket_days(n, seed)
+    if max(r[3] for r in rows) > 9999:
+        raise ValueError("more than 9,999 tickets of a kind a day: serials have 4 digits")
+    bases, base = [], 0
+    for row in rows:
+        bases.append(base)
+        base += row[3]
+    params = {
+        "seed": seed, "last_day": TICKET_LAST_DAY, "customers": customers,
+        "heavy": max(1, customers // 20),
+        "days": [r[0] for r in rows], "kinds": [r[1] for r in rows],
+        "prefixes": [r[2] for r in rows], "counts": [r[3] for r in rows], "bases": bases,
+        "products": list(PRODUCT_NAMES), "n_products": len(PRODUCT_NAMES),
+        "suffixes": list(SUFFIXES_TEXT), "n_suffixes": len(SUFFIXES_TEXT),
+        "agents": [a["id"] for a in agents], "front_line": FRONT_LINE,
+    }
+    for kind, templates in TEMPLATES.items():
+        params[f"t_{kind}"], params[f"n_{kind}"] = list(templates), len(templates)
+        params[f"c_{kind}"], params[f"m_{kind}"] = categories[kind], len(categories[kind])
+    return params
+
+
+def _ticket_session(cur, params: dict) -> None:
+    """What TICKET_SELECT needs in the session: the draw function and the day table
+    (a table, not unnest of bound arrays: PostgreSQL takes seconds over the latter)."""
+    cur.execute("CREATE FUNCTION pg_temp.u(i bigint, seed bigint, k integer) RETURNS float8"
+                " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (hashint8extended(i,"
+                " seed * 1000 + k) & 2147483647)::float8 / 2147483648.0 $$")
+    cur.execute("CREATE TEMP TABLE bench_day (day date NOT NULL, kind text NOT NULL,"
+                " prefix text NOT NULL, cnt integer NOT NULL, base bigint NOT NULL)")
+    rows = zip(params["days"], params["kinds"], params["prefixes"], params["counts"],
+               params["bases"], strict=True)
+    text = "".join(f"{d.isoformat()}\t{k}\t{p}\t{c}\t{b}\n" for d, k, p, c, b in rows)
+    cur.copy_expert("COPY bench_day FROM STDIN", io.BytesIO(text.encode()))
+    cur.execute("ANALYZE bench_day")
+
+
+QUEUE_COUNT_REBUILDERS = ("ticket_queue_counts_rebuild", "queue_counts_rebuild",
+                          "queue_count_rebuild")
+# Migration 0005-ticket-queues: counts per (assignee | unassigned group) × status × slot,
+# kept by the ticket_queue_count trigger; this is the migration's own "what exists already".
+QUEUE_COUNT_REBUILD = """
+INSERT INTO queue_count (scope, key, status, slot, n)
+SELECT CASE WHEN assignee_id IS NOT NULL THEN 'assignee' ELSE 'group' END,
+       coalesce(assignee_id, group_name), status, abs(hashtext(id::text) % 8), count(*)
+FROM ticket
+WHERE assignee_id IS NOT NULL OR group_name IS NOT NULL
+GROUP BY 1, 2, 3, 4"""
+
+
+def _rebuild_queue_counts(cur, log) -> str:
+    """The queue counts (trigger-maintained, the triggers were off during the load) from
+    the tickets, set-based: the queue area's rebuild function if it has one, else the
+    same GROUP BY as its migration.  Returns how, or "" when there is no such table."""
+    started = time.perf_counter()
+    cur.execute("SELECT proname FROM pg_proc WHERE proname = ANY(%s) AND pronargs = 0"
+                " ORDER BY proname", (list(QUEUE_COUNT_REBUILDERS),))
+    found = [r["proname"] for r in cur.fetchall()]
+    if found:
+        from psycopg2 import sql
+        cur.execute(sql.SQL("SELECT {}()").format(sql.Identifier(found[0])))
+        how = f"{found[0]}()"
+    else:
+        cur.execute("SELECT array_agg(attname::text ORDER BY attname) AS cols FROM pg_attribute"
+                    " WHERE attrelid = to_regclass('queue_count') AND attnum > 0"
+                    " AND NOT attisdropped")
+        cols = cur.fetchone()["cols"] or []
+        if not cols:
+            return ""
+        if not {"scope", "key", "status", "slot", "n"} <= set(cols):
+            log(f"  WARNING: queue_count has columns {cols}, not those of migration 0005:"
+                " counts NOT rebuilt")
+            return "not rebuilt"
+        cur.execute("DELETE FROM queue_count")
+        cur.execute(QUEUE_COUNT_REBUILD)
+        how = "GROUP BY of migration 0005"
+    log(f"  queue counts rebuilt ({how}) in {time.perf_counter() - started:.1f} s")
+    return how
+
+
+def load_tickets(n: int, seed: int, customers: int, customer_seed: int, uri: str | None = None,
+                 log=print) -> dict:
+    """Generate and load the tickets in one transaction (see above); returns the marker."""
+    from psycopg2 import sql
+
+    started = time.perf_counter()
+    # The customers' ids, in their number order (KH00000001...): row n of bench_customer.
+    people = _connect(_owner_uri())
+    ids = io.BytesIO()
+    with people.cursor() as cur:
+        cur.copy_expert(sql.SQL(
+            "COPY (SELECT id FROM customer WHERE number LIKE 'KH%' ORDER BY number LIMIT {})"
+            " TO STDOUT").format(sql.Literal(customers)), ids)
+    people.close()
+    ids.seek(0)
+    conn = _connect(uri or _ticket_uri())
+    cur = conn.cursor()
+    cur.execute("SET maintenance_work_mem = '1GB'")
+    cur.execute("SET work_mem = '256MB'")
+    cur.execute("SET max_parallel_maintenance_workers = 2")
+    cur.execute("SET max_parallel_workers_per_gather = 0")
+    cur.execute("CREATE TEMP TABLE bench_customer (n serial PRIMARY KEY, id uuid NOT NULL)")
+    cur.copy_expert("COPY bench_customer (id) FROM STDIN", ids)
+    if cur.rowcount != customers:
+        raise RuntimeError(f"{cur.rowcount} generated customers found, {customers} wanted")
+    cur.execute("ANALYZE bench_customer")
+    cur.execute(TICKET_MARKER_DDL)
+    cur.execute("DELETE FROM bench_ticket_dataset")
+    # categories: upserted by (kind, name), ids deterministic when new
+    categories: dict[str, list[str]] = {}
+    for kind, entries in CATEGORIES.items():
+        categories[kind] = []
+        for subtype, name in entries:
+            cur.execute("INSERT INTO category (id, kind, subtype, name) VALUES (%s, %s, %s, %s)"
+                        " ON CONFLICT (kind, name) DO UPDATE SET active = true"
+                        " RETURNING id::text", (_hash_uuid(f"kefu-bench-category:{kind}:{name}"),
+                                                kind, subtype, name))
+            categories[kind].append(cur.fetchone()["id"])
+    agents = ticket_agents(seed)
+    for k, agent in enumerate(agents):
+        cur.execute("INSERT INTO staff_member (id, username, display_name, roles, groups,"
+                    " on_duty) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
+                    " username = EXCLUDED.username, groups = EXCLUDED.groups",
+                    (agent["id"], agent["username"], agent["display_name"], ["agent"],
+                     [agent["group"]], k % 3 != 0))
+    params = _ticket_params(n, seed, customers, categories, agents)
+    _ticket_session(cur, params)
+    prepared = time.perf_counter()
+
+    cur.execute("TRUNCATE ticket CASCADE")  # and every table that refers to a ticket
+    cur.execute("SELECT relforcerowsecurity AS forced FROM pg_class WHERE oid = 'ticket'::regclass")
+    forced = cur.fetchone()["forced"]
+    if forced:
+        cur.execute("ALTER TABLE ticket NO FORCE ROW LEVEL SECURITY")
+    foreign, keys, indexes = _constraints_and_indexes(cur, ("ticket",))
+    for c in foreign + keys:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    for index in indexes:
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
+    cur.execute("ALTER TABLE ticket DISABLE TRIGGER USER")
+    cur.execute(sql.SQL("INSERT INTO ticket ({}) ").format(
+        sql.SQL(", ").join(map(sql.Identifier, TICKET_COLUMNS))) + sql.SQL(TICKET_SELECT), params)
+    inserted = cur.rowcount
+    loaded = time.perf_counter()
+    log(f"  {inserted:,} tickets inserted in {loaded - prepared:.1f} s")
+    for c in keys:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    for index in indexes:
+        cur.execute(index["def"])
+    for c in foreign:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    indexed = time.perf_counter()
+    log(f"  constraints and {len(indexes) + len(keys)} indexes rebuilt in"
+        f" {indexed - loaded:.1f} s")
+    cur.execute("ALTER TABLE ticket ENABLE TRIGGER USER")
+    if forced:
+        cur.execute("ALTER TABLE ticket FORCE ROW LEVEL SECURITY")
+    # trail of the open tickets: created, assigned, status
+    cur.execute(
+        "INSERT INTO ticket_trail (ticket_id, at, actor_id, action, to_status, to_handler)"
+        " SELECT id, accepted_at, acceptor_id, 'created', 'new', 'group:' || group_name"
+        " FROM ticket WHERE status = ANY(%s) ORDER BY accepted_at, id", (list(OPEN_STATUSES),))
+    trail = cur.rowcount
+    cur.execute(
+        "INSERT INTO ticket_trail (ticket_id, at, actor_id, action, from_status, to_status,"
+        " from_handler, to_handler)"
+        " SELECT id, first_response_at, assignee_id, 'assigned', 'new', 'assigned',"
+        " 'group:' || group_name, 'staff:' || assignee_id FROM ticket"
+        " WHERE status = ANY(%s) AND assignee_id IS NOT NULL ORDER BY accepted_at, id",
+        (list(OPEN_STATUSES),))
+    trail += cur.rowcount
+    cur.execute(
+        "INSERT INTO ticket_trail (ticket_id, at, actor_id, action, from_status, to_status)"
+        " SELECT id, first_response_at + interval '5 minutes', assignee_id, 'status',"
+        " 'assigned', status FROM ticket WHERE status IN ('in_progress', 'waiting')"
+        " ORDER BY accepted_at, id")
+    trail += cur.rowcount
+    cur.execute("INSERT INTO serial_counter (prefix, day, last)"
+                " SELECT * FROM unnest(%s::text[], %s::date[], %s::int[])"
+                " ON CONFLICT (prefix, day) DO UPDATE"
+                " SET last = greatest(serial_counter.last, EXCLUDED.last)",
+                (params["prefixes"], params["days"], params["counts"]))
+    rebuilt = _rebuild_queue_counts(cur, log)
+    cur.execute("SELECT status, count(*) AS n FROM ticket GROUP BY status ORDER BY status")
+    statuses = {r["status"]: r["n"] for r in cur.fetchall()}
+    counts = {"ticket": inserted, "ticket_trail": trail,
+              "category": sum(map(len, categories.values())),
+              "staff_member": len(agents), "serial_counter": len(params["days"]),
+              "status": statuses}
+    seconds = time.perf_counter() - started
+    cur.execute("INSERT INTO bench_ticket_dataset (n, seed, version, customers, customer_seed,"
+                " seconds, counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (n, seed, TICKET_VERSION, customers, customer_seed, seconds, json.dumps(counts)))
+    conn.commit()
+    committed = time.perf_counter()
+    conn.autocommit = True
+    cur.execute("VACUUM (ANALYZE) ticket")
+    cur.execute("VACUUM (ANALYZE) ticket_trail")
+    cur.execute("ANALYZE serial_counter")
+    analyzed = time.perf_counter()
+    cur.execute("UPDATE bench_ticket_dataset SET seconds = %s", (analyzed - started,))
+    conn.close()
+    log(f"  prepare {prepared - started:.1f} s, INSERT {loaded - prepared:.1f} s, constraints+"
+        f"indexes {indexed - loaded:.1f} s, trail/counters/commit {committed - indexed:.1f} s,"
+        f" VACUUM ANALYZE {analyzed - committed:.1f} s; {counts}"
+        + (f"; queue counts: {rebuilt}" if rebuilt else ""))
+    return {"n": n, "seed": seed, "seconds": analyzed - started, "counts": counts,
+            "insert_seconds": loaded - prepared, "index_seconds": indexed - loaded,
+            "vacuum_seconds": analyzed - committed}
+
+
 def main(argv: list[str]) -> None:
+    if argv and argv[0] == "tickets":
+        n, seed, customers, customer_seed = (list(map(int, argv[1:])) + [5_000_000, 7,
+                                                                        1_000_000, 7][
+            len(argv) - 1:])[:4]
+        print(f"bench data set: {n:,} tickets, seed {seed}, over {customers:,} customers",
+              flush=True)
+        result = load_tickets(n, seed, customers, customer_seed,
+                              log=lambda m: print(m, flush=True))
+        print(f"bench data set: tickets loaded in {result['seconds']:.1f} s", flush=True)
+        return
     n = int(argv[0]) if argv else 1_000_000
     seed = int(argv[1]) if len(argv) > 1 else 7
     rebuild = os.environ.get("KEFU_BENCH_KEEP_INDEXES", "") != "1"

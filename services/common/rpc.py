@@ -33,3 +33,22 @@ def gather(calls: list, timeout: float) -> list:
 
 def call(method, *args, timeout: float = 5.0, **kwargs):
     return gather([(method, args, kwargs)], timeout)[0]
+
+
+def gather_settled(calls: list, timeout: float) -> list:
+    """Like gather, but one slow or failing call does not sink the others: each
+    result is the reply, or the exception that call ended with (DeadlineExceeded
+    when it had not answered by the deadline).  For views composed of parts, such
+    as the screen pop, where a person waits and a partial answer beats none."""
+    try:
+        replies = [method.call_async(*args, **kwargs) for method, args, kwargs in calls]
+    except BROKER_DOWN as exc:
+        raise Unavailable("message broker unavailable") from exc
+    results: list = [DeadlineExceeded(f"no answer within {timeout:g}s")] * len(replies)
+    with eventlet.Timeout(timeout, False):
+        for i, reply in enumerate(replies):
+            try:
+                results[i] = reply.result()
+            except Exception as exc:  # noqa: BLE001 — handed back to the caller
+                results[i] = exc
+    return results

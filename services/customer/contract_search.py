@@ -9,11 +9,10 @@
 
 Lists in HTTP query strings are comma separated (`lifecycle=declining,lost`).
 """
-import datetime
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.fields import Moment
 from services.customer.contract import (
     CREDIT_CLASSES,
     KINDS,
@@ -22,7 +21,6 @@ from services.customer.contract import (
     Customer,
 )
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 1000
 
 
@@ -33,30 +31,6 @@ class CommaList(fields.List):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Moment(fields.Field):
-    """An aware ISO date-time, or a date (the start of that day in China)."""
-
-    default_error_messages = {"invalid": "not a date (YYYY-MM-DD) or an ISO date-time "
-                                         "with a time zone"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 40:
-            raise self.make_error("invalid")
-        try:
-            if len(value) == 10:
-                day = datetime.date.fromisoformat(value)
-                return datetime.datetime.combine(day, datetime.time(), CHINA)
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise self.make_error("invalid") from exc
-        if moment.tzinfo is None:
-            raise self.make_error("invalid")
-        return moment
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.isoformat()
 
 
 class SearchQuery(Schema):

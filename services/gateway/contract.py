@@ -1,6 +1,6 @@
 """The gateway's public face: HTTP bodies it accepts and returns, staff events.
 
-Events: staff_created (StaffCreated).
+Events: staff_created, staff_updated (StaffCreated: the account as it is now).
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -33,6 +33,25 @@ class StaffCreate(Schema):
     groups = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
                          load_default=list)
     clearance = fields.Integer(load_default=0, validate=validate.Range(min=0, max=3))
+
+
+class StaffUpdate(Schema):
+    """What an admin may change of an account (the username stays; passwords have
+    their own path)."""
+
+    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)),
+                        validate=validate.Length(min=1))
+    groups = fields.List(fields.String(validate=validate.Length(min=1, max=64)))
+    clearance = fields.Integer(validate=validate.Range(min=0, max=3))
+    active = fields.Boolean()
+
+
+class StaffQuery(Schema):
+    group = fields.String(validate=validate.Length(min=1, max=64))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    after = fields.String(validate=validate.Length(min=1, max=64))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class Staff(Schema):
@@ -78,3 +97,4 @@ class StaffCreated(Schema):
     display_name = fields.String(load_default="")
     roles = fields.List(fields.String(), required=True)
     groups = fields.List(fields.String(), required=True)
+    active = fields.Boolean(load_default=True)

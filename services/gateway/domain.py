@@ -1,6 +1,7 @@
 """Gateway rules, free of I/O: passwords and login throttling."""
 import datetime
 import secrets
+import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,6 +39,14 @@ def check_groups(requested: list[str], known: set[str]) -> None:
     unknown = sorted(set(requested) - known)
     if unknown:
         raise Invalid("invalid input", {"groups": [f"no such group: {g}" for g in unknown]})
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def random_password() -> str:

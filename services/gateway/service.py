@@ -4,8 +4,8 @@ from nameko.dependency_providers import Config
 
 from services.common import store as common_store
 from services.common.db import Database
-from services.common.errors import Conflict, TooManyRequests, Unauthenticated
-from services.common.identity import ADMINS, STAFF, Identity, Tokens
+from services.common.errors import Conflict, NotFound, TooManyRequests, Unauthenticated
+from services.common.identity import ADMINS, STAFF, SUPERVISORS_UP, Identity, Tokens
 from services.common.metrics import Metrics
 from services.common.rpc import call, gather, proxy
 from services.gateway import contract, domain, openapi, store
@@ -90,6 +90,30 @@ class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRou
                 raise Conflict("username already taken", {"username": ["already taken"]})
             tx.emit("staff_created", contract.StaffCreated().dump({**row, "staff_id": row["id"]}))
         return contract.Staff().dump(row)
+
+    @api("PATCH", "/api/v1/staff/<staff_id>", "Change a staff account (admin)", allow=ADMINS,
+         body=contract.StaffUpdate, response=contract.Staff)
+    def update_staff(self, request, staff_id):
+        changes = load_body(request, contract.StaffUpdate())
+        if not domain.is_uuid(staff_id):
+            raise NotFound("no such staff member")
+        with self.db.transaction() as tx:
+            if "groups" in changes:
+                domain.check_groups(changes["groups"], store.group_names(tx.cur))
+            row = store.update_staff(tx.cur, staff_id, changes)
+            if row is None:
+                raise NotFound("no such staff member")
+            tx.emit("staff_updated", contract.StaffCreated().dump({**row, "staff_id": row["id"]}))
+        return contract.Staff().dump(row)
+
+    @api("GET", "/api/v1/staff", "Staff accounts, by username (supervisors up, admins)",
+         allow=SUPERVISORS_UP | ADMINS, query=contract.StaffQuery)
+    def list_staff(self, request):
+        query = load_query(request, contract.StaffQuery())
+        with self.db.transaction() as tx:
+            rows = store.list_staff(tx.cur, query.get("group"), query.get("role"),
+                                    query.get("after"), query["limit"])
+        return {"staff": contract.Staff(many=True).dump(rows)}
 
     @api("POST", "/api/v1/groups", "Create a group of staff (admin)", allow=ADMINS, status=201,
          body=contract.GroupCreate, response=contract.Group)

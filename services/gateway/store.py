@@ -72,3 +72,32 @@ def lock(cur, username: str, period) -> None:
 
 def clear_failures(cur, username: str) -> None:
     cur.execute("DELETE FROM login_throttle WHERE username = %s", (username,))
+
+
+def update_staff(cur, staff_id: str, changes: dict) -> dict | None:
+    """Apply the given fields (display_name, roles, groups, clearance, active)."""
+    cur.execute(
+        "UPDATE staff SET display_name = coalesce(%(display_name)s, display_name),"
+        " roles = coalesce(%(roles)s, roles), groups = coalesce(%(groups)s, groups),"
+        " clearance = coalesce(%(clearance)s, clearance), active = coalesce(%(active)s, active)"
+        " WHERE id::text = %(id)s"
+        " RETURNING id::text, username, display_name, roles, groups, clearance, active",
+        {"id": staff_id, "display_name": changes.get("display_name"),
+         "roles": changes.get("roles"), "groups": changes.get("groups"),
+         "clearance": changes.get("clearance"), "active": changes.get("active")},
+    )
+    return cur.fetchone()
+
+
+def list_staff(cur, group: str | None, role: str | None, after: str | None,
+               limit: int) -> list[dict]:
+    """Staff by username, optionally of one group / role; keyset after a username."""
+    cur.execute(
+        "SELECT id::text, username, display_name, roles, groups, clearance, active FROM staff"
+        " WHERE (%(group)s::text IS NULL OR %(group)s = ANY (groups))"
+        " AND (%(role)s::text IS NULL OR %(role)s = ANY (roles))"
+        " AND (%(after)s::text IS NULL OR username > %(after)s)"
+        " ORDER BY username LIMIT %(limit)s",
+        {"group": group, "role": role, "after": after, "limit": limit},
+    )
+    return cur.fetchall()

@@ -16,6 +16,8 @@ ticket_resolved and ticket_closed (TicketStatusChanged), ticket_sla_breached
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from services.common.fields import PhoneNumber
+
 SERVICE = "ticket"
 KINDS = ("consultation", "after_sales", "complaint", "suggestion")
 AFTER_SALES_TYPES = ("delivery", "installation", "repair", "maintenance", "return", "exchange")
@@ -30,6 +32,23 @@ class TicketCreate(Schema):
     content = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     channel = fields.String(load_default="phone", validate=validate.OneOf(CHANNELS))
     urgency = fields.String(load_default="medium", validate=validate.OneOf(URGENCIES))
+    # T1/T2 (optional, so older callers keep working); see contract_forms for the rules.
+    category_id = fields.UUID(allow_none=True, load_default=None)
+    subject = fields.String(allow_none=True, load_default=None,
+                            validate=validate.Length(max=200))
+    form = fields.Dict(keys=fields.String(), load_default=dict)
+    contact = fields.Nested(Schema.from_dict({
+        "name": fields.String(load_default="", validate=validate.Length(max=100)),
+        "phone": PhoneNumber(allow_none=True, load_default=None),
+        "relation": fields.String(load_default="", validate=validate.Length(max=50)),
+    }, name="TicketContact"), allow_none=True, load_default=None)
+    asset_serial = fields.String(allow_none=True, load_default=None,
+                                 validate=validate.Length(min=1, max=64))
+    fee = fields.Decimal(allow_nan=False, as_string=True, load_default=None,
+                         validate=validate.Range(min=0, max=9999999999.99))
+    paid = fields.Boolean(load_default=False)
+    group_name = fields.String(allow_none=True, load_default=None,
+                               validate=validate.Length(min=1, max=64))
 
 
 class Ticket(Schema):
@@ -43,6 +62,27 @@ class Ticket(Schema):
     status = fields.String()
     acceptor_id = fields.String()
     accepted_at = fields.AwareDateTime()
+    category_id = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    form = fields.Dict()
+    contact = fields.Dict()
+    asset_serial = fields.String(allow_none=True)
+    warranty = fields.String()  # in / out / unknown
+    fee = fields.Decimal(as_string=True)
+    paid = fields.Boolean()
+    repeat_of = fields.List(fields.String())
+    group_name = fields.String(allow_none=True)
+    assignee_id = fields.String(allow_none=True)
+    waiting_on = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    first_response_at = fields.AwareDateTime(allow_none=True)
+    response_due_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    paused_since = fields.AwareDateTime(allow_none=True)
+    paused_seconds = fields.Integer()
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
 
 
 class CustomerTickets(Schema):
@@ -68,6 +108,9 @@ class TicketCreated(Schema):
     urgency = fields.String(required=True)
     acceptor_id = fields.String(required=True)
     accepted_at = fields.AwareDateTime(required=True)
+    category_id = fields.String(allow_none=True, load_default=None)
+    repeat_of = fields.List(fields.String(), load_default=list)
+    group_name = fields.String(allow_none=True, load_default=None)
 
 
 class _Event(Schema):
@@ -154,6 +197,8 @@ class ContactLogged(_Event):
     agent_id = fields.String(allow_none=True, load_default=None)
     started_at = fields.AwareDateTime(required=True)
     duration_seconds = fields.Integer(required=True)
+    ivr_path = fields.List(fields.String(), load_default=list)  # e.g. ["1 售后", "2 维修"]
+    call_id = fields.String(allow_none=True, load_default=None)
 
 
 class CallRecorded(_Event):

@@ -7,15 +7,12 @@ a customer number (KH0000…).  Duplicates are pairs of live customers sharing a
 phone, with similar names (pg_trgm) or the same pinyin; a name shared by many
 customers (王伟) is no evidence, so such groups are ignored.
 """
-import base64
-import binascii
 import datetime
-import json
 import re
-import uuid
 from dataclasses import dataclass
 
 from services.common.errors import Invalid
+from services.common.paging import decode_cursor, encode_cursor  # noqa: F401 — re-exported
 from services.customer.domain.records import pinyin_of
 
 MIN_PHONE_DIGITS = 4
@@ -87,30 +84,6 @@ def phone_runs(digits: str) -> tuple:
 def like_escape(text: str) -> str:
     """Literal text for a LIKE pattern (backslash is PostgreSQL's default escape)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# ---- cursors -----------------------------------------------------------------------
-
-def encode_cursor(created_at: datetime.datetime, customer_id: str) -> str:
-    """An opaque keyset cursor: the last (created_at, id) returned."""
-    raw = json.dumps([created_at.isoformat(), str(customer_id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime.datetime, str] | None:
-    """(created_at, id) from a cursor; Invalid when it was not made by encode_cursor."""
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, cid = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        created_at = datetime.datetime.fromisoformat(at)
-        if created_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return created_at, str(uuid.UUID(cid))
-    except (ValueError, TypeError, binascii.Error, UnicodeError, AttributeError) as exc:
-        raise Invalid("malformed cursor", {"cursor": ["not a cursor from a previous page"]}) \
-            from exc
 
 
 # ---- duplicates --------------------------------------------------------------------

@@ -32,3 +32,8 @@ def test_missing_scenario_is_skipped(tmp_path, monkeypatch, capsys):
     assert runner.main(["p99"]) == 0
     assert "p99: no bench/p99_*.py yet — skipped" in capsys.readouterr().out
     assert not runner.RESULTS.exists()
+
+
+def test_ticket_scenarios_run_before_the_import():
+    assert runner.ordered(["p7", "p5", "p3", "p1", "p6"]) == ["p1", "p3", "p5", "p7", "p6"]
+    assert {"p1", "p3", "p5"} <= set(runner.OVER_TICKETS)

@@ -1,0 +1,126 @@
+"""Field dispatch 派单 (T7): the rules, no I/O."""
+import datetime
+from decimal import Decimal
+
+from services.common import paging
+from services.common.errors import Conflict, Invalid, NotFound
+from services.common.paging import encode_cursor
+
+DISPATCHABLE_KIND = "after_sales"
+FINISHED = ("resolved", "closed", "cancelled")
+FIELD_ROLE = "field"
+REDACTED = "[已销毁]"
+# Keys of an address-typed form value, in the order they are written out.
+ADDRESS_PARTS = ("province", "city", "district", "street", "detail", "line", "text")
+
+
+def check_dispatchable(ticket: dict | None) -> None:
+    """NotFound for no ticket; Conflict for a kind or status that takes no field job."""
+    if ticket is None:
+        raise NotFound("no such ticket")
+    if ticket["kind"] != DISPATCHABLE_KIND:
+        raise Conflict("only after-sales tickets are dispatched to field staff",
+                       {"kind": [f"is {ticket['kind']}, must be after_sales"]})
+    if ticket["status"] in FINISHED:
+        raise Conflict(f"the ticket is {ticket['status']}; reopen it first",
+                       {"status": [f"is {ticket['status']}"]})
+
+
+def check_field_staff(staff: dict | None) -> None:
+    if staff is None or not staff["active"] or FIELD_ROLE not in (staff["roles"] or ()):
+        raise Invalid("not an active field staff member",
+                      {"staff_id": ["must be an active field staff member"]})
+
+
+def check_window(window_end: datetime.datetime, now: datetime.datetime) -> None:
+    if window_end <= now:
+        raise Invalid("the appointment window is over", {"window_end": ["must be in the future"]})
+
+
+def address_text(value) -> str:
+    """A form or contact address as one line: a string, or a dict of its parts."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        parts = [value[k] for k in ADDRESS_PARTS if isinstance(value.get(k), str)]
+        if not parts:
+            parts = [v for v in value.values() if isinstance(v, str)]
+        return "".join(p.strip() for p in parts)
+    return ""
+
+
+def default_address(form: dict | None, contact: dict | None) -> str:
+    """Where to go when the dispatcher gives no address: the ticket form's address
+    field, else the address of the contact snapshot."""
+    for source in (form or {}, contact or {}):
+        text = address_text(source.get("address"))
+        if text:
+            return text
+    return ""
+
+
+def choose_address(given: str | None, ticket: dict) -> str:
+    address = (given or "").strip() or default_address(ticket.get("form"), ticket.get("contact"))
+    if not address:
+        raise Invalid("no address to go to",
+                      {"address": ["required: the ticket's form and contact have none"]})
+    return address
+
+
+def status_after_dispatch(status: str) -> str:
+    """A new ticket becomes assigned when dispatched; any other status stays."""
+    return "assigned" if status == "new" else status
+
+
+def check_handling(dispatch: dict | None, staff_id: str) -> None:
+    """Only the field staff member it was sent to sees a dispatch (404 for others);
+    a cancelled or already handled dispatch takes no (further) record."""
+    if dispatch is None or dispatch["staff_id"] != staff_id:
+        raise NotFound("no such dispatch")
+    if dispatch["state"] == "cancelled":
+        raise Conflict("this dispatch was replaced by a later one",
+                       {"dispatch_id": ["cancelled"]})
+    if dispatch["state"] == "handled":
+        raise Conflict("the handling record was already entered; dispatch again to correct it",
+                       {"dispatch_id": ["already handled"]})
+
+
+def parts_total(parts: list[dict]) -> Decimal:
+    return sum((Decimal(p["price"]) * p["quantity"] for p in parts), Decimal("0"))
+
+
+def handling_note(record: dict) -> str:
+    """The trail's one-line summary of a handling record."""
+    head = "完成" if record["done"] else f"未完成：{record['reason']}"
+    fee = f"费用 {record['fee']} 元（{'已付' if record['paid'] else '未付'}）"
+    parts = "、".join(f"{p['name']}×{p['quantity']}" for p in record["parts"])
+    return "；".join(x for x in (head, fee, f"配件 {parts}" if parts else "", record["note"]) if x)
+
+
+def decode_cursor(cursor: str | None, name: str = "after"):
+    """(timestamp, id) of a keyset cursor; Invalid naming the parameter when malformed."""
+    return paging.decode_cursor(cursor, name)
+
+
+def page(rows: list[dict], limit: int, key: str) -> tuple[list[dict], str | None]:
+    """Rows fetched with limit + 1: the page and the cursor of the next one."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1][key], rows[-1]["id"])
+
+
+def present(row: dict, now: datetime.datetime) -> dict:
+    """A dispatch as shown: with `overdue` and its handling record (or None)."""
+    shown = dict(row)
+    shown["overdue"] = row["state"] == "open" and row["window_end"] < now
+    if row.get("handling_done") is not None:
+        shown["handling"] = {
+            "done": row["handling_done"], "reason": row["handling_reason"],
+            "parts": row["handling_parts"], "fee": row["handling_fee"],
+            "paid": row["handling_paid"], "note": row["handling_note"],
+            "arrived_at": row["handling_arrived_at"], "finished_at": row["handling_finished_at"],
+            "staff_id": row["staff_id"], "recorded_at": row["handling_recorded_at"]}
+    else:
+        shown["handling"] = None
+    return shown
