@@ -85,6 +85,20 @@ class Ticket(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
+class TrailEntry(Schema):
+    """One step of a ticket's trail (T4): who, when, from, to, note."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor_id = fields.String()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    from_handler = fields.String(allow_none=True)
+    to_handler = fields.String(allow_none=True)
+    note = fields.String()
+
+
 class CustomerTickets(Schema):
     customer_id = fields.UUID(required=True)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

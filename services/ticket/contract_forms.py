@@ -23,7 +23,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.ticket.contract import AFTER_SALES_TYPES, KINDS, URGENCIES, Ticket, TicketCreate
+from services.ticket.contract import (
+    AFTER_SALES_TYPES,
+    KINDS,
+    URGENCIES,
+    Ticket,
+    TicketCreate,
+    TrailEntry,
+)
 
 FIELD_TYPES = ("text", "number", "date", "datetime", "choice", "multi_choice", "address",
                "phone", "boolean")
@@ -180,18 +187,6 @@ class TicketUpdate(Schema):
                          validate=validate.Range(min=0, max=9999999999.99))
     paid = fields.Boolean()
     category_id = fields.UUID(allow_none=True)
-
-
-class TrailEntry(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor_id = fields.String()
-    action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
-    from_handler = fields.String(allow_none=True)
-    to_handler = fields.String(allow_none=True)
-    note = fields.String()
 
 
 class RepeatRef(Schema):

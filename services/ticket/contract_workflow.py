@@ -20,7 +20,7 @@ Lists in HTTP query strings are comma separated (`status=new,assigned`).
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment
-from services.ticket.contract import KINDS, STATUSES, URGENCIES
+from services.ticket.contract import KINDS, STATUSES, URGENCIES, TrailEntry
 
 VIEWS = ("mine", "group_unassigned", "all")
 WAITING_ON = ("customer", "parts")
@@ -70,18 +70,6 @@ class HandBackIn(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class WorkflowStep(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor_id = fields.String()
-    action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
-    from_handler = fields.String(allow_none=True)
-    to_handler = fields.String(allow_none=True)
-    note = fields.String()
-
-
 class QueueTicket(Schema):
     id = fields.String()
     serial = fields.String()
@@ -109,7 +97,7 @@ class Routed(Schema):
     """The ticket after the step, and the trail row the step wrote."""
 
     ticket = fields.Nested(QueueTicket)
-    step = fields.Nested(WorkflowStep)
+    step = fields.Nested(TrailEntry)
 
 
 class QueueQuery(Schema):
