@@ -458,6 +458,29 @@ def ensure_customers(n: int = 1_000_000, seed: int = 7) -> dict:
             "counts": marker["counts"]}
 
 
+def _drop_constraints_and_indexes(cur, foreign, keys, indexes) -> None:
+    """Before a bulk load: no constraint or index to maintain row by row."""
+    from psycopg2 import sql
+    for c in foreign + keys:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    for index in indexes:
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
+
+
+def _rebuild_constraints_and_indexes(cur, foreign, keys, indexes) -> None:
+    """After a bulk load: keys, then indexes, then the foreign keys that need them."""
+    from psycopg2 import sql
+    for c in keys:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    for index in indexes:
+        cur.execute(index["def"])
+    for c in foreign:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
+            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+
+
 def _constraints_and_indexes(cur, tables=TABLES) -> tuple[list, list, list]:
     tables = list(tables)
     cur.execute(
@@ -501,11 +524,7 @@ def load(n: int, seed: int, workers: int | None = None, rebuild_indexes: bool = 
             sql.Identifier(table)))
     foreign, keys, indexes = _constraints_and_indexes(cur)
     if rebuild_indexes:
-        for c in foreign + keys:
-            cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
-        for index in indexes:
-            cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
+        _drop_constraints_and_indexes(cur, foreign, keys, indexes)
     counts = dict.fromkeys(TABLES, 0)
     chunks = (n + CHUNK - 1) // CHUNK
     workers = workers or max(1, min(2, os.cpu_count() or 1))
@@ -526,14 +545,7 @@ def load(n: int, seed: int, workers: int | None = None, rebuild_indexes: bool = 
                     f"  {time.perf_counter() - started:6.1f} s")
     loaded = time.perf_counter()
     if rebuild_indexes:
-        for c in keys:
-            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
-                sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
-        for index in indexes:
-            cur.execute(index["def"])
-        for c in foreign:
-            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
-                sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+        _rebuild_constraints_and_indexes(cur, foreign, keys, indexes)
     indexed = time.perf_counter()
     for table in forced:
         cur.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(
@@ -976,25 +988,14 @@ def load_tickets(n: int, seed: int, customers: int, customer_seed: int, uri: str
     if forced:
         cur.execute("ALTER TABLE ticket NO FORCE ROW LEVEL SECURITY")
     foreign, keys, indexes = _constraints_and_indexes(cur, ("ticket",))
-    for c in foreign + keys:
-        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
-    for index in indexes:
-        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
+    _drop_constraints_and_indexes(cur, foreign, keys, indexes)
     cur.execute("ALTER TABLE ticket DISABLE TRIGGER USER")
     cur.execute(sql.SQL("INSERT INTO ticket ({}) ").format(
         sql.SQL(", ").join(map(sql.Identifier, TICKET_COLUMNS))) + sql.SQL(TICKET_SELECT), params)
     inserted = cur.rowcount
     loaded = time.perf_counter()
     log(f"  {inserted:,} tickets inserted in {loaded - prepared:.1f} s")
-    for c in keys:
-        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
-            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
-    for index in indexes:
-        cur.execute(index["def"])
-    for c in foreign:
-        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + c["def"]).format(
-            sql.Identifier(c["tbl"]), sql.Identifier(c["name"])))
+    _rebuild_constraints_and_indexes(cur, foreign, keys, indexes)
     indexed = time.perf_counter()
     log(f"  constraints and {len(indexes) + len(keys)} indexes rebuilt in"
         f" {indexed - loaded:.1f} s")
