@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m tests
-SERVICES := customer ticket survey notify report gateway
+MANAGE := $(PY) -m services.manage
 
 .PHONY: run test lint unit integration e2e faults bench stop clean setup stack migrate \
         migrate-test verify-access-log
@@ -26,19 +26,19 @@ stack:
 ## migrate: schema and subscriber queues of the run databases/vhost
 migrate: setup
 	. deploy/local/env.sh
-	$(PY) -m services.common.manage migrate $(SERVICES)
-	$(PY) -m services.common.manage declare $(SERVICES)
+	$(MANAGE) all migrate
+	$(MANAGE) all declare
 
 ## run: start the whole system and print how to log in
 run: migrate
 	@. deploy/local/env.sh
-	$(PY) -m services.gateway.admin var/secrets/admin-password
+	$(MANAGE) gateway ensure-admin var/secrets/admin-password
 	deploy/local/services.sh start
 	echo
 	echo "Kefu is up: http://127.0.0.1:8000  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
 	echo "Log in:     POST /api/v1/auth/login {\"username\": \"admin\", \"password\": \"<var/secrets/admin-password>\"}"
 	echo "            curl -s localhost:8000/api/v1/auth/login -d \"{\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"\$$(cat var/secrets/admin-password)\\\"}\""
-	echo "Metrics:    gateway :9100, customer :9101, ticket :9102, survey :9103, notify :9104, report :9105"
+	echo "Metrics:    $$(awk '!/^#/ && NF {printf "%s :%s  ", $$1, $$2}' services/registry.txt)"
 	echo "Stop with:  make stop"
 
 ## migrate-test: fresh test databases, migrated, with their queues declared
@@ -46,12 +46,12 @@ migrate-test: setup
 	deploy/local/stack.sh reset-test-dbs
 	export KEFU_ENV=test
 	. deploy/local/env.sh
-	$(PY) -m services.common.manage migrate $(SERVICES)
+	$(MANAGE) all migrate
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy services/common
+	$(VENV)/bin/mypy services
 
 unit: $(STAMP)
 	$(PYTEST) $(or $(T),tests/unit)
@@ -82,7 +82,7 @@ bench: migrate-test
 ## verify-access-log: check the borrowing log's hash chain; names the first broken row
 verify-access-log: $(STAMP)
 	. deploy/local/env.sh
-	$(PY) -m services.customer.verify_log
+	$(MANAGE) customer verify-access-log
 
 stop:
 	-KEFU_ENV=test deploy/local/services.sh stop

@@ -33,9 +33,9 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from services.common.green import patch_psycopg  # noqa: E402
+from services.common.green import prepare_process  # noqa: E402
 
-patch_psycopg()
+prepare_process()
 
 import bench  # noqa: E402
 from bench import harness  # noqa: E402

@@ -29,9 +29,9 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from services.common.green import patch_psycopg  # noqa: E402
+from services.common.green import prepare_process  # noqa: E402
 
-patch_psycopg()
+prepare_process()
 
 import urllib3  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402

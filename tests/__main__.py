@@ -18,9 +18,9 @@ import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
-from services.common.green import patch_psycopg  # noqa: E402
+from services.common.green import prepare_process  # noqa: E402
 
-patch_psycopg()
+prepare_process()
 
 
 def dump_greenlets(*_):

@@ -1,7 +1,7 @@
 """The whole system started by the same scripts as `make run`, in the test env.
 
 Used by the end-to-end and fault tiers: databases `*_test`, vhost `kefu_test`,
-gateway on 127.0.0.1:8800, metrics on 9200–9205.
+gateway on 127.0.0.1:8800, metrics on the registry's ports + 100.
 """
 import datetime
 import os
@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from services.common import registry
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:8800"
-METRICS = {"gateway": 9200, "customer": 9201, "ticket": 9202, "survey": 9203, "notify": 9204,
-           "report": 9205}
+METRICS = {entry.name: entry.test_metrics_port for entry in registry.SERVICES}
 ENV = {**os.environ, "KEFU_ENV": "test"}
 
 
@@ -28,9 +29,9 @@ def sh(*args: str) -> str:
 def start_system() -> str:
     """Declare queues, make the admin, start every service; returns the admin password."""
     py = sys.executable
-    sh(py, "-m", "services.common.manage", "declare")
+    sh(py, "-m", "services.manage", "all", "declare")
     secret = ROOT / "var" / "secrets" / "admin-password-test"
-    sh(py, "-m", "services.gateway.admin", str(secret))
+    sh(py, "-m", "services.manage", "gateway", "ensure-admin", str(secret))
     sh("deploy/local/services.sh", "start")
     return secret.read_text().strip()
 

@@ -41,11 +41,13 @@ if [[ -n $_kefu_pw ]]; then
   [[ -n $_kefu_vhost ]] && KEFU_AMQP_URI="$KEFU_AMQP_BASE_URI/$(_kefu_urlencode "$_kefu_vhost")"
 fi
 
-for _kefu_svc in customer ticket survey notify report gateway; do
+# shellcheck source=deploy/local/registry.sh
+. "$_kefu_root/deploy/local/registry.sh"
+for _kefu_svc in "${KEFU_SERVICES[@]}"; do
   _kefu_up=$(printf '%s' "$_kefu_svc" | tr '[:lower:]' '[:upper:]')
-  _kefu_db=kefu_$_kefu_svc$_kefu_dbsfx
+  _kefu_db=${KEFU_DATABASE[$_kefu_svc]}$_kefu_dbsfx
   for _kefu_kind in "" _OWNER; do
-    _kefu_role=kefu_$_kefu_svc${_kefu_kind:+_owner}
+    _kefu_role=${KEFU_DATABASE[$_kefu_svc]}${_kefu_kind:+_owner}
     _kefu_pw=$(_kefu_secret "db-$_kefu_role")
     _kefu_uri=""
     if [[ -n $_kefu_pw && -n $_kefu_vhost ]]; then

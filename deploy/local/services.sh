@@ -10,19 +10,19 @@ cd "$ROOT"
 export KEFU_ENV=${KEFU_ENV:-run}
 # shellcheck source=deploy/local/env.sh
 . deploy/local/env.sh
-SERVICES=(customer ticket survey notify report gateway)
+# shellcheck source=deploy/local/registry.sh
+. deploy/local/registry.sh
+SERVICES=("${KEFU_SERVICES[@]}")
 PY=$ROOT/.venv/bin/python
 
 if [[ $KEFU_ENV == test ]]; then
-  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8800} METRICS_BASE=9200
+  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8800} METRICS_OFFSET=100
 else
-  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8000} METRICS_BASE=9100
+  export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8000} METRICS_OFFSET=0
 fi
-i=0
-for svc in gateway customer ticket survey notify report; do
+for svc in "${SERVICES[@]}"; do
   up=$(tr '[:lower:]' '[:upper:]' <<<"$svc")
-  export "KEFU_${up}_METRICS_ADDRESS=127.0.0.1:$((METRICS_BASE + i))"
-  i=$((i + 1))
+  export "KEFU_${up}_METRICS_ADDRESS=127.0.0.1:$((KEFU_METRICS_PORT[$svc] + METRICS_OFFSET))"
 done
 RUN=$KEFU_VAR/run/$KEFU_ENV
 LOG=$KEFU_VAR/log/$KEFU_ENV

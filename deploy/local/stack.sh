@@ -12,7 +12,8 @@ VAR=${KEFU_VAR:-$ROOT/var}
 PG_PORT=${KEFU_PG_PORT:-15432}
 AMQP_PORT=${KEFU_AMQP_PORT:-5682}
 MGMT_PORT=${KEFU_RABBIT_MGMT_PORT:-15682}
-SERVICES=(customer ticket survey notify report gateway)
+# shellcheck source=deploy/local/registry.sh
+. "$ROOT/deploy/local/registry.sh"
 
 PGBIN=/usr/lib/postgresql/15/bin
 PG_DATA=$VAR/pg/data PG_RUN=$VAR/pg/run PG_LOG=$VAR/pg/log
@@ -138,8 +139,8 @@ pg_stop() {
 # passwords never show in `ps`. Passwords are (re)applied so DB and files agree.
 pg_bootstrap() { # db-suffixes... ("" = run db, "_test" = test db)
   local s r rt own db sfx
-  for s in "${SERVICES[@]}"; do
-    rt=kefu_$s own=kefu_${s}_owner
+  for s in "${KEFU_SERVICES[@]}"; do
+    rt=${KEFU_DATABASE[$s]} own=${KEFU_DATABASE[$s]}_owner
     ensure_secret "db-$rt" 32
     ensure_secret "db-$own" 32
     for r in "$rt" "$own"; do
@@ -149,7 +150,7 @@ ALTER ROLE $r LOGIN PASSWORD '$(secret "db-$r")';
 EOF
     done
     for sfx in "$@"; do
-      db=kefu_$s$sfx
+      db=${KEFU_DATABASE[$s]}$sfx
       cat <<EOF
 SELECT 'CREATE DATABASE $db OWNER $own' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db') \\gexec
 REVOKE ALL ON DATABASE $db FROM PUBLIC;
@@ -170,7 +171,7 @@ EOF
 cmd_reset_test_dbs() {
   pg_start >/dev/null
   local s  # FORCE: kick out leftover test connections instead of failing
-  for s in "${SERVICES[@]}"; do echo "DROP DATABASE IF EXISTS kefu_${s}_test WITH (FORCE);"; done | psql_su
+  for s in "${KEFU_SERVICES[@]}"; do echo "DROP DATABASE IF EXISTS ${KEFU_DATABASE[$s]}_test WITH (FORCE);"; done | psql_su
   pg_bootstrap _test
   say "test databases recreated"
 }

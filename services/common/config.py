@@ -1,15 +1,21 @@
-"""Service configuration: each service's config.yaml with ${ENV:default} substitution.
+"""Service configuration: the shared services/common/config.yaml, then the service's
+own services/<name>/config.yaml, with nameko's ${ENV:default} substitution.
 
-nameko's own YAML loader does the substitution; this module exposes it for the
-command-line tools (migrate, declare-queues) that read the same files.
+Two settings differ only by the service's name, so they are derived from the
+registry instead of being written in every file: DB_URI (KEFU_<NAME>_DB_URI, set by
+deploy/local/env.sh) and METRICS_ADDRESS (KEFU_<NAME>_METRICS_ADDRESS, else the
+registry's port on 127.0.0.1).
 """
+import os
 from pathlib import Path
 
 import yaml
 from nameko.cli.main import setup_yaml_parser
 
+from services.common import registry
+
 SERVICES_DIR = Path(__file__).resolve().parent.parent
-SERVICE_NAMES = ("customer", "ticket", "survey", "notify", "report", "gateway")
+SHARED_CONFIG = SERVICES_DIR / "common" / "config.yaml"
 
 
 def load_config(path: str | Path) -> dict:
@@ -19,4 +25,12 @@ def load_config(path: str | Path) -> dict:
 
 
 def service_config(name: str) -> dict:
-    return load_config(SERVICES_DIR / name / "config.yaml")
+    entry = registry.entry(name)
+    config = load_config(SHARED_CONFIG)
+    config["DB_URI"] = os.environ.get(f"{entry.env_prefix}_DB_URI", "")
+    config["METRICS_ADDRESS"] = os.environ.get(f"{entry.env_prefix}_METRICS_ADDRESS") or \
+        f"127.0.0.1:{entry.metrics_port}"
+    own = SERVICES_DIR / name / "config.yaml"
+    if own.exists():
+        config.update(load_config(own))
+    return config

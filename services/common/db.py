@@ -23,8 +23,9 @@ from nameko.extensions import DependencyProvider
 from services.common import store
 from services.common.errors import Conflict, Invalid, Unavailable
 from services.common.green import assert_green
-from services.common.identity import CONTEXT_KEY, codec_from_config
+from services.common.identity import Callers
 from services.common.outbox import OutboxRelay
+from services.common.typing import Injects
 
 DISCONNECTED = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
@@ -105,14 +106,15 @@ class Session:
     def __init__(self, provider: "Database", worker_ctx):
         self._provider = provider
         self._worker_ctx = worker_ctx
-        self._claim = provider.event_claim(worker_ctx)
+        claim = getattr(worker_ctx.entrypoint, "event_claim", None)
+        self._claim = claim(worker_ctx) if claim else None
 
     @contextmanager
     def transaction(self):
         pool = self._provider.pool
         conn = pool.get()
         broken = False
-        principal = self._provider.principal(self._worker_ctx)
+        principal = self._provider.callers.principal(self._worker_ctx)
         tx = Tx(conn.cursor(), principal.id if principal else None)
         try:
             if self._provider.on_begin:
@@ -147,15 +149,19 @@ def _rollback(conn) -> bool:
         return False
 
 
-class Database(DependencyProvider):
+class Database(Injects[Session], DependencyProvider):
     """The service's own database (config DB_URI), with its outbox relay.
 
     `on_begin(cur, principal)`, when given, runs first in every transaction
     (the customer service binds the caller for row-level security there);
-    `principal` is None for workers without a caller (timers, handlers).
+    `principal` is the worker's caller as `Callers` decoded it (the system
+    principal for timers and handlers, None for an anonymous public call).
+    An event handler's entrypoint may offer `event_claim(worker_ctx)`: the
+    (consumer, event_id) its first transaction records.
     """
 
     relay = OutboxRelay()
+    callers = Callers()
 
     def __init__(self, on_begin=None, **kwargs):
         self.on_begin = on_begin
@@ -167,7 +173,6 @@ class Database(DependencyProvider):
         self.pool = Pool(
             config["DB_URI"], size=int(config.get("DB_POOL_SIZE", 8)),
             statement_ms=int(config.get("DB_STATEMENT_TIMEOUT_MS", 10000)))
-        self.codec = codec_from_config(config)
         self.relay.pool = self.pool
 
     def stop(self):
@@ -175,21 +180,3 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return Session(self, worker_ctx)
-
-    def principal(self, worker_ctx):
-        """The caller; the system principal for timers and handlers; None when an
-        anonymous caller reaches a public entrypoint."""
-        token = worker_ctx.data.get(CONTEXT_KEY)
-        if not token and not getattr(worker_ctx.entrypoint, "serves_callers", False):
-            token = self.codec.system_token(self.container.service_name)
-            worker_ctx.data[CONTEXT_KEY] = token
-        return self.codec.verify(token) if token else None
-
-    def event_claim(self, worker_ctx):
-        from services.common.events import ReliableEventHandler  # avoid an import cycle
-
-        entrypoint = worker_ctx.entrypoint
-        if not isinstance(entrypoint, ReliableEventHandler):
-            return None
-        event_id = (worker_ctx.args[0] or {}).get("event_id") if worker_ctx.args else None
-        return (entrypoint.consumer_name, str(event_id))

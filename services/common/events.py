@@ -55,6 +55,11 @@ class ReliableEventHandler(EventHandler):
     def consumer_name(self) -> str:
         return f"{self.container.service_name}.{self.method_name}"
 
+    def event_claim(self, worker_ctx) -> tuple[str, str]:
+        """(consumer, event_id): what the worker's first transaction records (db.Session)."""
+        event_id = (worker_ctx.args[0] or {}).get("event_id") if worker_ctx.args else None
+        return (self.consumer_name, str(event_id))
+
     def setup(self):
         super().setup()  # builds self.queue as nameko names it
         config = self.container.config

@@ -1,12 +1,10 @@
 """marshmallow fields shared by contracts."""
 import datetime
-from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields
 
 from services.common import phones
-
-CHINA = ZoneInfo("Asia/Shanghai")  # business dates are days in China
+from services.common.zone import day_start
 
 
 class PhoneNumber(fields.String):
@@ -38,7 +36,7 @@ class Moment(fields.Field):
         try:
             if len(value) == 10:
                 day = datetime.date.fromisoformat(value)
-                start = datetime.datetime.combine(day, datetime.time(), CHINA)
+                start = day_start(day)
                 return start + datetime.timedelta(days=1) if self.end else start
             moment = datetime.datetime.fromisoformat(value)
         except ValueError as exc:

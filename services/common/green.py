@@ -5,6 +5,8 @@ import psycopg2
 from eventlet.hubs import trampoline
 from psycopg2 import extensions
 
+from services.common.rpc import reply_without_confirms
+
 
 def eventlet_wait_callback(conn, timeout=-1):
     while True:
@@ -21,6 +23,15 @@ def eventlet_wait_callback(conn, timeout=-1):
 
 def patch_psycopg() -> None:
     extensions.set_wait_callback(eventlet_wait_callback)
+
+
+def prepare_process() -> None:
+    """What every process running containers does once, before any container starts
+    (the runner, the test entry, the bench): green psycopg2, and RPC replies without
+    publisher confirms (services.common.rpc.ReplyPublisher).  eventlet itself is
+    patched by the entry before any other import."""
+    patch_psycopg()
+    reply_without_confirms()
 
 
 def assert_green() -> None:

@@ -1,14 +1,14 @@
 """The health RPC every service answers (a base class the service inherits)."""
-from typing import Any
-
 from services.common import store
-from services.common.identity import rpc
+from services.common.db import Database
+from services.common.rpc import public_rpc
 
 
 class HealthCheck:
     name: str
-    db: Any  # the service's Database dependency
-    @rpc(public=True)
+    db: Database
+
+    @public_rpc
     def health(self):
         """{"service": name, "ok": true} when this service and its database answer."""
         with self.db.transaction() as tx:

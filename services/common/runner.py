@@ -1,7 +1,8 @@
 """Start one service: `python -m services.common.runner <name>`.
 
-Patches eventlet and psycopg2 before anything else imports them, sets up JSON
-logging, reads the service's config.yaml and runs it with nameko's runner.
+Patches eventlet, psycopg2 and nameko's RPC replies before anything else runs,
+sets up JSON logging, reads the service's configuration and runs it with
+nameko's runner.
 """
 import warnings
 
@@ -16,23 +17,22 @@ import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
-from services.common.config import SERVICE_NAMES, service_config  # noqa: E402
-from services.common.green import patch_psycopg  # noqa: E402
+from services.common import registry  # noqa: E402
+from services.common.config import service_config  # noqa: E402
+from services.common.green import prepare_process  # noqa: E402
 from services.common.logs import logging_config  # noqa: E402
-
-SERVICE_CLASSES = {name: f"services.{name}.service" for name in SERVICE_NAMES}
 
 
 def service_class(name: str):
-    module = importlib.import_module(SERVICE_CLASSES[name])
-    return module.SERVICE
+    registry.entry(name)
+    return importlib.import_module(f"services.{name}.service").SERVICE
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
-        sys.exit(f"usage: python -m services.common.runner {{{'|'.join(SERVICE_NAMES)}}}")
+    if len(argv) != 1 or argv[0] not in registry.NAMES:
+        sys.exit(f"usage: python -m services.common.runner {{{'|'.join(registry.NAMES)}}}")
     name = argv[0]
-    patch_psycopg()
+    prepare_process()
     config = service_config(name)
     logging.config.dictConfig(logging_config(config.get("LOG_LEVEL", "INFO")))
     run([service_class(name)], config)

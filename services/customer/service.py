@@ -8,7 +8,7 @@ from services.common.db import Database
 from services.common.health import HealthCheck
 from services.common.identity import Identity
 from services.common.metrics import Metrics
-from services.customer import contract
+from services.customer.contract import SERVICE
 from services.customer.entrypoints.access import AccessEntrypoints
 from services.customer.entrypoints.destruction import DestructionEntrypoints
 from services.customer.entrypoints.imports import ImportsEntrypoints
@@ -19,7 +19,7 @@ from services.customer.store.access import bind_principal
 
 class CustomerService(RecordsEntrypoints, AccessEntrypoints, ImportsEntrypoints,
                       SearchEntrypoints, DestructionEntrypoints, HealthCheck):
-    name = contract.SERVICE
+    name = SERVICE
 
     db = Database(on_begin=bind_principal)
     principal = Identity()

@@ -1,10 +1,11 @@
 """The gateway's public face: HTTP bodies it accepts and returns, staff events.
 
-Events: staff_created, staff_updated (StaffCreated: the account as it is now).
+Events: staff_created, staff_updated (services.vocabulary.StaffChanged: the account as
+it is now).
 """
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.common.identity import ROLES
+from services.vocabulary import ROLES
 
 SERVICE = "gateway"
 USERNAME = validate.Regexp(r"^[a-z][a-z0-9_.-]{2,31}$",
@@ -84,17 +85,3 @@ class Group(Schema):
 class DailyReportQuery(Schema):
     from_day = fields.Date(required=True, data_key="from")
     to_day = fields.Date(required=True, data_key="to")
-
-
-class StaffCreated(Schema):
-    """Payload of staff_created (consumers ignore unknown fields)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    staff_id = fields.String(required=True)
-    username = fields.String(required=True)
-    display_name = fields.String(load_default="")
-    roles = fields.List(fields.String(), required=True)
-    groups = fields.List(fields.String(), required=True)
-    active = fields.Boolean(load_default=True)

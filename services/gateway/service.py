@@ -5,7 +5,7 @@ from nameko.dependency_providers import Config
 from services.common import store as common_store
 from services.common.db import Database
 from services.common.errors import Conflict, NotFound, TooManyRequests, Unauthenticated
-from services.common.identity import ADMINS, STAFF, SUPERVISORS_UP, Identity, Tokens
+from services.common.identity import Identity, Tokens
 from services.common.metrics import Metrics
 from services.common.rpc import call, gather, proxy
 from services.gateway import contract, domain, openapi, store
@@ -20,6 +20,7 @@ from services.gateway.routes.search import SearchRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.tickets import TicketRoutes
 from services.gateway.routes.workflow import WorkflowRoutes
+from services.vocabulary import ADMINS, STAFF, SUPERVISORS_UP, StaffChanged
 
 
 class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRoutes,
@@ -88,7 +89,7 @@ class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRou
             row = store.insert_staff(tx.cur, data, password_hash)
             if row is None:
                 raise Conflict("username already taken", {"username": ["already taken"]})
-            tx.emit("staff_created", contract.StaffCreated().dump({**row, "staff_id": row["id"]}))
+            tx.emit("staff_created", StaffChanged().dump({**row, "staff_id": row["id"]}))
         return contract.Staff().dump(row)
 
     @api("PATCH", "/api/v1/staff/<staff_id>", "Change a staff account (admin)", allow=ADMINS,
@@ -103,7 +104,7 @@ class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRou
             row = store.update_staff(tx.cur, staff_id, changes)
             if row is None:
                 raise NotFound("no such staff member")
-            tx.emit("staff_updated", contract.StaffCreated().dump({**row, "staff_id": row["id"]}))
+            tx.emit("staff_updated", StaffChanged().dump({**row, "staff_id": row["id"]}))
         return contract.Staff().dump(row)
 
     @api("GET", "/api/v1/staff", "Staff accounts, by username (supervisors up, admins)",

@@ -1,27 +1,27 @@
-"""The notify service 消息通知: the staff inbox, fed by events.
+"""The notify service 消息通知: the staff inbox, fed by events (N1, inbox part).
 
-Each handler is reliable and idempotent: its one transaction records (consumer,
-event_id) and inserts every recipient's notice, so a redelivered event adds
-nothing and an event with several recipients lands for all of them or none."""
-import uuid
-
+Each operation: load with its contract schema, one handler in one transaction,
+dump.  The index of operations and events is contract/__init__.py.
+"""
 from services.common.db import Database
-from services.common.errors import NotFound
 from services.common.events import on_event
 from services.common.health import HealthCheck
-from services.common.identity import STAFF, Identity, rpc
+from services.common.identity import Identity
+from services.common.ids import parse_id
 from services.common.metrics import Metrics
-from services.notify import contract, domain, store
-from services.ticket.contract import (
-    TicketCreated,
-    TicketDispatched,
-    TicketReminderDue,
-    TicketRouted,
-    TicketSlaBreached,
-)
+from services.common.rpc import rpc_entrypoints
+from services.notify import contract
+from services.notify.contract import inbox as schemas
+from services.notify.handlers import inbox
+from services.ticket.contract import events as ticket_events
 
-INBOX = contract.Inbox()
-ITEM = contract.InboxItem()
+rpc = rpc_entrypoints(contract.CONTRACT)
+# Schema instances are reused: building one per call costs more than the dump itself.
+INBOX_QUERY, INBOX, ITEM = schemas.InboxQuery(), schemas.Inbox(), schemas.InboxItem()
+TICKET_CREATED, TICKET_ROUTED = ticket_events.TicketCreated(), ticket_events.TicketRouted()
+TICKET_DISPATCHED = ticket_events.TicketDispatched()
+TICKET_SLA_BREACHED = ticket_events.TicketSlaBreached()
+TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
 
 
 class NotifyService(HealthCheck):
@@ -31,67 +31,61 @@ class NotifyService(HealthCheck):
     principal = Identity()
     metrics = Metrics()
 
-    def _deliver(self, event, notices: list[dict]) -> None:
+    # -- the staff inbox: reading it --------------------------------------------------
+    @rpc
+    def inbox(self, limit=50, unread=False):
+        """The caller's own inbox, newest first: {"items": [...]}."""
+        query = INBOX_QUERY.load({"limit": limit, "unread": unread})
         with self.db.transaction() as tx:
-            for notice in notices:
-                store.insert_inbox_item(tx.cur, notice, str(event["event_id"]))
+            return INBOX.dump(inbox.inbox(tx, self.principal, query))
 
+    @rpc
+    def mark_read(self, item_id):
+        """Mark one of one's own notices read; anyone else's is NotFound."""
+        item_id = parse_id(item_id, "notice")
+        with self.db.transaction() as tx:
+            return ITEM.dump(inbox.mark_read(tx, self.principal, item_id))
+
+    # -- the staff inbox: fed by ticket events (one notice per recipient per event) ---
     @on_event("ticket", "ticket_created")
     def notify_acceptor(self, event):
-        """Put a notice of the new ticket in its acceptor's inbox (once per event)."""
-        ticket = TicketCreated().load(event["data"])
-        self._deliver(event, [domain.ticket_created_notice(ticket)])
+        """The acceptor of a new ticket."""
+        with self.db.transaction() as tx:
+            inbox.ticket_created(tx, event["event_id"], TICKET_CREATED.load(event["data"]))
 
     @on_event("ticket", "ticket_assigned")
     def notify_assigned(self, event):
-        """Tell the new handler(s) of an assigned ticket."""
-        routed = TicketRouted().load(event["data"])
-        self._deliver(event, domain.routed_notices("ticket_assigned", routed))
+        """The new handler(s) of an assigned ticket."""
+        with self.db.transaction() as tx:
+            inbox.ticket_routed(tx, event["event_id"], "ticket_assigned",
+                                TICKET_ROUTED.load(event["data"]))
 
     @on_event("ticket", "ticket_transferred")
     def notify_transferred(self, event):
-        """Tell the new handler(s) of a transferred ticket."""
-        routed = TicketRouted().load(event["data"])
-        self._deliver(event, domain.routed_notices("ticket_transferred", routed))
+        """The new handler(s) of a transferred ticket."""
+        with self.db.transaction() as tx:
+            inbox.ticket_routed(tx, event["event_id"], "ticket_transferred",
+                                TICKET_ROUTED.load(event["data"]))
 
     @on_event("ticket", "ticket_dispatched")
     def notify_dispatched(self, event):
-        """Tell the field staff member of a new job: address and appointment window."""
-        job = TicketDispatched().load(event["data"])
-        self._deliver(event, [domain.dispatched_notice(job)])
+        """The field staff member of a new job: address and appointment window."""
+        with self.db.transaction() as tx:
+            inbox.ticket_dispatched(tx, event["event_id"], TICKET_DISPATCHED.load(event["data"]))
 
     @on_event("ticket", "ticket_sla_breached")
     def notify_breached(self, event):
-        """Tell the supervisors (or managers) an SLA breach was escalated to."""
-        breach = TicketSlaBreached().load(event["data"])
-        self._deliver(event, domain.breached_notices(breach))
+        """The supervisors (or managers) an SLA breach was escalated to."""
+        with self.db.transaction() as tx:
+            inbox.ticket_sla_breached(tx, event["event_id"],
+                                      TICKET_SLA_BREACHED.load(event["data"]))
 
     @on_event("ticket", "ticket_reminder_due")
     def notify_reminder(self, event):
-        """Deliver a personal reminder to the staff member who set it."""
-        reminder = TicketReminderDue().load(event["data"])
-        self._deliver(event, [domain.reminder_notice(reminder)])
-
-    @rpc(allow=STAFF)
-    def inbox(self, limit=50, unread=False):
-        """The caller's own inbox, newest first: {"items": [...]}."""
-        query = contract.InboxQuery().load({"limit": limit, "unread": unread})
+        """The staff member who set a reminder that fell due."""
         with self.db.transaction() as tx:
-            items = store.inbox_of(tx.cur, self.principal.id, query["limit"], query["unread"])
-        return INBOX.dump({"items": items})
-
-    @rpc(allow=STAFF)
-    def mark_read(self, item_id):
-        """Mark one of one's own notices read; anyone else's is NotFound."""
-        try:
-            item_id = str(uuid.UUID(str(item_id)))
-        except ValueError as exc:
-            raise NotFound("no such notice") from exc
-        with self.db.transaction() as tx:
-            item = store.mark_read(tx.cur, self.principal.id, item_id)
-        if item is None:
-            raise NotFound("no such notice")
-        return ITEM.dump(item)
+            inbox.ticket_reminder_due(tx, event["event_id"],
+                                      TICKET_REMINDER_DUE.load(event["data"]))
 
 
 SERVICE = NotifyService

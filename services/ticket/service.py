@@ -12,7 +12,7 @@ from services.common.health import HealthCheck
 from services.common.identity import Identity
 from services.common.metrics import Metrics
 from services.common.rpc import proxy
-from services.ticket import contract
+from services.ticket.contract import SERVICE
 from services.ticket.entrypoints.contacts import ContactsEntrypoints
 from services.ticket.entrypoints.dispatch import DispatchEntrypoints
 from services.ticket.entrypoints.forms import FormsEntrypoints
@@ -30,7 +30,7 @@ class TicketService(TicketEntrypoints, FormsEntrypoints, WorkflowEntrypoints,
                     ContactsEntrypoints, KnowledgeEntrypoints, StaffEntrypoints,
                     OverviewEntrypoints,
                     HealthCheck):
-    name = contract.SERVICE
+    name = SERVICE
 
     db = Database()
     principal = Identity()

@@ -10,14 +10,9 @@ rule again (migrations/0002) in case this code is wrong.
 import datetime
 from dataclasses import dataclass
 
-from services.common.identity import (
-    ADMIN,
-    AUDITOR,
-    MANAGERS_UP,
-    SUPERVISORS_UP,
-    TOP_SECRET,
-    Principal,
-)
+from services.common.identity import Principal
+from services.customer.contract.levels import TOP_SECRET
+from services.vocabulary import ADMIN, AUDITOR, MANAGERS_UP, SUPERVISORS_UP
 
 READ_ARCHIVE, DENY = "read_archive", "deny"
 # Roles that may read classified archives (C4: "only managers and above").

@@ -10,14 +10,8 @@ third approval the personal data is erased and a tombstone stays.  No I/O.
 from dataclasses import dataclass
 
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.identity import (
-    AUDITOR,
-    FRONT_LINE,
-    GENERAL_MANAGER,
-    MANAGER,
-    SUPERVISOR,
-    Principal,
-)
+from services.common.identity import Principal
+from services.vocabulary import AUDITOR, FRONT_LINE, GENERAL_MANAGER, MANAGER, SUPERVISOR
 
 PENDING, REJECTED, DESTROYED = "pending", "rejected", "destroyed"
 STATUSES = (PENDING, REJECTED, DESTROYED)

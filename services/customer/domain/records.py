@@ -8,8 +8,9 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.common.identity import ADMIN, MANAGERS_UP, SUPERVISORS_UP, Principal
+from services.common.identity import Principal
 from services.common.phones import mask_middle
+from services.vocabulary import ADMIN, MANAGERS_UP, SUPERVISORS_UP
 
 DESTROYED_NAME = "已销毁客户"
 

@@ -6,13 +6,18 @@ from nameko.timer import timer
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.events import on_event
-from services.common.identity import MANAGERS_UP, STAFF, TOP_SECRET, rpc
-from services.customer import contract
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract import events as events_contract
+from services.customer.contract import records as records_contract
+from services.customer.contract.levels import TOP_SECRET
 from services.customer.domain import access as rules
 from services.customer.domain import records
 from services.customer.store import access as store
 from services.customer.store import records as record_store
-from services.ticket.contract import TicketCreated
+from services.ticket.contract.events import TicketCreated
+from services.vocabulary import MANAGERS_UP, STAFF
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +30,7 @@ class AccessEntrypoints:
         """Set level, declassification and owner (C4); managers and above, never above
         their own clearance; history, borrowing log and customer_classified."""
         customer_id = records.parse_id(customer_id)
-        c = contract.Classification().load(data)
+        c = records_contract.Classification().load(data)
         p = self.principal
         with self.db.transaction() as tx:
             card = record_store.card(tx.cur, customer_id, for_update=True)
@@ -53,16 +58,16 @@ class AccessEntrypoints:
                 store.log_access(tx.cur, p, customer_id, "classify", c["level"],
                                  [d[0] for d in diff], c["reason"],
                                  {"from": card["effective_level"], "to": c["level"]})
-                tx.emit("customer_classified", contract.CustomerClassified().dump(
+                tx.emit("customer_classified", events_contract.CustomerClassified().dump(
                     {"customer_id": customer_id, **new}))
             view = self.view(tx.cur, customer_id, why=c["reason"])
-        return contract.Customer().dump(view)
+        return records_contract.Customer().dump(view)
 
     @rpc(allow=STAFF)
     def unmask_phones(self, customer_id, reason):
         """The phone numbers in full: a permission of its own, always logged."""
         customer_id = records.parse_id(customer_id)
-        why = contract.UnmaskRequest().load({"reason": reason})["reason"]
+        why = records_contract.UnmaskRequest().load({"reason": reason})["reason"]
         with self.db.transaction() as tx:
             card = record_store.card(tx.cur, customer_id)
             if card is None or card["destroyed_at"] is not None:
@@ -78,13 +83,13 @@ class AccessEntrypoints:
                 phones = record_store.phones_of(tx.cur, [customer_id])[customer_id]
         if denied:  # the denial is logged (committed) before it is answered
             raise denied
-        return {"phones": contract.FullPhone(many=True).dump(
+        return {"phones": records_contract.FullPhone(many=True).dump(
             [{"e164": x["e164"], "ext": x["ext"] or None} for x in phones])}
 
     @rpc(allow=MANAGERS_UP)
     def request_access(self, data):
         """Ask to borrow (借阅) a top-secret archive for some hours."""
-        d = contract.AccessRequestIn().load(data)
+        d = records_contract.AccessRequestIn().load(data)
         cid = str(d["customer_id"])
         with self.db.transaction() as tx:
             card = record_store.card(tx.cur, cid)
@@ -99,13 +104,13 @@ class AccessEntrypoints:
             store.log_access(tx.cur, self.principal, cid, "request", card["effective_level"],
                              ["archive"], d["reason"], {"request_id": row["id"],
                                                         "hours": d["hours"]})
-        return contract.AccessRequest().dump(row)
+        return records_contract.AccessRequest().dump(row)
 
     @rpc(allow=MANAGERS_UP)
     def decide_access_request(self, request_id, data):
         """Approve or reject; a manager or above who is not the requester, cleared for
         the record.  An approval opens the archive to the requester until it expires."""
-        d = contract.AccessDecisionIn().load(data)
+        d = records_contract.AccessDecisionIn().load(data)
         rid = _uuid(request_id, "no such access request")
         p = self.principal
         with self.db.transaction() as tx:
@@ -127,7 +132,7 @@ class AccessEntrypoints:
                              {"request_id": rid, "requester_id": row["requester_id"],
                               "expires_at": row["expires_at"].isoformat()
                               if row["expires_at"] else None})
-        return contract.AccessRequest().dump(row)
+        return records_contract.AccessRequest().dump(row)
 
     @rpc(allow=MANAGERS_UP | {"auditor"})
     def access_requests(self, status=None, limit=100):
@@ -136,7 +141,7 @@ class AccessEntrypoints:
         limit = max(1, min(int(limit), 500))
         with self.db.transaction() as tx:
             rows = store.access_requests(tx.cur, status, limit)
-        return {"requests": contract.AccessRequest(many=True).dump(rows)}
+        return {"requests": records_contract.AccessRequest(many=True).dump(rows)}
 
     @rpc(allow=rules.LOG_READERS)
     def access_log(self, customer_id, before=None, limit=100):
@@ -152,7 +157,7 @@ class AccessEntrypoints:
             if card is None:
                 raise records.no_such_customer()
             rows = store.access_log_of(tx.cur, customer_id, before, limit)
-        return {"entries": contract.AccessLogEntry(many=True).dump(rows),
+        return {"entries": records_contract.AccessLogEntry(many=True).dump(rows),
                 "next": str(rows[-1]["seq"]) if len(rows) == limit else None}
 
     @timer(interval=5)
@@ -169,7 +174,7 @@ class AccessEntrypoints:
                 store.log_access(tx.cur, self.principal, row["id"], "declassify",
                                  row["declassify_to"], ["level"], "declassification date reached",
                                  {"from": row["level"], "to": row["declassify_to"]})
-                tx.emit("customer_classified", contract.CustomerClassified().dump(
+                tx.emit("customer_classified", events_contract.CustomerClassified().dump(
                     {"customer_id": row["id"], "level": row["declassify_to"],
                      "declassify_at": None, "declassify_to": None}))
 

@@ -1,14 +1,16 @@
 """Entrypoints of the customer service: destruction 销毁 (C6), mixed into CustomerService."""
 from services.common.errors import NotFound
-from services.common.identity import rpc
 from services.common.metrics import Counter
-from services.customer import contract
-from services.customer import contract_destruction as schemas
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract import destruction as schemas
+from services.customer.contract import events as contract
 from services.customer.domain import destruction as rules
 from services.customer.domain.records import DESTROYED_NAME, parse_id
 from services.customer.store import access as access_store
 from services.customer.store import destruction as store
 from services.customer.store import records as records_store
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 
 class DestructionEntrypoints:

@@ -3,17 +3,21 @@ import datetime
 import json
 
 from services.common.errors import Forbidden, Invalid
-from services.common.identity import ADMINS, OPERATORS, STAFF, SUPERVISORS_UP, rpc
-from services.customer import contract
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract import events as events_contract
+from services.customer.contract import records as records_contract
 from services.customer.domain import access as rules
 from services.customer.domain import records
 from services.customer.store import access as access_store
 from services.customer.store import records as store
+from services.vocabulary import ADMINS, OPERATORS, STAFF, SUPERVISORS_UP
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 # Schema instances are reused: building one per call costs more than the dump itself.
-CUSTOMER = contract.Customer()
-LOOKUP_QUERY = contract.LookupQuery()
-LOOKUP_RESULT = contract.LookupResult()
+CUSTOMER = records_contract.Customer()
+LOOKUP_QUERY = records_contract.LookupQuery()
+LOOKUP_RESULT = records_contract.LookupResult()
 
 
 def _archive_part(fields: dict, kind: str) -> dict:
@@ -60,7 +64,7 @@ class RecordsEntrypoints:
         """Create a person or organization with phones, emails, assets and archive."""
         if isinstance(data, dict):
             records.refuse_unwritable(self.principal, data)
-        fields = contract.CustomerCreate().load(data)
+        fields = records_contract.CustomerCreate().load(data)
         kind = fields["kind"]
         with self.db.transaction() as tx:
             if "custom" in fields:
@@ -78,7 +82,7 @@ class RecordsEntrypoints:
             store.insert_assets(tx.cur, cid, fields.get("assets", []))
             store.record_history(tx.cur, cid, self.principal, "create",
                                  [("name", None, fields["name"])])
-            tx.emit("customer_created", contract.CustomerCreated().dump(
+            tx.emit("customer_created", events_contract.CustomerCreated().dump(
                 {"customer_id": cid, "number": number, "kind": kind}))
             view = self.view(tx.cur, cid)
         return CUSTOMER.dump(view)
@@ -106,7 +110,7 @@ class RecordsEntrypoints:
         customer_id = records.parse_id(customer_id)
         if isinstance(data, dict):
             records.refuse_unwritable(self.principal, data)
-        fields = contract.CustomerUpdate().load(data)
+        fields = records_contract.CustomerUpdate().load(data)
         with self.db.transaction() as tx:
             card = store.card(tx.cur, customer_id, for_update=True)
             records.check_writable(self.principal, card)
@@ -123,7 +127,7 @@ class RecordsEntrypoints:
             if diff:
                 store.update_card(tx.cur, customer_id, card_cols)
                 store.record_history(tx.cur, customer_id, self.principal, "update", diff)
-                tx.emit("customer_updated", contract.CustomerUpdated().dump(
+                tx.emit("customer_updated", events_contract.CustomerUpdated().dump(
                     {"customer_id": customer_id, "fields_changed": [d[0] for d in diff]}))
             view = self.view(tx.cur, customer_id)
         return CUSTOMER.dump(view)
@@ -167,7 +171,7 @@ class RecordsEntrypoints:
     def add_asset(self, customer_id, data):
         """Record an owned product or vehicle (C2)."""
         customer_id = records.parse_id(customer_id)
-        asset = contract.AssetIn().load(data)
+        asset = records_contract.AssetIn().load(data)
         with self.db.transaction() as tx:
             card = store.card(tx.cur, customer_id, for_update=True)
             records.check_writable(self.principal, card)
@@ -216,7 +220,7 @@ class RecordsEntrypoints:
             rows = store.history_of(tx.cur, customer_id, limit)
         if view["archive"] is None:
             rows = [r for r in rows if r["field"] in records.CARD_HISTORY_FIELDS]
-        return {"entries": contract.HistoryEntry(many=True).dump(rows)}
+        return {"entries": records_contract.HistoryEntry(many=True).dump(rows)}
 
     @rpc(allow=SUPERVISORS_UP)
     def mark_reviewed(self, customer_id):
@@ -234,23 +238,23 @@ class RecordsEntrypoints:
     @rpc(allow=SUPERVISORS_UP)
     def review_due(self, months=3, limit=100):
         """Records not reviewed for `months` months, oldest first."""
-        q = contract.ReviewDueQuery().load({"months": months, "limit": limit})
+        q = records_contract.ReviewDueQuery().load({"months": months, "limit": limit})
         with self.db.transaction() as tx:
             cards = store.load_cards(tx.cur, store.review_due_ids(tx.cur, q["months"], q["limit"]))
-        return {"customers": contract.Customer(many=True).dump(cards)}
+        return {"customers": records_contract.Customer(many=True).dump(cards)}
 
     @rpc(allow=ADMINS)
     def define_custom_field(self, data):
         """Create or change a custom field definition (admin)."""
-        d = contract.CustomFieldIn().load(data)
+        d = records_contract.CustomFieldIn().load(data)
         with self.db.transaction() as tx:
             row = store.upsert_custom_field(tx.cur, d)
-        return contract.CustomField().dump(row)
+        return records_contract.CustomField().dump(row)
 
     @rpc(allow=STAFF)
     def custom_fields(self):
         with self.db.transaction() as tx:
-            return {"fields": contract.CustomField(many=True).dump(store.custom_fields(tx.cur))}
+            return {"fields": records_contract.CustomField(many=True).dump(store.custom_fields(tx.cur))}
 
 
 def _jsonable(value):

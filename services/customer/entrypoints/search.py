@@ -6,20 +6,19 @@ import time
 from nameko.timer import timer
 
 from services.common.errors import Forbidden
-from services.common.identity import STAFF, SUPERVISORS_UP, rpc
 from services.common.phones import mask_middle
-from services.customer import contract_search as contract
-from services.customer.contract import (
-    CustomerClassified,
-    CustomerMerged,
-    CustomerUpdated,
-)
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract import search as contract
+from services.customer.contract.events import CustomerClassified, CustomerMerged, CustomerUpdated
 from services.customer.domain import access as access_rules
 from services.customer.domain import records
 from services.customer.domain import search as rules
 from services.customer.store import access as access_store
 from services.customer.store import records as records_store
 from services.customer.store import search as store
+from services.vocabulary import STAFF, SUPERVISORS_UP
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 # Duplicates, merge and segments list or change many customers at once: supervisors
 # and up (agents find single customers by search and lookup).

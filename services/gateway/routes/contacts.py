@@ -1,8 +1,8 @@
 """Gateway routes: the contact log and telephony call events (T8)."""
-from services.common.identity import INTEGRATIONS, OPERATORS, STAFF, SUPERVISORS_UP
 from services.common.rpc import call
 from services.gateway.http import api, json_object
-from services.ticket import contract_contacts as schemas
+from services.ticket.contract import contacts as schemas
+from services.vocabulary import INTEGRATIONS, OPERATORS, STAFF, SUPERVISORS_UP
 
 
 class ContactsRoutes:

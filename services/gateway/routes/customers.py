@@ -1,16 +1,9 @@
 """Gateway routes: customer records, the screen pop, classification and borrowing (C1–C5)."""
 from services.common.errors import Invalid
-from services.common.identity import (
-    ADMINS,
-    AUDITOR,
-    MANAGERS_UP,
-    OPERATORS,
-    STAFF,
-    SUPERVISORS_UP,
-)
 from services.common.rpc import call, gather_settled
-from services.customer import contract as customer
+from services.customer.contract import records as customer
 from services.gateway.http import api, json_object, load_body
+from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP, OPERATORS, STAFF, SUPERVISORS_UP
 
 LOG_READERS = MANAGERS_UP | {AUDITOR}
 SCREEN_POP_PARTS = 2.0  # seconds the pop waits for the other services' parts

@@ -3,10 +3,10 @@
 The customer service decides everything (roles, order, clearance); these
 routes only carry the call under the gateway's deadline.
 """
-from services.common.identity import AUDITOR, FRONT_LINE, GENERAL_MANAGER, MANAGER, SUPERVISOR
 from services.common.rpc import call
-from services.customer import contract_destruction as schemas
+from services.customer.contract import destruction as schemas
 from services.gateway.http import api, json_object, load_query
+from services.vocabulary import AUDITOR, FRONT_LINE, GENERAL_MANAGER, MANAGER, SUPERVISOR
 
 APPROVERS = frozenset({SUPERVISOR, MANAGER, GENERAL_MANAGER})
 READERS = FRONT_LINE | {AUDITOR}

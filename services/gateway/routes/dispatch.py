@@ -1,9 +1,9 @@
 """Gateway routes: field dispatch 派单 (T7) — send a job to field staff, the handling
 record, "my jobs", the supervisors' open and overdue lists."""
-from services.common.identity import FIELD_STAFF, OPERATORS, STAFF, SUPERVISORS_UP
 from services.common.rpc import call
 from services.gateway.http import api, json_object
-from services.ticket import contract_dispatch as schemas
+from services.ticket.contract import dispatch as schemas
+from services.vocabulary import FIELD_STAFF, OPERATORS, STAFF, SUPERVISORS_UP
 
 
 class DispatchRoutes:

@@ -20,10 +20,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.common.errors import Invalid
-from services.common.identity import ADMINS, SUPERVISORS_UP
 from services.common.rpc import call
-from services.customer import contract_imports as customer
+from services.customer.contract import imports as customer
 from services.gateway.http import api
+from services.vocabulary import ADMINS, SUPERVISORS_UP
 
 IMPORTERS = SUPERVISORS_UP | ADMINS
 EXPORTERS = SUPERVISORS_UP

@@ -1,10 +1,10 @@
 """Gateway routes: the knowledge base 知识库 (T9).  The ticket service validates and
 decides who sees drafts; editors are supervisors and up, and admins."""
 from services.common.errors import Invalid
-from services.common.identity import ADMINS, OPERATORS, STAFF, SUPERVISORS_UP
 from services.common.rpc import call
 from services.gateway.http import api, json_object, load_body
-from services.ticket import contract_knowledge as kb
+from services.ticket.contract import knowledge as kb
+from services.vocabulary import ADMINS, OPERATORS, STAFF, SUPERVISORS_UP
 
 EDITORS = SUPERVISORS_UP | ADMINS
 A = "/api/v1/kb/articles/<article_id>"

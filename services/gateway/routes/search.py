@@ -1,10 +1,10 @@
 """Gateway routes: fuzzy customer search, duplicates and merge (C8), segments (C9);
 mixed into GatewayService.  The customer service validates and decides access; query
 strings go to it as they came (lists comma separated)."""
-from services.common.identity import STAFF, SUPERVISORS_UP
 from services.common.rpc import call
-from services.customer import contract_search as schemas
+from services.customer.contract import search as schemas
 from services.gateway.http import api, json_object
+from services.vocabulary import STAFF, SUPERVISORS_UP
 
 
 class SearchRoutes:

@@ -1,11 +1,11 @@
 """Gateway routes: time (T6) — SLA targets, business hours and the calendar (admins
 set them), the due view, personal reminders; and the inbox's mark-as-read.  The
 services validate and decide scope themselves."""
-from services.common.identity import ADMINS, STAFF, SUPERVISORS_UP
 from services.common.rpc import call
 from services.gateway.http import api, json_object
 from services.notify import contract as notify
-from services.ticket import contract_sla as sla
+from services.ticket.contract import sla as sla
+from services.vocabulary import ADMINS, STAFF, SUPERVISORS_UP
 
 P = "/api/v1/sla/policies/<kind>/<urgency>"
 

@@ -1,9 +1,10 @@
 """Gateway routes: tickets — accepting, the detail with its trail, updates, categories
 and their forms, and the repeat-detection rules (T1–T4)."""
-from services.common.identity import ADMINS, OPERATORS, STAFF
 from services.common.rpc import call
 from services.gateway.http import api, json_object
-from services.ticket import contract, contract_forms
+from services.ticket.contract import forms as contract_forms
+from services.ticket.contract import tickets as contract
+from services.vocabulary import ADMINS, OPERATORS, STAFF
 
 T = "/api/v1/tickets/<ticket_id>"
 CATEGORY = "/api/v1/ticket-categories/<category_id>"

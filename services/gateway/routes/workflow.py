@@ -1,9 +1,9 @@
 """Gateway routes: workflow (T4) — transitions, transfer, accept, hand back; queues
 (T5) with counts; the on-duty flag.  The ticket service decides scope itself."""
-from services.common.identity import STAFF
 from services.common.rpc import call
 from services.gateway.http import api, json_object, load_body, load_query
-from services.ticket import contract_workflow as wf
+from services.ticket.contract import workflow as wf
+from services.vocabulary import STAFF
 
 T = "/api/v1/tickets/<ticket_id>"
 

@@ -3,9 +3,9 @@ import datetime
 
 from services.common import phones
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.common.fields import CHINA
-from services.common.identity import SUPERVISORS_UP
+from services.common.zone import CHINA
 from services.ticket.domain.dispatch import decode_cursor, encode_cursor  # noqa: F401
+from services.vocabulary import SUPERVISORS_UP
 
 REDACTED = "[已销毁]"
 

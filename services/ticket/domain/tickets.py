@@ -5,7 +5,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from services.common.errors import Invalid, NotFound
-from services.common.identity import FIELD
+from services.vocabulary import FIELD
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 KIND_PREFIX = {"consultation": "ZX", "after_sales": "SH", "complaint": "TS", "suggestion": "JY"}

@@ -18,8 +18,8 @@ import datetime
 import re
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
-from services.common.identity import FRONT_LINE, SUPERVISORS_UP
 from services.common.paging import decode_cursor, encode_cursor  # noqa: F401 — re-exported
+from services.vocabulary import FRONT_LINE, SUPERVISORS_UP
 
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
 WAITING_ON = ("customer", "parts")

@@ -4,13 +4,16 @@ import uuid
 
 from services.common.errors import NotFound
 from services.common.events import on_event
-from services.common.identity import INTEGRATIONS, OPERATORS, STAFF, SUPERVISORS_UP, rpc
 from services.common.metrics import Counter
-from services.customer.contract import CustomerDestroyed, CustomerMerged
-from services.ticket import contract
-from services.ticket import contract_contacts as schemas
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract.events import CustomerDestroyed, CustomerMerged
+from services.ticket.contract import contacts as schemas
+from services.ticket.contract import events as contract
 from services.ticket.domain import contacts as rules
 from services.ticket.store import contacts as store
+from services.vocabulary import INTEGRATIONS, OPERATORS, STAFF, SUPERVISORS_UP
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 CONTACT_IN = schemas.ContactIn()
 CONTACT = schemas.Contact()

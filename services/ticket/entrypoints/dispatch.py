@@ -6,15 +6,18 @@ from nameko.timer import timer
 
 from services.common.errors import NotFound
 from services.common.events import on_event
-from services.common.identity import FIELD_STAFF, OPERATORS, STAFF, SUPERVISORS_UP, rpc
 from services.common.metrics import Counter
-from services.customer.contract import CustomerDestroyed
-from services.ticket import contract
-from services.ticket import contract_dispatch as schemas
+from services.common.rpc import AuthenticatedRpc
+from services.customer.contract.events import CustomerDestroyed
+from services.ticket.contract import dispatch as schemas
+from services.ticket.contract import events as contract
 from services.ticket.domain import dispatch as rules
 from services.ticket.store import dispatch as store
 from services.ticket.store import sla as sla_store
 from services.ticket.store import trail
+from services.vocabulary import FIELD_STAFF, OPERATORS, STAFF, SUPERVISORS_UP
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 DISPATCH_IN = schemas.DispatchIn()
 HANDLING_IN = schemas.HandlingIn()

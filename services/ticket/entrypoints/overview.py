@@ -1,10 +1,13 @@
 """Entrypoint of the ticket service for the screen pop: what the service knows of a
 customer — open and recent tickets, recent contacts — in one call and one
 transaction.  Mixed into TicketService."""
-from services.common.identity import STAFF, rpc
-from services.ticket import contract_overview as contract
+from services.common.rpc import AuthenticatedRpc
+from services.ticket.contract import overview as contract
 from services.ticket.store import contacts as contacts_store
 from services.ticket.store import overview as store
+from services.vocabulary import STAFF
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 OVERVIEW_QUERY = contract.OverviewQuery()
 OVERVIEW = contract.CustomerOverview()

@@ -1,9 +1,12 @@
 """Entrypoints of the ticket service: queues (T5) — "my tickets", "my group's
 unassigned", everything (supervisors), with filters, keyset paging and counts."""
-from services.common.identity import STAFF, rpc
-from services.ticket import contract_workflow as wf
+from services.common.rpc import AuthenticatedRpc
+from services.ticket.contract import workflow as wf
 from services.ticket.domain import workflow as domain
 from services.ticket.store import queues as store
+from services.vocabulary import STAFF
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 QUEUE_QUERY = wf.QueueQuery()
 QUEUE_PAGE = wf.QueuePage()

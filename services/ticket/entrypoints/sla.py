@@ -10,12 +10,16 @@ import uuid
 from nameko.timer import timer
 
 from services.common.errors import Conflict, Invalid, NotFound
-from services.common.identity import ADMINS, MANAGERS_UP, STAFF, SUPERVISORS_UP, rpc
-from services.ticket import contract, contract_sla
+from services.common.rpc import AuthenticatedRpc
+from services.ticket.contract import events as contract
+from services.ticket.contract import sla as contract_sla
 from services.ticket.domain import sla as rules
 from services.ticket.domain import workflow as flow
 from services.ticket.store import sla as store
 from services.ticket.store import trail
+from services.vocabulary import ADMINS, MANAGERS_UP, STAFF, SUPERVISORS_UP
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system:ticket"

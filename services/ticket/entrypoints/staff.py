@@ -2,12 +2,14 @@
 (for transfer and "any on-duty member of a group") and the on-duty flag 值班."""
 from services.common.errors import NotFound
 from services.common.events import on_event
-from services.common.identity import STAFF, SUPERVISORS_UP, rpc
-from services.gateway.contract import StaffCreated
-from services.ticket import contract_workflow as wf
+from services.common.rpc import AuthenticatedRpc
+from services.ticket.contract import workflow as wf
 from services.ticket.store import staff as store
+from services.vocabulary import STAFF, SUPERVISORS_UP, StaffChanged
 
-STAFF_EVENT = StaffCreated()
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
+
+STAFF_EVENT = StaffChanged()
 DUTY_IN = wf.DutyIn()
 DUTY = wf.Duty()
 GROUP_DUTY = wf.GroupDuty()

@@ -6,22 +6,26 @@ from decimal import Decimal
 
 from services.common.errors import Invalid, NotFound
 from services.common.events import on_event
-from services.common.identity import OPERATORS, STAFF, rpc
-from services.common.rpc import call
-from services.customer.contract import CustomerDestroyed, CustomerMerged
-from services.ticket import contract, contract_forms
+from services.common.rpc import AuthenticatedRpc, call
+from services.customer.contract.events import CustomerDestroyed, CustomerMerged
+from services.ticket.contract import events as events_contract
+from services.ticket.contract import forms as contract_forms
+from services.ticket.contract import tickets as tickets_contract
 from services.ticket.domain import forms, repeat
 from services.ticket.domain import tickets as domain
 from services.ticket.store import forms as forms_store
 from services.ticket.store import sla, trail
 from services.ticket.store import tickets as store
+from services.vocabulary import OPERATORS, STAFF
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 # Schema instances are reused: building one per call costs more than the dump itself.
-CUSTOMER_TICKETS = contract.CustomerTickets()
-TICKET_LIST = contract.TicketList()
-TICKET = contract.Ticket()
-TICKET_CREATE = contract.TicketCreate()
-TICKET_CREATED = contract.TicketCreated()
+CUSTOMER_TICKETS = tickets_contract.CustomerTickets()
+TICKET_LIST = tickets_contract.TicketList()
+TICKET = tickets_contract.Ticket()
+TICKET_CREATE = tickets_contract.TicketCreate()
+TICKET_CREATED = events_contract.TicketCreated()
 TICKET_UPDATE = contract_forms.TicketUpdate()
 DETAIL = contract_forms.TicketDetail()
 CENT = Decimal("0.01")

@@ -5,13 +5,16 @@ events through the outbox."""
 import uuid
 
 from services.common.errors import Conflict, Invalid, NotFound
-from services.common.identity import STAFF, rpc
-from services.ticket import contract
-from services.ticket import contract_workflow as wf
+from services.common.rpc import AuthenticatedRpc
+from services.ticket.contract import events as contract
+from services.ticket.contract import workflow as wf
 from services.ticket.domain import workflow as domain
 from services.ticket.store import sla, trail
 from services.ticket.store import staff as staff_store
 from services.ticket.store import workflow as store
+from services.vocabulary import STAFF
+
+rpc = AuthenticatedRpc.decorator  # transitional: roles move to the contract index (issue 8)
 
 TRANSITION_IN = wf.TransitionIn()
 TRANSFER_IN = wf.TransferIn()

@@ -228,7 +228,7 @@ def test_s4_make_verify_access_log_exits_0_intact_and_nonzero_broken(log):
         cur.execute("UPDATE access_log SET reason = '改过的理由' WHERE seq = %s", (seq,))
         try:
             broken = make_verify()
-            cli = verify_cli(sys.executable, "-m", "services.customer.verify_log")
+            cli = verify_cli(sys.executable, "-m", "services.manage", "customer", "verify-access-log")
         finally:
             cur.execute("UPDATE access_log SET reason = %s WHERE seq = %s", (original, seq))
     assert broken.returncode != 0, broken.stdout + broken.stderr

@@ -12,7 +12,8 @@ from kombu import Connection, Exchange
 from nameko.testing.services import entrypoint_waiter
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
-from services.ticket import contract
+from services.ticket.contract import events as events_contract
+from services.ticket.contract import tickets as tickets_contract
 from tests.unit.ticket.test_t4_workflow import ALLOWED
 
 
@@ -126,15 +127,15 @@ class TestTransitionTable:
         new_events = after["events"][len(before["events"]):]
         changed = [d for t, d in new_events if t == "ticket_status_changed"]
         assert [(d["from_status"], d["to_status"]) for d in changed] == [(from_status, to_status)]
-        contract.TicketStatusChanged().load(changed[0])
+        events_contract.TicketStatusChanged().load(changed[0])
         if to_status in ("resolved", "closed"):
             assert f"ticket_{to_status}" in [t for t, _ in new_events]
 
     def test_refused_transitions_change_nothing(self, world):
         refused = 0
-        for from_status in contract.STATUSES:
+        for from_status in tickets_contract.STATUSES:
             tid = world.into(from_status)
-            for to_status in contract.STATUSES:
+            for to_status in tickets_contract.STATUSES:
                 if (from_status, to_status) in ALLOWED:
                     continue
                 before = state(tid)
@@ -146,7 +147,7 @@ class TestTransitionTable:
                     assert from_status in str(no.value) and to_status in str(no.value)
                 assert state(tid) == before
                 refused += 1
-        assert refused == len(contract.STATUSES) ** 2 - len(ALLOWED)
+        assert refused == len(tickets_contract.STATUSES) ** 2 - len(ALLOWED)
 
     def test_unknown_target_is_invalid(self, world):
         tid = world.new_ticket()

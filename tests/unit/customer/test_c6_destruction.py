@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.identity import Principal
-from services.customer import contract_destruction as schemas
+from services.customer.contract import destruction as schemas
 from services.customer.domain import destruction as rules
 
 

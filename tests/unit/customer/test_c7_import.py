@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from services.common import phones
 from services.common.errors import Invalid
-from services.customer import contract_imports as schemas
+from services.customer.contract import imports as schemas
 from services.customer.domain import imports as domain
 from services.customer.domain.records import pinyin_of
 from services.customer.store import imports as store

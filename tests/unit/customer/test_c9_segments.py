@@ -6,7 +6,7 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.errors import Invalid
-from services.customer.contract_search import SegmentQuery
+from services.customer.contract.search import SegmentQuery
 from services.customer.domain.search import decode_cursor, encode_cursor
 
 

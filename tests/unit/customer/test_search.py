@@ -2,7 +2,7 @@
 import pytest
 
 from services.common.errors import Invalid
-from services.customer.contract_search import SearchQuery
+from services.customer.contract.search import SearchQuery
 from services.customer.domain.search import like_escape, phone_runs, plan_search
 
 

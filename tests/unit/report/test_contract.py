@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import ValidationError
 
-from services.report.contract import DailyQuery
+from services.report.contract.daily import DailyQuery
 
 
 def test_to_before_from_is_refused_on_the_to_field():

@@ -6,7 +6,8 @@ from marshmallow import ValidationError
 
 from services.common.errors import Invalid
 from services.common.identity import Principal
-from services.ticket import contract, contract_forms
+from services.ticket.contract import forms as contract_forms
+from services.ticket.contract import tickets as contract
 from services.ticket.domain import forms, tickets
 
 REPAIR_FORM = [

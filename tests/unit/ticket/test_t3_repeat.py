@@ -5,7 +5,7 @@ import datetime
 import pytest
 from marshmallow import ValidationError
 
-from services.ticket import contract_forms
+from services.ticket.contract import forms as contract_forms
 from services.ticket.domain import repeat
 
 NOW = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)

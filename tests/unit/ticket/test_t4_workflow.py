@@ -7,7 +7,7 @@ import pytest
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.identity import Principal
-from services.ticket import contract
+from services.ticket.contract import tickets as contract
 from services.ticket.domain import workflow as wf
 
 NOW = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
@@ -224,7 +224,7 @@ class TestSchemas:
     def test_transfer_takes_exactly_one_target(self):
         from marshmallow import ValidationError
 
-        from services.ticket.contract_workflow import TransferIn
+        from services.ticket.contract.workflow import TransferIn
         assert TransferIn().load({"group": "g"}) == {"group": "g", "note": ""}
         for bad in ({}, {"group": "g", "staff_id": "s"}, {"group": ""}):
             with pytest.raises(ValidationError):
@@ -237,13 +237,13 @@ class TestSchemas:
     def test_queue_query_errors_name_the_parameter(self, param, value):
         from marshmallow import ValidationError
 
-        from services.ticket.contract_workflow import QueueQuery
+        from services.ticket.contract.workflow import QueueQuery
         with pytest.raises(ValidationError) as bad:
             QueueQuery().load({param: value})
         assert list(bad.value.messages) == [param]
 
     def test_queue_query_reads_http_strings(self):
-        from services.ticket.contract_workflow import QueueQuery
+        from services.ticket.contract.workflow import QueueQuery
         query = QueueQuery().load({"status": "new, waiting", "limit": "5",
                                    "accepted_from": "2026-11-01"})
         assert query["status"] == ["new", "waiting"] and query["limit"] == 5

@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.errors import Conflict, Invalid, NotFound
-from services.ticket import contract_dispatch as schemas
+from services.ticket.contract import dispatch as schemas
 from services.ticket.domain import dispatch as rules
 
 UTC = datetime.UTC

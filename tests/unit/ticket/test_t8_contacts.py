@@ -8,7 +8,7 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.ticket import contract_contacts as schemas
+from services.ticket.contract import contacts as schemas
 from services.ticket.domain import contacts as rules
 
 UTC = datetime.UTC

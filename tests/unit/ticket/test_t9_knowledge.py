@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.identity import Principal
-from services.ticket import contract_knowledge as contract
+from services.ticket.contract import knowledge as contract
 from services.ticket.domain import knowledge as domain
 from services.ticket.entrypoints.knowledge import EDITORS
 

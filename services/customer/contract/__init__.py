@@ -1,0 +1,2 @@
+"""The customer service's contract index (being written: see issue 8)."""
+SERVICE = "customer"

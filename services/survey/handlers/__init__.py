@@ -1,0 +1,1 @@
+"""Use cases of the survey service: with its issue."""

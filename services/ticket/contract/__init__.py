@@ -1,0 +1,2 @@
+"""The ticket service's contract index (being written: see issue 8)."""
+SERVICE = "ticket"

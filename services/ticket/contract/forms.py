@@ -1,0 +1,215 @@
+"""RPC schemas of kinds, categories and their forms (T1), repeat rules (T3), and the
+ticket detail and update (T2, T4).
+
+RPC (service "ticket"):
+  create_category(data: CategoryIn) -> Category                      admins; Invalid, Conflict
+  update_category(category_id, data: CategoryUpdate) -> Category     admins; Invalid, NotFound
+  list_categories(query: CategoryQuery) -> {"categories": [Category]} staff
+  get_category(category_id) -> Category                              staff; NotFound
+  repeat_rules() -> {"rules": [RepeatRule]}                          staff
+  set_repeat_rule(data: RepeatRule) -> RepeatRule                    admins; Invalid
+  get_ticket(ticket_id) -> TicketDetail                              staff (field: own only)
+  update_ticket(ticket_id, data: TicketUpdate) -> TicketDetail       operators; Invalid, NotFound
+"""
+import re
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from services.ticket.contract.tickets import (
+    AFTER_SALES_TYPES,
+    KINDS,
+    URGENCIES,
+    Ticket,
+    TicketCreate,
+    TrailEntry,
+)
+
+FIELD_TYPES = ("text", "number", "date", "datetime", "choice", "multi_choice", "address",
+               "phone", "boolean")
+CHOICE_TYPES = ("choice", "multi_choice")
+# min/max mean: a number's value, a text's or address's length, how many of a multi_choice.
+BOUNDED_TYPES = ("number", "text", "address", "multi_choice")
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_FIELDS = 50
+MAX_TEXT = 2000  # a text or address value's length when the form sets no max
+
+
+class FormField(Schema):
+    """One field of a category's form."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(
+        FIELD_NAME, error="lower-case letters, digits and _, starting with a letter"))
+    label = fields.String(load_default="", validate=validate.Length(max=100))
+    type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = fields.Boolean(load_default=False)
+    choices = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                          validate=validate.Length(min=1, max=200))
+    min = fields.Decimal(allow_nan=False, as_string=False, allow_none=True)
+    max = fields.Decimal(allow_nan=False, as_string=False, allow_none=True)
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        kind = data.get("type")
+        if kind in CHOICE_TYPES:
+            if not data.get("choices"):
+                raise ValidationError("a choice field needs its choices", "choices")
+            if len(set(data["choices"])) != len(data["choices"]):
+                raise ValidationError("choices repeat", "choices")
+        elif "choices" in data:
+            raise ValidationError("only choice and multi_choice fields have choices", "choices")
+        for bound in ("min", "max"):
+            if data.get(bound) is not None and kind not in BOUNDED_TYPES:
+                raise ValidationError(f"{kind} fields take no {bound}", bound)
+            if (data.get(bound) is not None and kind != "number"
+                    and (data[bound] < 0 or data[bound] != int(data[bound]))):
+                raise ValidationError("a length or count is a whole number >= 0", bound)
+        if data.get("min") is not None and data.get("max") is not None \
+                and data["min"] > data["max"]:
+            raise ValidationError("min is above max", "min")
+
+
+def _unique_names(form: list) -> None:
+    names = [f["name"] for f in form]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(f"field names repeat: {', '.join(twice)}", "form")
+
+
+def subtype_fits(kind: str | None, subtype: str | None) -> None:
+    if kind == "after_sales" and not subtype:
+        raise ValidationError(f"after-sales needs one of {', '.join(AFTER_SALES_TYPES)}",
+                              "subtype")
+    if kind and kind != "after_sales" and subtype:
+        raise ValidationError("only after-sales categories have a subtype", "subtype")
+
+
+class CategoryIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    subtype = fields.String(allow_none=True, load_default=None,
+                            validate=validate.OneOf(AFTER_SALES_TYPES))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    form = fields.List(fields.Nested(FormField), load_default=list,
+                       validate=validate.Length(max=MAX_FIELDS))
+    active = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        subtype_fits(data.get("kind"), data.get("subtype"))
+        _unique_names(data.get("form") or [])
+
+
+class CategoryUpdate(Schema):
+    """What may change: the kind may not (tickets of it point here)."""
+
+    class Meta:
+        unknown = RAISE
+
+    subtype = fields.String(allow_none=True, validate=validate.OneOf(AFTER_SALES_TYPES))
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    form = fields.List(fields.Nested(FormField), validate=validate.Length(max=MAX_FIELDS))
+    active = fields.Boolean()
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        _unique_names(data.get("form") or [])
+
+
+class Category(Schema):
+    id = fields.String()
+    kind = fields.String()
+    subtype = fields.String(allow_none=True)
+    name = fields.String()
+    form = fields.List(fields.Dict())
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class CategoryQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    include_inactive = fields.Boolean(load_default=False)
+
+
+class CategoryList(Schema):
+    categories = fields.List(fields.Nested(Category))
+
+
+class RepeatRule(Schema):
+    """T3 per kind: earlier tickets of the customer accepted within `window_days`
+    (inclusive: exactly window_days before counts) of the same category, or with
+    content at least `threshold` similar (pg_trgm), are what a new ticket repeats."""
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    window_days = fields.Integer(required=True, validate=validate.Range(min=0, max=365))
+    threshold = fields.Float(required=True, validate=validate.Range(min=0.1, max=1.0))
+
+
+class RepeatRules(Schema):
+    rules = fields.List(fields.Nested(RepeatRule))
+
+
+# The contact used for this ticket (may differ from the customer's own card): name,
+# phone (normalised), relation — the same schema as TicketCreate's.
+ContactIn = TicketCreate._declared_fields["contact"].nested
+
+
+class TicketUpdate(Schema):
+    """The fields an update may carry; anything else is refused before this loads."""
+
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(allow_none=True, validate=validate.Length(max=200))
+    form = fields.Dict(keys=fields.String())
+    contact = fields.Nested(ContactIn, allow_none=True)
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    fee = fields.Decimal(allow_nan=False, as_string=True,
+                         validate=validate.Range(min=0, max=9999999999.99))
+    paid = fields.Boolean()
+    category_id = fields.UUID(allow_none=True)
+
+
+class RepeatRef(Schema):
+    id = fields.String()
+    serial = fields.String()
+    accepted_at = fields.AwareDateTime()
+
+
+class Handler(Schema):
+    """Who handles the ticket now: the assignee if any, else the group."""
+
+    handler = fields.String(allow_none=True)  # "staff:<id>" / "group:<name>"
+    assignee_id = fields.String(allow_none=True)
+    group_name = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+
+
+class TicketDetail(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    ticket = fields.Nested(Ticket)
+    category = fields.Nested(Category, allow_none=True)
+    trail = fields.List(fields.Nested(TrailEntry))
+    handler = fields.Nested(Handler)
+    repeats = fields.List(fields.Nested(RepeatRef))

@@ -1,0 +1,93 @@
+"""Tickets (T2, T3): the record as accepted and as it is now, the trail step, and the
+kinds, statuses, channels and urgencies every other area uses."""
+from marshmallow import Schema, fields, validate
+
+from services.common.fields import PhoneNumber
+
+KINDS = ("consultation", "after_sales", "complaint", "suggestion")
+AFTER_SALES_TYPES = ("delivery", "installation", "repair", "maintenance", "return", "exchange")
+STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
+CHANNELS = ("phone", "web", "sms", "email", "fax", "walk_in", "wechat")
+URGENCIES = ("low", "medium", "high", "urgent")
+
+
+class TicketCreate(Schema):
+    customer_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    content = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    channel = fields.String(load_default="phone", validate=validate.OneOf(CHANNELS))
+    urgency = fields.String(load_default="medium", validate=validate.OneOf(URGENCIES))
+    # T1/T2 (optional, so older callers keep working); see contract.forms for the rules.
+    category_id = fields.UUID(allow_none=True, load_default=None)
+    subject = fields.String(allow_none=True, load_default=None,
+                            validate=validate.Length(max=200))
+    form = fields.Dict(keys=fields.String(), load_default=dict)
+    contact = fields.Nested(Schema.from_dict({
+        "name": fields.String(load_default="", validate=validate.Length(max=100)),
+        "phone": PhoneNumber(allow_none=True, load_default=None),
+        "relation": fields.String(load_default="", validate=validate.Length(max=50)),
+    }, name="TicketContact"), allow_none=True, load_default=None)
+    asset_serial = fields.String(allow_none=True, load_default=None,
+                                 validate=validate.Length(min=1, max=64))
+    fee = fields.Decimal(allow_nan=False, as_string=True, load_default=None,
+                         validate=validate.Range(min=0, max=9999999999.99))
+    paid = fields.Boolean(load_default=False)
+    group_name = fields.String(allow_none=True, load_default=None,
+                               validate=validate.Length(min=1, max=64))
+
+
+class Ticket(Schema):
+    id = fields.String()
+    serial = fields.String()
+    kind = fields.String()
+    customer_id = fields.String()
+    content = fields.String()
+    channel = fields.String()
+    urgency = fields.String()
+    status = fields.String()
+    acceptor_id = fields.String()
+    accepted_at = fields.AwareDateTime()
+    category_id = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    form = fields.Dict()
+    contact = fields.Dict()
+    asset_serial = fields.String(allow_none=True)
+    warranty = fields.String()  # in / out / unknown
+    fee = fields.Decimal(as_string=True)
+    paid = fields.Boolean()
+    repeat_of = fields.List(fields.String())
+    group_name = fields.String(allow_none=True)
+    assignee_id = fields.String(allow_none=True)
+    waiting_on = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    first_response_at = fields.AwareDateTime(allow_none=True)
+    response_due_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    paused_since = fields.AwareDateTime(allow_none=True)
+    paused_seconds = fields.Integer()
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class TrailEntry(Schema):
+    """One step of a ticket's trail (T4): who, when, from, to, note."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor_id = fields.String()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    from_handler = fields.String(allow_none=True)
+    to_handler = fields.String(allow_none=True)
+    note = fields.String()
+
+
+class CustomerTickets(Schema):
+    customer_id = fields.UUID(required=True)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TicketList(Schema):
+    tickets = fields.List(fields.Nested(Ticket))

@@ -1,0 +1,168 @@
+"""RPC inputs/outputs of the workflow (T4), the queues (T5) and the staff read model.
+
+  transition_ticket(ticket_id, data: TransitionIn) -> Routed          STAFF
+      Invalid (unknown target, waiting_on), Conflict (the graph refuses from→to, the
+      ticket changed meanwhile, reopen period over), NotFound (out of scope)
+  transfer_ticket(ticket_id, data: TransferIn) -> Routed              STAFF
+      exactly one of group / staff_id / any_on_duty_of; Conflict when nobody of that
+      group is on duty or the ticket is resolved/closed/cancelled
+  accept_ticket(ticket_id) -> Routed                                  STAFF
+  hand_back_ticket(ticket_id, data: HandBackIn) -> Routed             STAFF   (note required)
+  list_tickets(query: QueueQuery) -> QueuePage                 STAFF
+  queue_counts() -> QueueCounts                                STAFF
+  set_duty(data: DutyIn) -> Duty                               STAFF
+  group_duty(group) -> GroupDuty                               STAFF (members; supervisors any)
+Events: ticket_status_changed / ticket_resolved / ticket_closed (TicketStatusChanged),
+ticket_assigned / ticket_transferred (TicketRouted) — see contract.py.
+Lists in HTTP query strings are comma separated (`status=new,assigned`).
+"""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.fields import Moment
+from services.ticket.contract.tickets import KINDS, STATUSES, URGENCIES, TrailEntry
+
+VIEWS = ("mine", "group_unassigned", "all")
+WAITING_ON = ("customer", "parts")
+MAX_PAGE = 100
+NAME = validate.Length(min=1, max=100)
+
+
+class CommaList(fields.List):
+    """A list, also accepted as one comma-separated string (HTTP query strings)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as err:  # name the parameter, not "status.0"
+            messages = err.messages
+            if isinstance(messages, dict):
+                messages = sorted({str(m) for ms in messages.values() for m in ms})
+            raise ValidationError(messages) from err
+
+
+class TransitionIn(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    waiting_on = fields.String(allow_none=True, load_default=None,
+                               validate=validate.OneOf(WAITING_ON))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class TransferIn(Schema):
+    group = fields.String(validate=NAME, metadata={"description": "unassigned in this group"})
+    staff_id = fields.String(validate=NAME, metadata={"description": "to this person"})
+    any_on_duty_of = fields.String(
+        validate=NAME, metadata={"description": "to the on-duty member of this group "
+                                                "assigned least recently"})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def exactly_one_target(self, data, **kwargs):
+        given = [k for k in ("group", "staff_id", "any_on_duty_of") if data.get(k)]
+        if len(given) != 1:
+            raise ValidationError("give exactly one of group, staff_id, any_on_duty_of",
+                                  "target")
+
+
+class HandBackIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class QueueTicket(Schema):
+    id = fields.String()
+    serial = fields.String()
+    kind = fields.String()
+    category_id = fields.String(allow_none=True)
+    customer_id = fields.String()
+    subject = fields.String(allow_none=True)
+    content = fields.String()
+    channel = fields.String()
+    urgency = fields.String()
+    status = fields.String()
+    waiting_on = fields.String(allow_none=True)
+    group_name = fields.String(allow_none=True)
+    assignee_id = fields.String(allow_none=True)
+    acceptor_id = fields.String()
+    accepted_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    response_due_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class Routed(Schema):
+    """The ticket after the step, and the trail row the step wrote."""
+
+    ticket = fields.Nested(QueueTicket)
+    step = fields.Nested(TrailEntry)
+
+
+class QueueQuery(Schema):
+    view = fields.String(load_default="mine", validate=validate.OneOf(VIEWS))
+    group = fields.String(validate=NAME,
+                          metadata={"description": "group_unassigned: this group only"})
+    status = CommaList(fields.String(validate=validate.OneOf(STATUSES)),
+                       validate=validate.Length(min=1, max=len(STATUSES)))
+    customer_id = fields.UUID()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    category_id = fields.UUID()
+    urgency = CommaList(fields.String(validate=validate.OneOf(URGENCIES)),
+                        validate=validate.Length(min=1, max=len(URGENCIES)))
+    accepted_from = Moment(metadata={"description": "accepted at or after"})
+    accepted_to = Moment(metadata={"description": "accepted before"})
+    text = fields.String(validate=validate.Length(min=2, max=100),
+                         metadata={"description": "words in the content, or a serial"})
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))
+
+    @validates_schema
+    def ordered_dates(self, data, **kwargs):
+        start, end = data.get("accepted_from"), data.get("accepted_to")
+        if start and end and start >= end:
+            raise ValidationError("must be after accepted_from", "accepted_to")
+
+
+class QueuePage(Schema):
+    tickets = fields.List(fields.Nested(QueueTicket))
+    next_cursor = fields.String(allow_none=True)
+
+
+class StatusCounts(Schema):
+    new = fields.Integer()
+    assigned = fields.Integer()
+    in_progress = fields.Integer()
+    waiting = fields.Integer()
+    resolved = fields.Integer()
+
+
+class GroupCounts(Schema):
+    group = fields.String()
+    unassigned = fields.Nested(StatusCounts)
+    total = fields.Integer()
+
+
+class QueueCounts(Schema):
+    mine = fields.Nested(StatusCounts)
+    mine_total = fields.Integer()
+    groups = fields.List(fields.Nested(GroupCounts))
+
+
+class DutyIn(Schema):
+    on_duty = fields.Boolean(required=True)
+
+
+class Duty(Schema):
+    staff_id = fields.String(attribute="id")
+    username = fields.String()
+    display_name = fields.String()
+    on_duty = fields.Boolean()
+    active = fields.Boolean()
+    last_assigned_at = fields.AwareDateTime(allow_none=True)
+
+
+class GroupDuty(Schema):
+    group = fields.String()
+    members = fields.List(fields.Nested(Duty))
