@@ -43,7 +43,7 @@ def agents_used(seed: int = SEED) -> list[dict]:
 def enrol(agents: list[dict]) -> None:
     """Staff accounts with the data set's ids in the gateway's test database (and their
     groups), password PASSWORD; an account already there is left as it is."""
-    from services.gateway.domain import hash_password
+    from services.gateway.domain.accounts import hash_password
     uri = os.environ.get("KEFU_GATEWAY_OWNER_DB_URI")
     if not uri:
         raise SystemExit("KEFU_GATEWAY_OWNER_DB_URI is not set")

@@ -106,16 +106,14 @@ def sample_queries(k: int = SAMPLE, seed: int = SEED) -> list[dict]:
 
 # ---------------------------------------------------------------- 1. the database alone
 def database_only(queries: list[dict]) -> dict:
-    """Closed loop on one connection, exactly the service's SQL (store.search_ids and
-    store.records.load_cards) in one transaction bound to an agent, per query."""
+    """Closed loop on one connection, exactly the service's SQL (the search handler:
+    the ids, then the cards) in one transaction bound to an agent, per query."""
     import psycopg2
     import psycopg2.extras
 
+    from services.common.db import Tx
     from services.common.identity import Principal
-    from services.customer.domain import search as rules
-    from services.customer.store import access as access_store
-    from services.customer.store import records as records_store
-    from services.customer.store import search as store
+    from services.customer.handlers import access, search
 
     agent = Principal("bench-p9", "bench-p9", frozenset({"agent"}), frozenset(), 0)
     conn = psycopg2.connect(os.environ["KEFU_CUSTOMER_DB_URI"],
@@ -127,10 +125,11 @@ def database_only(queries: list[dict]) -> dict:
             for query in queries:
                 started = time.perf_counter()
                 with conn.cursor() as cur:
-                    access_store.bind_principal(cur, agent)
-                    ids = store.search_ids(cur, rules.plan_search(query["q"]), LIMIT)
-                    records_store.load_cards(cur, ids)
+                    access.bind_principal(cur, agent)
+                    found = search.search_customers(Tx(cur, None),
+                                                    {"q": query["q"], "limit": LIMIT})
                 conn.commit()
+                ids = [card["id"] for card in found["customers"]]
                 if rounds:
                     by_kind[query["kind"]].append((time.perf_counter() - started) * 1000)
                     hits[query["kind"]] += query["id"] in ids

@@ -1,27 +1,36 @@
-"""The gateway's HTTP entrypoint: JSON in and out, bearer tokens, one error table.
+"""The gateway's HTTP layer: the entrypoint, the dependencies routes use, reading
+requests and writing answers.
 
-    @api("POST", "/api/v1/customers", allow=FRONT_LINE, body=CustomerCreate, status=201)
-    def create_customer(self, request): ...
+    @api("POST", "/api/v1/groups", "Create a group of staff (admin)", allow=ADMINS,
+         status=201, body=GroupCreate, response=Group)
+    def create_group(self, request): ...
 
-Every request gets a request id (X-Request-Id, echoed).  Authenticated routes
-verify the bearer token before a worker runs and put it in the context data,
-so every RPC made by the worker carries it to the services, which verify it
-again themselves.  Every error leaves as {error, message, fields?, request_id}.
+JSON in and out.  Every request gets a request id (X-Request-Id, echoed).
+Authenticated routes verify the bearer token (the platform's one `Callers`
+extension) before a worker runs and put it in the context data, so every RPC
+made by the worker carries it to the services, which verify it again
+themselves.  Every error leaves as {error, message, fields?, request_id}, by one
+table from exception to status.
 """
+import base64
 import json
 import logging
 import re
 import uuid
 from functools import partial
+from urllib.parse import quote
 
 from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
+from nameko.extensions import DependencyProvider
+from nameko.rpc import ReplyListener, ServiceProxy
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from services.common import registry
 from services.common.errors import (
     EXPECTED,
     Conflict,
@@ -34,7 +43,9 @@ from services.common.errors import (
     Unavailable,
     invalid_from_marshmallow,
 )
-from services.common.identity import CONTEXT_KEY, codec_from_config
+from services.common.identity import CONTEXT_KEY, Callers
+from services.common.typing import Injects
+from services.customer.contract.imports import MAX_FILE_BYTES
 from services.gateway import openapi
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,7 @@ ERRORS = [
 ]
 
 
+# -- answers ---------------------------------------------------------------------------
 def json_response(status: int, body, headers=None) -> Response:
     return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
                     headers=headers, content_type="application/json; charset=utf-8")
@@ -61,15 +73,20 @@ def error_response(status: int, code: str, message: str, fields=None) -> Respons
     return json_response(status, body, headers)
 
 
+def _http_error(exc: HTTPException) -> Response:
+    """werkzeug's own errors (404 path, 405 method, 413 body) in the same shape."""
+    name = re.sub(r"\W+", "_", (exc.name or "error").lower())
+    return error_response(exc.code or 400, name, exc.description or "")
+
+
 def response_for(exc: Exception) -> Response:
     if isinstance(exc, ValidationError):
         exc = invalid_from_marshmallow(exc)
     for cls, status in ERRORS:
         if isinstance(exc, cls):
             return error_response(status, exc.code, exc.message or exc.code, exc.fields)
-    if isinstance(exc, HTTPException):  # werkzeug's own, e.g. 413 past the body limit
-        name = re.sub(r"\W+", "_", (exc.name or "error").lower())
-        return error_response(exc.code or 400, name, exc.description or "")
+    if isinstance(exc, HTTPException):  # e.g. 413 past the body limit
+        return _http_error(exc)
     if isinstance(exc, RemoteError):  # a service failed unexpectedly; its trace stays there
         log.error("upstream error: %s", exc.exc_type)
         return error_response(502, "upstream_error", "a service failed to answer")
@@ -77,6 +94,7 @@ def response_for(exc: Exception) -> Response:
     return error_response(500, "internal", "internal error")
 
 
+# -- the entrypoint --------------------------------------------------------------------
 class JsonWsgiApp(WsgiApp):
     """Unknown paths and wrong methods answer in the same JSON shape."""
 
@@ -87,10 +105,8 @@ class JsonWsgiApp(WsgiApp):
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
-            name = re.sub(r"\W+", "_", (exc.name or "error").lower())
-            return error_response(exc.code or 400, name, exc.description or "")(
-                environ, start_response)
-        request.path_values = values
+            return _http_error(exc)(environ, start_response)
+        request.path_values = values  # type: ignore[attr-defined]  # nameko's handlers read it
         return provider.handle_request(request)(environ, start_response)
 
 
@@ -101,6 +117,7 @@ class JsonWebServer(WebServer):
 
 class Api(HttpRequestHandler):
     server = JsonWebServer()
+    callers = Callers()
     serves_callers = True
 
     def __init__(self, method, url, allow=None, public=False, status=200, **kwargs):
@@ -111,10 +128,6 @@ class Api(HttpRequestHandler):
         self.status = status
         super().__init__(method, url, expected_exceptions=EXPECTED + (ValidationError,))
 
-    def setup(self):
-        self.codec = codec_from_config(self.container.config)
-        super().setup()
-
     def handle_request(self, request):
         request.shallow = False
         supplied = request.headers.get("X-Request-Id", "")
@@ -122,7 +135,7 @@ class Api(HttpRequestHandler):
         try:
             context_data = {"request_id": request_id}
             if not self.public:
-                principal = self.codec.verify(_bearer(request))
+                principal = self.callers.verify(_bearer(request))
                 if not principal.has_any(self.allow):
                     raise Forbidden("your role may not do this")
                 context_data[CONTEXT_KEY] = principal.token
@@ -156,12 +169,44 @@ def api(method: str, url: str, summary: str, allow=None, public=False, status=20
     return Api.decorator(method, url, allow=allow, public=public, status=status)
 
 
+# -- the dependencies of routes ----------------------------------------------------------
+class Deadline(Injects[float], DependencyProvider):
+    """Seconds a route waits for a service that a person is waiting on (config
+    RPC_TIMEOUT_SECONDS); past it the answer is 504."""
+
+    def get_dependency(self, worker_ctx):
+        return float(self.container.config.get("RPC_TIMEOUT_SECONDS", 5))
+
+
+class Peers(Injects[dict], DependencyProvider):
+    """An RPC proxy to every other service of the registry, by name (for /healthz:
+    a service added to the registry is asked without a change here)."""
+
+    rpc_reply_listener = ReplyListener()
+
+    def setup(self):
+        self.names = [name for name in registry.NAMES if name != self.container.service_name]
+
+    def get_dependency(self, worker_ctx):
+        return {name: ServiceProxy(worker_ctx, name, self.rpc_reply_listener,
+                                   use_confirms=False)
+                for name in self.names}
+
+
+# -- reading requests ------------------------------------------------------------------
 def json_object(request) -> dict:
     """The JSON body, which must be an object (the service behind validates its fields)."""
     data = request.get_json(silent=True, force=True)  # any content type
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", {"_body": ["not a JSON object"]})
     return data
+
+
+def optional_object(request) -> dict:
+    """The JSON body when there is one; an empty body counts as {}."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_object(request)
 
 
 def load_body(request, schema):
@@ -171,3 +216,86 @@ def load_body(request, schema):
 
 def load_query(request, schema):
     return schema.load(request.args.to_dict())
+
+
+# -- customer import and export (C7): the upload in, the file out ------------------------
+# An upload may be up to the customer service's limit plus the multipart envelope; the
+# request body limit is raised for the import route alone (the default is MAX_BODY).
+MAX_UPLOAD = MAX_FILE_BYTES + (1 << 20)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def import_upload(request) -> dict:
+    """The import a request carries, as the customer service's ImportRequest: multipart
+    (file=<the file>, dry_run, mapping={"header": "field" | null, ...} as JSON) or the
+    raw file as the body (?filename=&dry_run=&mapping=)."""
+    if request.content_length and request.content_length > MAX_UPLOAD:
+        raise _too_large()
+    request.max_content_length = MAX_UPLOAD  # this route only; the default stays 1 MiB
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise Invalid("no file", {"file": ["send the file in the form field 'file'"]})
+            content, filename = upload.read(), upload.filename or ""
+            fields = request.form
+        else:
+            content, filename = request.get_data(), request.args.get("filename", "")
+            fields = request.args
+    except RequestEntityTooLarge as exc:
+        raise _too_large() from exc
+    filename = filename or request.args.get("filename", "") or fields.get("filename", "")
+    dry_run = _flag(fields.get("dry_run", request.args.get("dry_run")), "dry_run")
+    mapping = _mapping(fields.get("mapping", request.args.get("mapping")))
+    if not content:
+        raise Invalid("no file", {"file": ["the file is empty"]})
+    if not filename:
+        raise Invalid("no file name", {"filename": ["give the file name (.csv or .xlsx)"]})
+    return {"filename": filename, "dry_run": dry_run, "mapping": mapping,
+            "content": base64.b64encode(content).decode("ascii")}
+
+
+def _too_large() -> Invalid:
+    return Invalid("the file is too large", {"file": [f"larger than {MAX_FILE_BYTES >> 20} MiB"]})
+
+
+def _flag(value, name: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise Invalid("not a boolean", {name: ["true or false"]})
+
+
+def _mapping(value) -> dict:
+    if value is None or not value.strip():
+        return {}
+    try:
+        mapping = json.loads(value)
+    except ValueError as exc:
+        raise Invalid("mapping is not JSON", {"mapping": ["not valid JSON"]}) from exc
+    if not isinstance(mapping, dict):
+        raise Invalid("mapping must be an object", {"mapping": ['{"column header": "field"}']})
+    return mapping
+
+
+def export_query(request) -> dict:
+    """The query string as the export takes it: a repeated `tags` joined by commas."""
+    query = request.args.to_dict()
+    if "tags" in request.args:
+        query["tags"] = ",".join(request.args.getlist("tags"))
+    return query
+
+
+def download(export: dict) -> Response:
+    """The customer service's ExportFile as a file to save (Content-Disposition), with
+    its row count and whether it was cut short."""
+    name = export["filename"]
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(base64.b64decode(export["content"]), status=200,
+                    content_type=export["content_type"],
+                    headers={"Content-Disposition": disposition,
+                             "X-Export-Count": str(export["count"]),
+                             "X-Export-Truncated": "true" if export["truncated"] else "false"})

@@ -4,6 +4,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from services.gateway.contract.errors import Error
+
 ROUTES: list[dict] = []
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -14,18 +16,23 @@ def register(method, url, summary, public, status, body, query, response) -> Non
                    "status": status, "body": body, "query": query, "response": response})
 
 
+def path_names(url: str) -> list[str]:
+    """The names of a route's path values, in the URL's order."""
+    return _PARAM.findall(url)
+
+
 def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
-    spec.components.schema("Error", schema=_error_schema())
+    spec.components.schema("Error", schema=Error)
     paths: dict[str, dict] = {}
     for route in ROUTES:
         path = _PARAM.sub(r"{\1}", route["url"])
         operation = _operation(route)
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in _PARAM.findall(route["url"])]
+                  for name in path_names(route["url"])]
         if params:
             operation.setdefault("parameters", []).extend(params)
         paths.setdefault(path, {})[route["method"]] = operation
@@ -35,8 +42,8 @@ def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
 
 
 def _operation(route: dict) -> dict:
-    error = {"content": {"application/json": {"schema": "Error"}}}
-    responses = {str(route["status"]): {"description": "success"}}
+    error: dict = {"content": {"application/json": {"schema": "Error"}}}
+    responses: dict[str, dict] = {str(route["status"]): {"description": "success"}}
     if route["response"] is not None:
         responses[str(route["status"])]["content"] = {
             "application/json": {"schema": route["response"]}}
@@ -44,7 +51,7 @@ def _operation(route: dict) -> dict:
     if not route["public"]:
         responses["401"] = {"description": "not authenticated", **error}
         responses["403"] = {"description": "not allowed", **error}
-    operation = {"summary": route["summary"], "responses": responses}
+    operation: dict = {"summary": route["summary"], "responses": responses}
     if not route["public"]:
         operation["security"] = [{"bearer": []}]
     if route["body"] is not None:
@@ -53,9 +60,3 @@ def _operation(route: dict) -> dict:
     if route["query"] is not None:
         operation["parameters"] = [{"in": "query", "schema": route["query"]}]
     return operation
-
-
-def _error_schema():
-    from services.gateway.contract import Error
-
-    return Error

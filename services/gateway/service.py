@@ -1,164 +1,473 @@
-"""The gateway: HTTP for user interfaces, staff accounts and sign-in (G1, G2, G3)."""
-from eventlet import tpool
-from nameko.dependency_providers import Config
+"""The gateway 网关: HTTP for the user interfaces, staff accounts and sign-in (G1–G3).
 
-from services.common import store as common_store
+Every route is listed here, by area.  Most forward a request to one RPC of a
+service (`forward`, routes.py): the roles allowed and the OpenAPI description come
+from that service's contract index, so a line says only the method, the URL, the
+summary, the RPC and what it takes from the request.  The others are ordinary
+methods: the gateway's own staff accounts (load, handler, dump, as in every
+service), the screen pop, the import upload, the export download, the OpenAPI
+document and /healthz.  The gateway's own index (staff events; as an RPC service
+it answers only `health`) is contract/__init__.py.
+"""
 from services.common.db import Database
-from services.common.errors import Conflict, NotFound, TooManyRequests, Unauthenticated
+from services.common.errors import Invalid
+from services.common.health import HealthCheck
 from services.common.identity import Identity, Tokens
+from services.common.ids import parse_id
 from services.common.metrics import Metrics
-from services.common.rpc import call, gather, proxy
-from services.gateway import contract, domain, openapi, store
-from services.gateway.http import api, json_response, load_body, load_query
-from services.gateway.routes.contacts import ContactsRoutes
-from services.gateway.routes.customers import CustomerRoutes
-from services.gateway.routes.destruction import DestructionRoutes
-from services.gateway.routes.dispatch import DispatchRoutes
-from services.gateway.routes.imports import ImportsRoutes
-from services.gateway.routes.knowledge import KnowledgeRoutes
-from services.gateway.routes.search import SearchRoutes
-from services.gateway.routes.sla import SlaRoutes
-from services.gateway.routes.tickets import TicketRoutes
-from services.gateway.routes.workflow import WorkflowRoutes
-from services.vocabulary import ADMINS, STAFF, SUPERVISORS_UP, StaffChanged
+from services.common.rpc import call, proxy
+from services.customer import contract as customer_contract
+from services.customer.contract.imports import ExportQuery, ImportResult
+from services.customer.contract.records import LookupQuery
+from services.gateway import contract, openapi
+from services.gateway.contract.login import LoginRequest, Token
+from services.gateway.contract.staff import (
+    Group,
+    GroupCreate,
+    GroupList,
+    Staff,
+    StaffCreate,
+    StaffList,
+    StaffQuery,
+    StaffUpdate,
+)
+from services.gateway.handlers import groups, health, login, screen_pop, staff
+from services.gateway.http import (
+    Deadline,
+    Peers,
+    api,
+    download,
+    export_query,
+    import_upload,
+    json_response,
+    load_body,
+    load_query,
+)
+from services.gateway.routes import (
+    BODY,
+    CHECKED_QUERY,
+    IDEMPOTENCY_KEY,
+    OPTIONAL_BODY,
+    QUERY,
+    Upstream,
+    arg,
+    clipped,
+    fixed,
+    forward,
+    valid_body,
+    valid_query,
+    whole,
+)
+from services.notify import contract as notify_contract
+from services.report import contract as report_contract
+from services.ticket import contract as ticket_contract
+from services.ticket.contract.knowledge import KbVersion
+from services.vocabulary import ADMINS, STAFF, SUPERVISORS_UP
+
+CUSTOMER, TICKET = Upstream(customer_contract.CONTRACT), Upstream(ticket_contract.CONTRACT)
+NOTIFY, REPORT = Upstream(notify_contract.CONTRACT), Upstream(report_contract.CONTRACT)
+# Schema instances are reused: building one per call costs more than the dump itself.
+LOGIN_REQUEST, TOKEN = LoginRequest(), Token()
+STAFF_CREATE, STAFF_UPDATE, STAFF_QUERY = StaffCreate(), StaffUpdate(), StaffQuery()
+STAFF_ACCOUNT, STAFF_LIST = Staff(), StaffList()
+GROUP_CREATE, GROUP, GROUP_LIST = GroupCreate(), Group(), GroupList()
+BULK_DEADLINE = 120.0  # seconds an import or an export may take (C7)
+C = "/api/v1/customers/<customer_id>"
+T = "/api/v1/tickets/<ticket_id>"
+CATEGORY = "/api/v1/ticket-categories/<category_id>"
+ARTICLE = "/api/v1/kb/articles/<article_id>"
 
 
-class GatewayService(CustomerRoutes, ImportsRoutes, SearchRoutes, DestructionRoutes,
-                     TicketRoutes, WorkflowRoutes, SlaRoutes, DispatchRoutes, ContactsRoutes,
-                     KnowledgeRoutes):
+class GatewayService(HealthCheck):
     name = contract.SERVICE
 
     db = Database()
     principal = Identity()
     metrics = Metrics()
     tokens = Tokens()
-    config = Config()
+    deadline = Deadline()
+    peers = Peers()
     customer = proxy("customer")
     ticket = proxy("ticket")
-    survey = proxy("survey")
     notify = proxy("notify")
     report = proxy("report")
 
-    @property
-    def deadline(self) -> float:
-        return float(self.config.get("RPC_TIMEOUT_SECONDS", 5))
-
+    # -- sign-in and staff accounts (G1, G2) ----------------------------------------------
     @api("POST", "/api/v1/auth/login", "Sign in; returns a bearer token", public=True,
-         body=contract.LoginRequest, response=contract.Token)
+         body=LoginRequest, response=Token)
     def login(self, request):
-        creds = load_body(request, contract.LoginRequest())
-        username = creds["username"].strip().lower()
-        with self.db.transaction() as tx:
-            if store.locked_until(tx.cur, username):
-                raise TooManyRequests("too many failed sign-ins; try again later")
-            row = store.staff_by_username(tx.cur, username)
-        # argon2 runs in an OS thread so it does not stall every other request.
-        matches = tpool.execute(domain.password_matches,
-                                row["password_hash"] if row else domain.DUMMY_HASH,
-                                creds["password"])
-        ok = bool(matches and row and row["active"])
-        with self.db.transaction() as tx:
-            if ok:
-                store.clear_failures(tx.cur, username)
-            else:
-                period = domain.lock_for(store.record_failure(tx.cur, username))
-                if period:
-                    store.lock(tx.cur, username, period)
-        if not ok:
-            raise Unauthenticated("wrong username or password")
-        token = self.tokens.issue(row["id"], row["username"], row["roles"], row["groups"],
-                                  row["clearance"])
-        return contract.Token().dump({"token": token, "token_type": "Bearer",
-                                      "expires_in": self.tokens.ttl, "staff": row})
+        """A bearer token and the account it stands for."""
+        credentials = load_body(request, LOGIN_REQUEST)
+        return TOKEN.dump(login.login(self.db, self.tokens, credentials["username"],
+                                      credentials["password"]))
 
-    @api("GET", "/api/v1/me", "The signed-in staff member", allow=STAFF, response=contract.Staff)
+    @api("GET", "/api/v1/me", "The signed-in staff member", allow=STAFF, response=Staff)
     def me(self, request):
+        """The caller's own account."""
         with self.db.transaction() as tx:
-            row = store.staff_by_id(tx.cur, self.principal.id)
-        if row is None or not row["active"]:
-            raise Unauthenticated("account no longer active")
-        return contract.Staff().dump(row)
+            return STAFF_ACCOUNT.dump(staff.me(tx, self.principal))
 
     @api("POST", "/api/v1/staff", "Create a staff account (admin)", allow=ADMINS, status=201,
-         body=contract.StaffCreate, response=contract.Staff)
+         body=StaffCreate, response=Staff)
     def create_staff(self, request):
-        data = load_body(request, contract.StaffCreate())
-        password_hash = tpool.execute(domain.hash_password, data.pop("password"))
-        with self.db.transaction() as tx:
-            domain.check_groups(data["groups"], store.group_names(tx.cur))
-            row = store.insert_staff(tx.cur, data, password_hash)
-            if row is None:
-                raise Conflict("username already taken", {"username": ["already taken"]})
-            tx.emit("staff_created", StaffChanged().dump({**row, "staff_id": row["id"]}))
-        return contract.Staff().dump(row)
+        """The new account (staff_created)."""
+        data = load_body(request, STAFF_CREATE)
+        return STAFF_ACCOUNT.dump(staff.create_staff(self.db, self.principal, data))
 
     @api("PATCH", "/api/v1/staff/<staff_id>", "Change a staff account (admin)", allow=ADMINS,
-         body=contract.StaffUpdate, response=contract.Staff)
+         body=StaffUpdate, response=Staff)
     def update_staff(self, request, staff_id):
-        changes = load_body(request, contract.StaffUpdate())
-        if not domain.is_uuid(staff_id):
-            raise NotFound("no such staff member")
+        """The account after the changes (staff_updated)."""
+        changes = load_body(request, STAFF_UPDATE)
+        staff_id = parse_id(staff_id, "staff member")
         with self.db.transaction() as tx:
-            if "groups" in changes:
-                domain.check_groups(changes["groups"], store.group_names(tx.cur))
-            row = store.update_staff(tx.cur, staff_id, changes)
-            if row is None:
-                raise NotFound("no such staff member")
-            tx.emit("staff_updated", StaffChanged().dump({**row, "staff_id": row["id"]}))
-        return contract.Staff().dump(row)
+            return STAFF_ACCOUNT.dump(staff.update_staff(tx, self.principal, staff_id, changes))
 
     @api("GET", "/api/v1/staff", "Staff accounts, by username (supervisors up, admins)",
-         allow=SUPERVISORS_UP | ADMINS, query=contract.StaffQuery)
+         allow=SUPERVISORS_UP | ADMINS, query=StaffQuery, response=StaffList)
     def list_staff(self, request):
-        query = load_query(request, contract.StaffQuery())
+        """{"staff": [...]}: a page of accounts after ?after=<username>."""
+        query = load_query(request, STAFF_QUERY)
         with self.db.transaction() as tx:
-            rows = store.list_staff(tx.cur, query.get("group"), query.get("role"),
-                                    query.get("after"), query["limit"])
-        return {"staff": contract.Staff(many=True).dump(rows)}
+            return STAFF_LIST.dump(staff.list_staff(tx, self.principal, query))
 
     @api("POST", "/api/v1/groups", "Create a group of staff (admin)", allow=ADMINS, status=201,
-         body=contract.GroupCreate, response=contract.Group)
+         body=GroupCreate, response=Group)
     def create_group(self, request):
-        data = load_body(request, contract.GroupCreate())
+        """The new group."""
+        data = load_body(request, GROUP_CREATE)
         with self.db.transaction() as tx:
-            row = store.insert_group(tx.cur, data["name"], data["display_name"])
-        if row is None:
-            raise Conflict("group already exists", {"name": ["already exists"]})
-        return contract.Group().dump(row)
+            return GROUP.dump(groups.create_group(tx, self.principal, data))
 
-    @api("GET", "/api/v1/groups", "All groups", allow=STAFF)
+    @api("GET", "/api/v1/groups", "All groups", allow=STAFF, response=GroupList)
     def list_groups(self, request):
+        """{"groups": [...]} by name."""
         with self.db.transaction() as tx:
-            return {"groups": contract.Group(many=True).dump(store.list_groups(tx.cur))}
+            return GROUP_LIST.dump(groups.list_groups(tx, self.principal))
 
-    @api("GET", "/api/v1/inbox", "My notices, newest first", allow=STAFF)
-    def inbox(self, request):
-        return call(self.notify.inbox, timeout=self.deadline)
+    # -- customers: records, lookup, the screen pop (C1–C3, C5) --------------------------
+    create_customer = forward("POST", "/api/v1/customers", "Create a person or organization",
+                              CUSTOMER.create_customer, BODY, status=201)
+    get_customer = forward(
+        "GET", C, "A customer: the card, and the archive when you are cleared (logged)",
+        CUSTOMER.get_customer, clipped("reason", 500))
+    update_customer = forward("PATCH", C, "Change fields your role may write (history kept)",
+                              CUSTOMER.update_customer, BODY)
+    add_asset = forward("POST", C + "/assets", "Record an owned product or vehicle",
+                        CUSTOMER.add_asset, BODY, status=201)
+    customer_history = forward("GET", C + "/history", "Change history, newest first",
+                               CUSTOMER.history, whole("limit", 100))
+    mark_reviewed = forward("POST", C + "/review", "Mark the record reviewed",
+                            CUSTOMER.mark_reviewed)
+    review_due = forward("GET", "/api/v1/customers/review-due",
+                         "Records not reviewed for N months", CUSTOMER.review_due,
+                         whole("months", 3), whole("limit", 100))
+    customer_tickets = forward("GET", C + "/tickets", "A customer's recent tickets",
+                               TICKET.list_for_customer)
+    lookup = forward("GET", "/api/v1/customers/lookup",
+                     "Customers by phone (any form), email, number, plate or serial",
+                     CUSTOMER.lookup, QUERY)
 
-    @api("GET", "/api/v1/reports/tickets/daily", "Tickets per day and kind", allow=STAFF,
-         query=contract.DailyReportQuery)
-    def tickets_daily(self, request):
-        query = load_query(request, contract.DailyReportQuery())
-        return call(self.report.tickets_daily, query["from_day"].isoformat(),
-                    query["to_day"].isoformat(), timeout=self.deadline)
+    @api("GET", "/api/v1/screen-pop",
+         "Who is calling: none / one with the 360° view / several to tell apart",
+         allow=CUSTOMER.lookup.roles, query=LookupQuery)
+    def screen_pop(self, request):
+        """The lookup's matches; one match comes with the 360° view, whose parts from
+        other services may be named "unavailable"."""
+        return screen_pop.screen_pop(self.customer, self.ticket, request.args.to_dict(),
+                                     self.deadline)
 
+    custom_fields = forward("GET", "/api/v1/custom-fields", "Custom field definitions",
+                            CUSTOMER.custom_fields)
+    define_custom_field = forward("POST", "/api/v1/custom-fields",
+                                  "Define or change a custom field (admin)",
+                                  CUSTOMER.define_custom_field, BODY)
+
+    # -- customers: confidentiality and borrowing 借阅 (C4) ------------------------------
+    classify = forward("PUT", C + "/classification",
+                       "Set level, declassification and owner (managers up)",
+                       CUSTOMER.classify, BODY)
+    unmask_phones = forward("POST", C + "/phones/unmask",
+                            "The phone numbers in full (permission; logged)",
+                            CUSTOMER.unmask_phones, valid_body("reason"))
+    access_log = forward("GET", C + "/access-log",
+                         "The borrowing log of a customer (managers, auditors)",
+                         CUSTOMER.access_log, arg("before"), whole("limit", 100))
+    request_access = forward("POST", "/api/v1/access-requests",
+                             "Ask to borrow a top-secret archive", CUSTOMER.request_access,
+                             BODY, status=201)
+    access_requests = forward("GET", "/api/v1/access-requests",
+                              "Borrowing requests (?status=pending)", CUSTOMER.access_requests,
+                              arg("status"), whole("limit", 100))
+    approve_access = forward(
+        "POST", "/api/v1/access-requests/<request_id>/approve",
+        "Approve a borrowing request (a manager who is not the requester)",
+        CUSTOMER.decide_access_request, fixed({"decision": "approve"}))
+    reject_access = forward("POST", "/api/v1/access-requests/<request_id>/reject",
+                            "Reject a borrowing request", CUSTOMER.decide_access_request,
+                            fixed({"decision": "reject"}))
+
+    # -- customers: search, duplicates and merge (C8), segments (C9) ---------------------
+    search_customers = forward(
+        "GET", "/api/v1/customers/search",
+        "Find customers by name (张三, 张), pinyin (zhangsan) or initials (zs), part of a "
+        "phone number (4+ digits) or a customer number prefix",
+        CUSTOMER.search_customers, QUERY)
+    find_duplicates = forward(
+        "GET", "/api/v1/customers/duplicates",
+        "Likely duplicate customers (shared phone, similar name, same pinyin), paged by "
+        "cursor; or those of one customer_id", CUSTOMER.find_duplicates, QUERY)
+    merge_customers = forward(
+        "POST", C + "/merge",
+        "Merge customer merge_id into this one (history of both kept; customer_merged)",
+        CUSTOMER.merge_customers, BODY)
+    segment = forward(
+        "GET", "/api/v1/customers/segment",
+        "Customers by class, level, region, tags, owned product, months without contact; "
+        "pages of up to 1000 with a stable cursor", CUSTOMER.segment, QUERY)
+
+    # -- customers: destruction 销毁 (C6) -------------------------------------------------
+    request_destruction = forward(
+        "POST", C + "/destruction-requests",
+        "Ask for a customer to be destroyed (销毁): approved in order by supervisor, "
+        "manager, general manager", CUSTOMER.request_destruction, BODY, status=201)
+    destruction_requests = forward("GET", "/api/v1/destruction-requests",
+                                   "Destruction requests, newest first",
+                                   CUSTOMER.destruction_requests, valid_query("status", "limit"))
+    destruction_request = forward("GET", "/api/v1/destruction-requests/<request_id>",
+                                  "A destruction request with its decisions",
+                                  CUSTOMER.destruction_request)
+    approve_destruction = forward(
+        "POST", "/api/v1/destruction-requests/<request_id>/approve",
+        "Approve at your step (409 when out of order); the third approval erases the person",
+        CUSTOMER.approve_destruction, OPTIONAL_BODY)
+    reject_destruction = forward("POST", "/api/v1/destruction-requests/<request_id>/reject",
+                                 "Reject at your step, with a comment; the request ends",
+                                 CUSTOMER.reject_destruction, BODY)
+
+    # -- customers: import and export (C7) -------------------------------------------------
+    @api("POST", "/api/v1/customer-imports",
+         "Import customers from CSV/XLSX (multipart field `file`; dry_run, mapping)",
+         allow=CUSTOMER.import_customers.roles, status=201, response=ImportResult)
+    def import_customers(self, request):
+        """The ImportResult with every bad row: 200 for a dry run, 201 for an import."""
+        upload = import_upload(request)
+        result = call(self.customer.import_customers, upload, timeout=BULK_DEADLINE)
+        return (200 if upload["dry_run"] else 201), result
+
+    get_import = forward("GET", "/api/v1/customer-imports/<import_id>",
+                         "One import or dry run: counts and every bad row", CUSTOMER.get_import)
+
+    @api("GET", "/api/v1/customers/export",
+         "A segment as CSV or XLSX with Chinese headers (logged)",
+         allow=CUSTOMER.export_customers.roles, query=ExportQuery)
+    def export_customers(self, request):
+        """The file (Content-Disposition), with X-Export-Count and X-Export-Truncated."""
+        return download(call(self.customer.export_customers, export_query(request),
+                             timeout=BULK_DEADLINE))
+
+    # -- tickets: accepting, the record, categories and forms, repeats (T1–T3) ------------
+    create_ticket = forward("POST", "/api/v1/tickets", "Accept a ticket (Idempotency-Key honoured)",
+                            TICKET.create_ticket, BODY, IDEMPOTENCY_KEY, status=201,
+                            allow=STAFF)  # wider than the RPC's: the ticket service refuses
+    get_ticket = forward(
+        "GET", T, "A ticket: the record, the whole trail, the final handler, its repeats "
+        "(field staff: only their own)", TICKET.get_ticket)
+    update_ticket = forward("PATCH", T,
+                            "Change subject, form values, contact, urgency, fee, paid or category",
+                            TICKET.update_ticket, BODY)
+    list_categories = forward("GET", "/api/v1/ticket-categories",
+                              "Categories by kind (?kind=, ?include_inactive=)",
+                              TICKET.list_categories, QUERY)
+    create_category = forward("POST", "/api/v1/ticket-categories",
+                              "Create a category with its form (admin)",
+                              TICKET.create_category, BODY, status=201)
+    get_category = forward("GET", CATEGORY, "A category with its form", TICKET.get_category)
+    update_category = forward("PATCH", CATEGORY,
+                              "Rename, change the form, (de)activate a category (admin)",
+                              TICKET.update_category, BODY)
+    repeat_rules = forward("GET", "/api/v1/ticket-settings/repeat",
+                           "Repeat detection per kind (T3)", TICKET.repeat_rules)
+    set_repeat_rule = forward(
+        "PUT", "/api/v1/ticket-settings/repeat",
+        "Set one kind's repeat window and similarity threshold (admin)",
+        TICKET.set_repeat_rule, BODY)
+
+    # -- tickets: workflow (T4), queues (T5), on duty -------------------------------------
+    post_transition = forward("POST", T + "/transitions",
+                              "Move a ticket along the status graph (409 names from/to)",
+                              TICKET.transition_ticket, BODY)
+    post_transfer = forward("POST", T + "/transfer",
+                            "Transfer to a group, a person, or any on-duty member of a group",
+                            TICKET.transfer_ticket, BODY)
+    post_accept = forward("POST", T + "/accept",
+                          "Take the ticket (assigned, or unassigned in your group)",
+                          TICKET.accept_ticket)
+    post_hand_back = forward("POST", T + "/hand-back",
+                             "Return the ticket to its group's queue (note required)",
+                             TICKET.hand_back_ticket, BODY)
+    ticket_queue = forward("GET", "/api/v1/tickets",
+                           "Queues: mine, my group's unassigned, all; keyset pages",
+                           TICKET.list_tickets, CHECKED_QUERY)
+    ticket_queue_counts = forward("GET", "/api/v1/queues/counts",
+                                  "My queue counts, and my groups' unassigned",
+                                  TICKET.queue_counts)
+    set_my_duty = forward("PUT", "/api/v1/me/duty", "Go on or off duty", TICKET.set_duty,
+                          valid_body())
+    group_duty_list = forward("GET", "/api/v1/groups/<name>/duty", "Who of a group is on duty",
+                              TICKET.group_duty)
+
+    # -- tickets: time — SLA targets, business hours, calendar, reminders (T6) -----------
+    sla_get_policies = forward(
+        "GET", "/api/v1/sla/policies",
+        "Response and resolution targets (business minutes) per kind x urgency",
+        TICKET.sla_policies)
+    sla_put_policy = forward("PUT", "/api/v1/sla/policies/<kind>/<urgency>",
+                             "Set one kind x urgency's targets (admins; tickets created after)",
+                             TICKET.set_sla_policy, BODY)
+    sla_get_hours = forward("GET", "/api/v1/sla/business-hours",
+                            "Business hours and their time zone", TICKET.business_hours)
+    sla_put_hours = forward("PUT", "/api/v1/sla/business-hours",
+                            "Set the business hours (admins)", TICKET.set_business_hours, BODY)
+    sla_get_calendar = forward(
+        "GET", "/api/v1/sla/calendar",
+        "Working days of [from, to]: override, chinese_calendar or the weekend rule",
+        TICKET.calendar, QUERY)
+    sla_put_calendar_day = forward(
+        "PUT", "/api/v1/sla/calendar/<day>",
+        "Make a day a working day or a day off (admins; e.g. next year's holidays)",
+        TICKET.set_calendar_day, BODY)
+    sla_delete_calendar_day = forward(
+        "DELETE", "/api/v1/sla/calendar/<day>",
+        "Drop a day's override: the built-in calendar again (admins)",
+        TICKET.delete_calendar_day)
+    sla_overdue = forward(
+        "GET", "/api/v1/tickets/overdue",
+        "Open tickets by resolution due time; breached=true only those past it"
+        " (supervisors: their groups)", TICKET.due_tickets, QUERY)
+    sla_remind = forward("POST", T + "/reminders",
+                         "Remind me of this ticket: at a time, or in N minutes/hours/days",
+                         TICKET.remind, BODY, status=201)
+    sla_my_reminders = forward("GET", "/api/v1/reminders",
+                               "My reminders by due time (pending unless pending=false)",
+                               TICKET.my_reminders, QUERY)
+    sla_cancel_reminder = forward("DELETE", "/api/v1/reminders/<reminder_id>",
+                                  "Cancel one of my pending reminders", TICKET.cancel_reminder)
+
+    # -- tickets: field dispatch 派单 (T7) --------------------------------------------------
+    dispatch_ticket = forward(
+        "POST", T + "/dispatch",
+        "Dispatch an after-sales ticket to a field staff member (reschedules an open one)",
+        TICKET.dispatch_ticket, BODY, status=201)
+    ticket_dispatches = forward(
+        "GET", T + "/dispatches",
+        "A ticket's dispatches with their handling records, newest first",
+        TICKET.dispatches_of_ticket)
+    record_handling = forward(
+        "POST", "/api/v1/dispatches/<dispatch_id>/handling",
+        "Record the handling of your own dispatch (field staff; once per dispatch)",
+        TICKET.record_handling, BODY, status=201)
+    my_jobs = forward("GET", "/api/v1/me/jobs", "My open field jobs by appointment (field staff)",
+                      TICKET.my_jobs, arg("limit", 50), arg("after"))
+    list_dispatches = forward(
+        "GET", "/api/v1/dispatches",
+        "Open dispatches, or ?state=overdue: window passed without a handling record",
+        TICKET.dispatches, arg("state", "open"), arg("staff_id"), arg("limit", 50),
+        arg("after"))
+
+    # -- tickets: the contact log and telephony call events (T8) --------------------------
+    log_contact = forward("POST", "/api/v1/contacts",
+                          "Log a call or message with its IVR path (Idempotency-Key honoured)",
+                          TICKET.log_contact, BODY, IDEMPOTENCY_KEY, status=201)
+    customer_contacts = forward(
+        "GET", C + "/contacts", "A customer's contacts, newest first (?before=<next>)",
+        TICKET.contacts_for_customer, arg("limit", 20), arg("before"))
+    ticket_contacts = forward(
+        "GET", T + "/contacts", "A ticket's contacts, newest first (?before=<next>)",
+        TICKET.contacts_for_ticket, arg("limit", 20), arg("before"))
+    telephony_call_events = forward(
+        "POST", "/api/v1/telephony/call-events",
+        "Call events from the telephony system: one event or {events: [...]}; a retry "
+        "of the same (call_id, event) changes nothing (telephony integration only)",
+        TICKET.record_call_events, BODY)
+    call_stats = forward(
+        "GET", "/api/v1/calls/stats",
+        "Call statistics per queue: offered, answered, abandoned, answer rate, wait "
+        "(?from=&to= dates or date-times; default today)",
+        TICKET.call_stats, arg("from"), arg("to"))
+
+    # -- tickets: the knowledge base 知识库 (T9) -------------------------------------------
+    kb_categories = forward("GET", "/api/v1/kb/categories",
+                            "Knowledge-base categories (a tree by parent_id)",
+                            TICKET.kb_categories)
+    kb_create_category = forward("POST", "/api/v1/kb/categories",
+                                 "Create a knowledge-base category (editors)",
+                                 TICKET.kb_create_category, BODY, status=201)
+    kb_search = forward(
+        "GET", "/api/v1/kb/articles",
+        "Search articles by Chinese words (?q=), or newest first with keyset paging",
+        TICKET.kb_search, QUERY)
+    kb_create_article = forward("POST", "/api/v1/kb/articles",
+                                "Write an article: version 1, a draft unless told",
+                                TICKET.kb_create_article, BODY, status=201)
+    kb_article = forward("GET", ARTICLE, "An article and its current version number",
+                         TICKET.kb_article)
+    kb_update_article = forward(
+        "PATCH", ARTICLE,
+        "Edit an article: a new version (base_version guards against a concurrent edit)",
+        TICKET.kb_update_article, BODY)
+    kb_publish = forward("POST", ARTICLE + "/publish", "Publish an article", TICKET.kb_publish)
+    kb_versions = forward("GET", ARTICLE + "/versions",
+                          "Every version of an article, newest first", TICKET.kb_versions)
+
+    @api("GET", ARTICLE + "/versions/<number>", "One version of an article in full",
+         allow=TICKET.kb_version.roles, response=KbVersion)
+    def kb_version(self, request, article_id, number):
+        """The version's full text; 400 when the number is not one."""
+        if not number.isdigit() or len(number) > 9:
+            raise Invalid("bad version", {"version": ["must be a whole number from 1"]})
+        return call(self.ticket.kb_version, article_id, int(number), timeout=self.deadline)
+
+    kb_article_tickets = forward("GET", ARTICLE + "/tickets",
+                                 "The tickets an article is linked to, last linked first",
+                                 TICKET.kb_article_tickets, valid_query("before", "limit"))
+    kb_ticket_articles = forward("GET", T + "/articles", "The articles linked to a ticket",
+                                 TICKET.kb_ticket_articles)
+    kb_link = forward(
+        "POST", T + "/articles",
+        "Link a published article to a ticket (from a consultation it counts as asked)",
+        TICKET.kb_link, valid_body("article_id"))
+    kb_unlink = forward("DELETE", T + "/articles/<article_id>", "Unlink an article from a ticket",
+                        TICKET.kb_unlink)
+    kb_suggest = forward(
+        "GET", "/api/v1/kb/suggest",
+        "Published articles for what is being typed into a ticket (?text=&kind=&category_id=)",
+        TICKET.kb_suggest, valid_query("text", "kind", "category_id", "limit"))
+    kb_ranking = forward(
+        "GET", "/api/v1/kb/ranking",
+        "Most asked consultation topics over ?from=&to= (days): articles and categories",
+        TICKET.kb_ranking, QUERY)
+
+    # -- the inbox (N1) and reports (R1) --------------------------------------------------
+    inbox = forward("GET", "/api/v1/inbox", "My notices, newest first", NOTIFY.inbox)
+    inbox_mark_read = forward("PUT", "/api/v1/inbox/<item_id>/read",
+                              "Mark one of my notices read", NOTIFY.mark_read)
+    tickets_daily = forward("GET", "/api/v1/reports/tickets/daily", "Tickets per day and kind",
+                            REPORT.tickets_daily, valid_query("from", "to"))
+
+    # -- this API and the system's health -------------------------------------------------
     @api("GET", "/api/v1/openapi.json", "This document", public=True)
     def openapi_document(self, request):
+        """The OpenAPI document of every route above."""
         return openapi.build()
 
     @api("GET", "/healthz", "200 when the broker and every service answer", public=True)
     def healthz(self, request):
-        services = ("customer", "ticket", "survey", "notify", "report")
-        checks = {}
-        try:
-            with self.db.transaction() as tx:
-                checks["gateway"] = common_store.ping(tx.cur)
-            results = gather([(getattr(self, s).health, (), {}) for s in services],
-                             timeout=min(self.deadline, 3))
-            checks.update({s: bool(r.get("ok")) for s, r in zip(services, results, strict=True)})
-        except Exception as exc:  # noqa: BLE001 — any failure means "not healthy"
+        """{"status": "ok", "checks": {service: true}}; 503 with the reason otherwise."""
+        checks, failure = health.check(self.db, self.peers, timeout=min(self.deadline, 3))
+        if failure is not None:
             return json_response(503, {"status": "unavailable", "checks": checks,
-                                       "message": str(exc) or type(exc).__name__})
+                                       "message": failure})
         return {"status": "ok", "checks": checks}
 
 

@@ -1,18 +1,12 @@
-"""Destruction 销毁 (C6): RPC inputs and outputs of the customer service.
+"""Destruction 销毁 (C6): what callers send and get (the operations, their roles and
+errors: the index, contract/__init__.py).
 
-RPC (service name "customer"):
-  request_destruction(customer_id, data: DestructionRequestIn) -> DestructionRequest
-      front line; NotFound (no such customer for you), Conflict (one already pending)
-  destruction_requests(status=None, limit=50) -> {"requests": [DestructionRequest]}
-      approvers see every request within their clearance, others their own
-  destruction_request(request_id) -> DestructionRequest                     NotFound
-  approve_destruction(request_id, data: ApprovalIn) -> DestructionRequest
-  reject_destruction(request_id, data: RejectionIn) -> DestructionRequest
-      supervisor (step 1), manager (step 2), general manager (step 3), in that
-      order, three different people, not the requester: Conflict when out of order
-      or no longer pending, Forbidden for the requester or a repeat approver,
-      NotFound above the approver's clearance.  The third approval erases the
-      personal data and publishes customer_destroyed (CustomerDestroyed).
+Approvers see every request within their clearance, others their own.  Supervisor
+(step 1), manager (step 2), general manager (step 3) decide in that order, three
+different people, not the requester: Conflict when out of order or no longer
+pending, Forbidden for the requester or a repeat approver, NotFound above the
+approver's clearance.  The third approval erases the personal data and publishes
+customer_destroyed (CustomerDestroyed).
 """
 from marshmallow import Schema, fields, validate
 

@@ -1,5 +1,6 @@
 """Events the customer service publishes: the payload schema of each (consumers ignore
-fields they do not know)."""
+fields they do not know); and, under their own heading at the end, the schemas it
+reads other services' events with."""
 from marshmallow import EXCLUDE, Schema, fields
 
 
@@ -38,3 +39,15 @@ class CustomerDestroyed(_Event):
 
     customer_id = fields.String(required=True)
     number = fields.String(required=True)
+
+
+# ---- consumed: events of other services, read with this service's own schema --------
+# Only the fields the customer service uses; the rest is ignored (unknown=EXCLUDE).
+# Reading the publisher's contract instead would make the customer service depend on
+# the ticket service, which depends on the customer's contract: a cycle.
+
+class TicketContact(_Event):
+    """ticket_created as the customer service reads it: a contact with `customer_id`
+    (at the event's occurred_at)."""
+
+    customer_id = fields.String(required=True)

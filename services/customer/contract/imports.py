@@ -1,9 +1,5 @@
-"""Import and export of customers (C7): RPC inputs and outputs.
-
-RPC (service "customer"):
-  import_customers(data: ImportRequest) -> ImportResult      SUPERVISORS_UP + admin; Invalid
-  get_import(import_id) -> ImportResult                      SUPERVISORS_UP + admin; NotFound
-  export_customers(query: ExportQuery) -> ExportFile         SUPERVISORS_UP; logged
+"""Import and export of customers (C7): what callers send and get (the operations,
+their roles and errors: the index, contract/__init__.py).  An export is logged.
 
 File bytes travel base64-encoded in the JSON message; a file may be at most
 MAX_FILE_BYTES (20 MiB) once decoded.  An import file is CSV (UTF-8, UTF-8 with

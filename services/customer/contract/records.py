@@ -5,6 +5,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    pre_load,
     validate,
     validates_schema,
 )
@@ -221,6 +222,11 @@ class LookupQuery(Schema):
     plate = fields.String(validate=validate.Length(min=1, max=16))
     serial = fields.String(validate=validate.Length(min=1, max=64))
 
+    @pre_load
+    def _bare_phone(self, data, **kwargs):
+        """A bare string is a phone number (the telephony's screen pop)."""
+        return {"phone": data} if isinstance(data, str) else data
+
     @validates_schema
     def _exactly_one(self, data, **kwargs):
         if len(data) != 1:
@@ -310,4 +316,30 @@ class CustomField(CustomFieldIn):
     pass
 
 
-# ---- event payloads --------------------------------------------------------------
+# ---- lists and pages (the wrappers replies travel in) ------------------------------
+
+class CustomerList(Schema):
+    customers = fields.List(fields.Nested(Customer))
+
+
+class History(Schema):
+    entries = fields.List(fields.Nested(HistoryEntry))
+
+
+class FullPhones(Schema):
+    phones = fields.List(fields.Nested(FullPhone))
+
+
+class AccessRequestList(Schema):
+    requests = fields.List(fields.Nested(AccessRequest))
+
+
+class AccessLogPage(Schema):
+    entries = fields.List(fields.Nested(AccessLogEntry))
+    next = fields.String(allow_none=True, metadata={"description": "null: last page; else "
+                                                                   "the `before` of the next"})
+
+
+class CustomFieldList(Schema):
+    fields_ = fields.List(fields.Nested(CustomField), data_key="fields", attribute="fields")
+

@@ -1,16 +1,10 @@
-"""RPC inputs/outputs of fuzzy search, duplicates and merge (C8), segments (C9).
-
-  search_customers(query: SearchQuery) -> SearchResult                  all staff
-  find_duplicates(query: DuplicatesQuery) -> DuplicatesPage             supervisors and up
-  merge_customers(survivor_id, data: MergeIn) -> MergeResult            supervisors and up
-      NotFound (either customer out of scope / above clearance / gone), Forbidden,
-      Invalid (same id), Conflict (already merged into another customer)
-  segment(query: SegmentQuery) -> SegmentPage                           supervisors and up
+"""Fuzzy search, duplicates and merge (C8), segments (C9): what callers send and get
+(the operations, their roles and errors: the index, contract/__init__.py).
 
 Lists in HTTP query strings are comma separated (`lifecycle=declining,lost`).
 """
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from services.common.fields import Moment
 from services.customer.contract.levels import LEVELS
@@ -31,6 +25,11 @@ class CommaList(fields.List):
 class SearchQuery(Schema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=100))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @pre_load
+    def _bare_text(self, data, **kwargs):
+        """A bare string is the text searched for."""
+        return {"q": data} if isinstance(data, str) else data
 
 
 class SearchResult(Schema):

@@ -10,17 +10,17 @@ rule again (migrations/0002) in case this code is wrong.
 import datetime
 from dataclasses import dataclass
 
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.identity import Principal
 from services.customer.contract.levels import TOP_SECRET
-from services.vocabulary import ADMIN, AUDITOR, MANAGERS_UP, SUPERVISORS_UP
+from services.vocabulary import ADMIN, MANAGERS_UP, SUPERVISORS_UP
 
 READ_ARCHIVE, DENY = "read_archive", "deny"
 # Roles that may read classified archives (C4: "only managers and above").
 CLASSIFIED_READERS = MANAGERS_UP
 # Roles that may see a phone number in full (a permission of its own, logged).
 UNMASKERS = SUPERVISORS_UP
-# Roles that may read the borrowing log.
-LOG_READERS = MANAGERS_UP | {AUDITOR}
+REQUEST_STATUSES = ("pending", "approved", "rejected")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,59 @@ def in_write_scope(principal: Principal, owner_group: str | None) -> bool:
     return owner_group is None or owner_group in principal.groups
 
 
-def may_read_log(principal: Principal) -> bool:
-    return principal.is_system or principal.has_any(LOG_READERS)
+def check_classification(principal: Principal, card: dict | None, level: int) -> dict:
+    """May this principal (re)classify this record to `level`?  NotFound for a record
+    gone or above their clearance, Forbidden above their own clearance."""
+    if card is None or card["destroyed_at"] is not None or (
+            card["effective_level"] > principal.clearance):
+        raise NotFound("no such customer")
+    if level > principal.clearance:
+        raise Forbidden("you may not classify above your own clearance",
+                        {"level": [f"above your clearance ({principal.clearance})"]})
+    return card
+
+
+def check_borrowable(principal: Principal, card: dict | None) -> dict:
+    """May this principal ask to borrow this record's archive?  Only a top-secret one
+    needs asking; one gone or above their clearance is NotFound."""
+    if card is None or card["destroyed_at"] is not None or (
+            card["effective_level"] > principal.clearance):
+        raise NotFound("no such customer")
+    if card["effective_level"] < TOP_SECRET:
+        raise Invalid("only top-secret records need an access request",
+                      {"customer_id": ["not top secret"]})
+    return card
+
+
+def check_deciding(principal: Principal, request: dict | None, card: dict | None) -> dict:
+    """The record's card, when this principal may decide this borrowing request now: a
+    manager or above (the RPC's roles) who is not the requester, cleared for the
+    record, while it is pending."""
+    if request is None or card is None or card["effective_level"] > principal.clearance:
+        raise NotFound("no such access request")
+    if request["requester_id"] == principal.id:
+        raise Forbidden("you may not decide your own request")
+    if request["status"] != "pending":
+        raise Conflict(f"already {request['status']}")
+    return card
+
+
+def check_request_status(status: str | None) -> None:
+    if status not in (None, *REQUEST_STATUSES):
+        raise Invalid("unknown status", {"status": ["pending, approved or rejected"]})
+
+
+def log_cursor(before) -> int | None:
+    """The borrowing log pages by sequence number (the order of its hash chain): the
+    `before` of a page is the last seq of the one before it."""
+    try:
+        return int(before) if before not in (None, "") else None
+    except (TypeError, ValueError) as exc:
+        raise Invalid("bad cursor", {"before": ["must be a sequence number"]}) from exc
+
+
+def next_log_cursor(rows: list[dict], limit: int) -> str | None:
+    return str(rows[-1]["seq"]) if len(rows) == limit else None
 
 
 def session_settings(principal: Principal | None) -> dict:

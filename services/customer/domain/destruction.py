@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.identity import Principal
-from services.vocabulary import AUDITOR, FRONT_LINE, GENERAL_MANAGER, MANAGER, SUPERVISOR
+from services.customer.contract import DESTRUCTION_APPROVERS, DESTRUCTION_REQUESTERS
+from services.vocabulary import AUDITOR, GENERAL_MANAGER, MANAGER, SUPERVISOR
 
 PENDING, REJECTED, DESTROYED = "pending", "rejected", "destroyed"
 STATUSES = (PENDING, REJECTED, DESTROYED)
@@ -31,14 +32,13 @@ STEPS = (
     Step(2, MANAGER, "客服经理"),
     Step(3, GENERAL_MANAGER, "总经理"),
 )
-# Who may ask for a destruction: any front-line staff member.
-REQUESTERS = FRONT_LINE
-# Who may decide at some step (the step itself is checked by `check_decision`).
-APPROVERS = frozenset(s.role for s in STEPS)
+# Who may ask for a destruction: any front-line staff member (the contract index).
+REQUESTERS = DESTRUCTION_REQUESTERS
+# Who may decide at some step: the roles of STEPS (the step itself is checked by
+# `check_decision`).
+APPROVERS = DESTRUCTION_APPROVERS
 # Who sees every request within their clearance (others see only their own).
 OVERSEERS = APPROVERS | {AUDITOR}
-# Who may read requests at all.
-READERS = REQUESTERS | {AUDITOR}
 
 
 def no_such_request() -> NotFound:
@@ -51,8 +51,8 @@ def check_cleared(principal: Principal, effective_level: int, not_found: NotFoun
         raise not_found
 
 
-def check_requestable(principal: Principal, customer: dict | None, pending: bool) -> None:
-    """May this principal ask to destroy this customer now?
+def check_requestable(principal: Principal, customer: dict | None, pending: bool) -> dict:
+    """The customer, when this principal may ask to destroy it now.
 
     NotFound when there is no such customer for the caller (absent, above their
     clearance, merged into another, already destroyed); Conflict when a request
@@ -68,6 +68,7 @@ def check_requestable(principal: Principal, customer: dict | None, pending: bool
     if pending:
         raise Conflict("a destruction request for this customer is already pending",
                        {"customer_id": ["already has a pending destruction request"]})
+    return customer
 
 
 def awaited_step(approvals: list[dict]) -> Step | None:
@@ -123,14 +124,15 @@ def may_see_all(principal: Principal) -> bool:
     return principal.is_system or principal.has_any(OVERSEERS)
 
 
-def check_visible(principal: Principal, request: dict | None) -> None:
-    """404 for a request the caller may not see (someone else's, or a record above
-    their clearance)."""
+def check_visible(principal: Principal, request: dict | None) -> dict:
+    """The request, when the caller may see it: 404 for someone else's, or for a
+    record above their clearance."""
     if request is None:
         raise no_such_request()
     if not may_see_all(principal) and request["requester_id"] != principal.id:
         raise no_such_request()
     check_cleared(principal, request["effective_level"], no_such_request())
+    return request
 
 
 def present(request: dict, approvals: list[dict]) -> dict:

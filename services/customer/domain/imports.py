@@ -19,6 +19,9 @@ from marshmallow import validate as mm_validate
 
 from services.common import phones as phone_rules
 from services.common.errors import Invalid
+from services.common.identity import Principal
+from services.customer.contract.levels import LEVEL_NAMES, ORDINARY, SECRET, TOP_SECRET
+from services.customer.domain.access import archive_decision, unmask_decision
 from services.customer.domain.records import norm_code, norm_email
 
 # ---- fields ----------------------------------------------------------------------
@@ -361,20 +364,19 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-@lru_cache(maxsize=4096)
-def parse_kind(value: str) -> str:
-    kind = _KIND.get(header_key(value))
-    if kind is None:
-        raise BadValue("one of 个人/person, 企业/organization")
-    return kind
+def _one_of(words: dict[str, str], choices: str):
+    """A parser of a cell naming one of `words` (in any of their spellings)."""
+    @lru_cache(maxsize=4096)
+    def parse(value: str) -> str:
+        found = words.get(header_key(value))
+        if found is None:
+            raise BadValue(f"one of {choices}")
+        return found
+    return parse
 
 
-@lru_cache(maxsize=4096)
-def parse_lifecycle(value: str) -> str:
-    lifecycle = _LIFECYCLE.get(header_key(value))
-    if lifecycle is None:
-        raise BadValue("one of 潜在/potential, 正常/normal, 衰退/declining, 流失/lost")
-    return lifecycle
+parse_kind = _one_of(_KIND, "个人/person, 企业/organization")
+parse_lifecycle = _one_of(_LIFECYCLE, "潜在/potential, 正常/normal, 衰退/declining, 流失/lost")
 
 
 @lru_cache(maxsize=4096)
@@ -427,7 +429,8 @@ def normalize_phone(raw: str) -> tuple[str, str]:
         import phonenumbers
 
         meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-        _mobile_pattern = re.compile(meta.mobile.national_number_pattern)
+        # CN's metadata always has a mobile pattern (the library types it optional).
+        _mobile_pattern = re.compile(meta.mobile.national_number_pattern)  # type: ignore[union-attr, type-var]
     digits = raw if raw.isdigit() else _PHONE_NOISE.sub("", raw)
     if digits.startswith("+86"):
         digits = digits[3:]
@@ -554,15 +557,15 @@ def parse_row(row_no: int, cells: list, plan: Plan,
             except BadValue as exc:
                 errors.append({"row": row_no, "field": name, "reason": str(exc)})
     if assets:
-        values = {}
+        asset_cells = {}
         for index, name in assets:
             raw = cells[index] if index < width else None
             text = raw.strip() if raw.__class__ is str else cell_text(raw)
             if text:
-                values[name] = text
-        if values:
+                asset_cells[name] = text
+        if asset_cells:
             given = True
-            record.asset = _asset(row_no, values, errors)
+            record.asset = _asset(row_no, asset_cells, errors)
     if not given:
         return None, []
     if not errors and record.number is None and record.name is None and not record.phones:
@@ -614,12 +617,13 @@ def parse_rows(table: Table, plan: Plan) -> tuple[list[Record], list[dict], int]
     groups = plan.groups()
     for row_no, cells in table.rows:
         record, row_errors = parse_row(row_no, cells, plan, groups)
-        if record is None and not row_errors:
-            continue
-        total += 1
         if row_errors:
+            total += 1
             errors.extend(row_errors)
             continue
+        if record is None:  # a blank row
+            continue
+        total += 1
         dup = []
         if record.number is not None and record.number in numbers:
             dup.append({"row": row_no, "field": "number",
@@ -651,8 +655,6 @@ EXPORT_COLUMNS = ("number", "name", "kind", "phones", "region", "tags", "credit_
                   "lifecycle", "grade", "level", "product", "model", "serial", "plate",
                   "purchased_on", "warranty_end", "emails", "notes")
 EXPORT_HEADERS = {**LABELS, "level": "密级"}
-ARCHIVE_COLUMNS = ("emails", "notes")  # only for records whose archive the reader may read
-LEVEL_LABELS = {0: "普通", 1: "秘密", 2: "机密", 3: "绝密"}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -677,6 +679,7 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
     """One line of an export: `phones` already masked or not; `archive` None when the
     reader may not read it (its columns stay empty)."""
     assets = card.get("assets") or []
+    lifecycle = card.get("lifecycle") or ""
 
     def joined(key):
         return "；".join(_safe(_iso(a[key])) for a in assets if a.get(key))
@@ -686,9 +689,9 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
         "kind": KIND_LABELS.get(card["kind"], card["kind"]),
         "phones": "; ".join(phones), "region": card.get("region") or "",
         "tags": "；".join(card.get("tags") or []), "credit_class": card.get("credit_class") or "",
-        "lifecycle": LIFECYCLE_LABELS.get(card.get("lifecycle"), card.get("lifecycle") or ""),
+        "lifecycle": LIFECYCLE_LABELS.get(lifecycle, lifecycle),
         "grade": "普通" if card.get("grade") == "normal" else card.get("grade") or "",
-        "level": LEVEL_LABELS.get(card.get("effective_level", 0), ""),
+        "level": LEVEL_NAMES.get(card.get("effective_level", ORDINARY), ""),
         "emails": "; ".join(archive.get("emails") or []) if archive else "",
         "notes": (archive.get("notes") or "") if archive else "",
     }
@@ -701,6 +704,35 @@ def export_row(card: dict, phones: list[str], archive: dict | None) -> list[str]
         else:
             out.append(_safe(values[column]))
     return out
+
+
+def needs_grants(rows: list[dict]) -> bool:
+    """Whether an export holds top-secret records (their archives need a grant)."""
+    return any(r["effective_level"] >= TOP_SECRET for r in rows)
+
+
+def export_lines(principal: Principal, rows: list[dict], grants: set[str],
+                 unmask: bool) -> tuple[list[list[str]], dict]:
+    """The lines of an export as this reader may see them (archive columns only where
+    the borrowing rules open the archive, full phones only when asked and allowed),
+    and what the borrowing log records of it."""
+    lines, archives, unmasked, classified = [], 0, 0, []
+    for r in rows:
+        level = r["effective_level"]
+        allowed = archive_decision(principal, level, r["id"] in grants).allowed
+        archive = ({"emails": r["emails"] or [], "notes": r["notes"]}
+                   if allowed and r["archive_open"] else None)
+        if archive is not None:
+            archives += 1
+            if level >= SECRET:
+                classified.append(r["number"])
+        full = unmask and unmask_decision(principal, level).allowed
+        unmasked += bool(full and r["phones"])
+        phones = [export_phone(ph["e164"], ph["ext"]) if full
+                  else phone_rules.mask_middle(ph["e164"]) for ph in r["phones"]]
+        lines.append(export_row(r, phones, archive))
+    return lines, {"archives": archives, "classified_archives": classified,
+                   "unmasked": unmasked}
 
 
 def _iso(value):

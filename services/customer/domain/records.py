@@ -1,8 +1,8 @@
 """Customer records (C1, C2, C5): numbers, pinyin, field allowlists, history diffs and
 the card/archive representation.  No I/O."""
 import datetime
+import json
 import re
-import uuid
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -10,6 +10,8 @@ from pypinyin import Style, lazy_pinyin
 from services.common.errors import Forbidden, Invalid, NotFound
 from services.common.identity import Principal
 from services.common.phones import mask_middle
+from services.customer.contract.levels import LEVEL_NAMES, ORDINARY
+from services.customer.domain.access import in_write_scope
 from services.vocabulary import ADMIN, MANAGERS_UP, SUPERVISORS_UP
 
 DESTROYED_NAME = "已销毁客户"
@@ -27,6 +29,10 @@ SYSTEM_FIELDS = frozenset({"id", "number", "created_at", "updated_at", "version"
                            "destroyed_at", "merged_into", "reviewed_at", "last_contact_at",
                            "name_pinyin", "name_initials", "effective_level", "archive",
                            "level_name"})
+# The card's own columns a create or update may set.
+CARD_COLUMNS = ("name", "region", "tags", "grade", "lifecycle", "credit_class")
+# The archive's parts a create or update may set (besides the profile of its kind).
+ARCHIVE_PARTS = ("credit", "key_people", "addresses", "notes", "custom")
 # Fields whose history belongs to the card (visible to anyone who sees the card).
 CARD_HISTORY_FIELDS = frozenset({"name", "phones", "region", "tags", "lifecycle", "grade",
                                  "credit_class", "level", "declassify_at", "declassify_to",
@@ -79,6 +85,14 @@ def pinyin_of(name: str) -> tuple[str, str]:
     return "".join(syllables), "".join(s[0] for s in syllables if s)
 
 
+def with_name_keys(columns: dict) -> dict:
+    """Card columns to write: a name brings its pinyin and initials (search keys)."""
+    if "name" not in columns:
+        return columns
+    pinyin, initials = pinyin_of(columns["name"])
+    return {**columns, "name_pinyin": pinyin, "name_initials": initials}
+
+
 _CODE_NOISE = re.compile(r"[\s\-_·.]")
 
 
@@ -94,6 +108,24 @@ def norm_email(value: str) -> str:
     return value.strip().lower()
 
 
+def norm_assets(assets: list[dict]) -> list[dict]:
+    """Assets as stored: serial and plate in their normal form."""
+    return [{**a, "serial": norm_code(a.get("serial")), "plate": norm_code(a.get("plate"))}
+            for a in assets]
+
+
+def lookup_key(query: dict) -> tuple[str, str | None]:
+    """(key, value as stored) of a lookup query holding exactly one key."""
+    key, value = next(iter(query.items()))
+    if key == "phone":
+        return key, value["e164"]
+    if key == "email":
+        return key, norm_email(value)
+    if key in ("plate", "serial"):
+        return key, norm_code(value)
+    return key, value.strip().upper()
+
+
 def unique_phones(phones: list[dict]) -> list[dict]:
     """The same number typed twice (in two forms) is kept once, first position wins."""
     seen, out = set(), []
@@ -107,6 +139,74 @@ def unique_phones(phones: list[dict]) -> list[dict]:
 
 def unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+def unique_emails(emails: list[str]) -> list[str]:
+    return unique([norm_email(e) for e in emails])
+
+
+def phone_values(phones: list[dict]) -> list[dict]:
+    """Phones as history and replies show them: {e164, ext or None}."""
+    return [{"e164": p["e164"], "ext": p.get("ext") or None} for p in phones]
+
+
+def jsonable(value):
+    """The value as JSON would carry it (dates as text)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def archive_part(fields: dict, kind: str) -> dict:
+    """The archive columns of a create/update body (the profile of the record's kind)."""
+    out = {}
+    if kind in fields:
+        out["profile"] = fields[kind]
+    for key in ARCHIVE_PARTS:
+        if key in fields:
+            out[key] = fields[key]
+    return {k: jsonable(v) for k, v in out.items()}
+
+
+def check_profile_kind(kind: str, fields: dict) -> None:
+    """An update carries the profile of the record's own kind only."""
+    other = "organization" if kind == "person" else "person"
+    if other in fields:
+        raise Invalid("profile does not match the kind", {other: [f"only for {other}"]})
+
+
+def snapshot(card: dict, phones: list[dict], emails: list[str], archive: dict | None) -> dict:
+    """A record's changeable fields before an update, in the form `changes` compares."""
+    if archive is None:
+        raise Forbidden("the archive of this record is not open to you")
+    snap = {k: card[k] for k in CARD_COLUMNS}
+    snap["phones"] = phone_values(phones)
+    snap["emails"] = emails
+    snap[card["kind"]] = archive.get("profile") or {}
+    for key in ARCHIVE_PARTS:
+        snap[key] = archive.get(key)
+    return snap
+
+
+def update_of(kind: str, fields: dict) -> dict:
+    """What an update writes: card columns, phones and emails when given, the archive
+    part; and `after`, every given field in snapshot form for the diff."""
+    card = {k: fields[k] for k in CARD_COLUMNS if k in fields}
+    after = dict(card)
+    phones = emails = None
+    if "phones" in fields:
+        phones = unique_phones(fields["phones"])
+        after["phones"] = phone_values(phones)
+    if "emails" in fields:
+        emails = unique_emails(fields["emails"])
+        after["emails"] = emails
+    archive = archive_part(fields, kind)
+    for key, value in archive.items():
+        after[kind if key == "profile" else key] = value
+    return {"card": card, "phones": phones, "emails": emails, "archive": archive,
+            "after": after}
+
+
+def clamp_limit(limit, most: int = 500) -> int:
+    return max(1, min(int(limit), most))
 
 
 def check_custom(values: dict, definitions: list[dict], creating: bool) -> dict:
@@ -198,26 +298,16 @@ def present_archive(kind: str, archive: dict, emails: list[str]) -> dict:
 
 
 def _level_name(level: int) -> str:
-    return {0: "普通", 1: "秘密", 2: "机密", 3: "绝密"}.get(level, "普通")
+    return LEVEL_NAMES.get(level, LEVEL_NAMES[ORDINARY])
 
 
 def no_such_customer() -> NotFound:
     return NotFound("no such customer")
 
 
-def parse_id(value) -> str:
-    """A customer id is a UUID; anything else names no customer."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError as exc:
-        raise no_such_customer() from exc
-
-
-def check_writable(principal: Principal, card: dict) -> None:
-    """Object scope of a change: out of scope is 404; a visible but classified record
-    above the reader's clearance or archive is 403."""
-    from services.customer.domain.access import in_write_scope
-
+def check_writable(principal: Principal, card: dict | None) -> dict:
+    """The card, when this principal may change it: out of scope is 404; a visible but
+    classified record above the reader's clearance or archive is 403."""
     if card is None or card.get("destroyed_at") is not None or card.get("merged_into"):
         raise no_such_customer()
     if card["effective_level"] > principal.clearance and not principal.is_system:
@@ -227,3 +317,4 @@ def check_writable(principal: Principal, card: dict) -> None:
     if card["effective_level"] >= 1 and not (principal.is_system or
                                              principal.has_any(MANAGERS_UP)):
         raise Forbidden("only managers and above change classified records")
+    return card

@@ -10,10 +10,10 @@ customers (王伟) is no evidence, so such groups are ignored.
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from services.common.errors import Invalid
-from services.common.paging import decode_cursor, encode_cursor  # noqa: F401 — re-exported
-from services.customer.domain.records import pinyin_of
+from services.customer.domain.records import ARCHIVE_PARTS, pinyin_of
 
 MIN_PHONE_DIGITS = 4
 # Trigram similarity (0..1) above which two names count as similar (duplicates) —
@@ -79,11 +79,6 @@ def phone_runs(digits: str) -> tuple:
     elif digits.startswith("0") and len(digits) >= 7:
         runs.append(digits[1:])
     return tuple(dict.fromkeys(runs))
-
-
-def like_escape(text: str) -> str:
-    """Literal text for a LIKE pattern (backslash is PostgreSQL's default escape)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # ---- duplicates --------------------------------------------------------------------
@@ -158,7 +153,7 @@ def fill_dict(survivor: dict, merged: dict) -> dict:
     return out
 
 
-ARCHIVE_KEYS = ("profile", "credit", "key_people", "addresses", "notes", "custom")
+ARCHIVE_KEYS = ("profile", *ARCHIVE_PARTS)
 
 
 def fill_archive(survivor: dict, merged: dict) -> dict:
@@ -167,6 +162,7 @@ def fill_archive(survivor: dict, merged: dict) -> dict:
     changed = {}
     for key in ARCHIVE_KEYS:
         old, theirs = survivor.get(key), merged.get(key)
+        new: Any
         if isinstance(old, dict) or isinstance(theirs, dict):
             new = fill_dict(old or {}, theirs or {})
         else:

@@ -9,8 +9,6 @@ events are written the same way.  Nothing is done row by row.
 import csv
 import datetime
 import io
-import json
-from dataclasses import dataclass, field
 
 import eventlet
 from psycopg2 import extensions
@@ -72,9 +70,13 @@ def copy_chunks(rows) -> list[str]:
 
 
 def staging_text(records, pinyin_of) -> dict[str, list[str]]:
-    """The COPY text of every staging table for these domain Records (CPU only: the
-    caller may run it in a thread)."""
-    rows, phones, emails, assets = [], [], [], []
+    """The COPY text of every staging table for these domain Records, their names'
+    search keys made by `pinyin_of` (the domain's, handed in by the caller).  CPU only:
+    the caller may run it in a thread."""
+    rows: list[tuple] = []
+    phones: list[tuple] = []
+    emails: list[tuple] = []
+    assets: list[tuple] = []
     for r in records:
         name = r.name
         pinyin, initials = pinyin_of(name) if name is not None else (None, None)
@@ -116,15 +118,6 @@ def copy_in(cur, table: str, chunks: list[str]) -> None:
 
 
 # ---- the import ------------------------------------------------------------------
-
-@dataclass
-class Outcome:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict] = field(default_factory=list)
-    events: int = 0
-
 
 def stage(cur, texts: dict[str, list[str]], real: bool) -> None:
     """Staging tables of this transaction, loaded with COPY."""
@@ -389,6 +382,15 @@ def apply(cur, principal, owner_group: str | None, created: int, updated: int) -
     return cur.rowcount
 
 
+# The staged assets of rows (which rows: the WHERE the caller appends) as new assets.
+_INSERT_ASSETS = (
+    "INSERT INTO customer_asset (customer_id, kind, product, model, serial, plate,"
+    " purchased_on, warranty_end)"
+    " SELECT r.customer_id, ia.kind, ia.product, coalesce(ia.model, ''), ia.serial, ia.plate,"
+    "   ia.purchased_on, ia.warranty_end"
+    " FROM import_asset ia JOIN import_row r ON r.row_no = ia.row_no")
+
+
 def _create(cur, principal, owner_group: str | None) -> None:
     """New customers, numbered KH… in file order unless the file gave a number."""
     cur.execute(
@@ -419,13 +421,7 @@ def _create(cur, principal, owner_group: str | None) -> None:
         "INSERT INTO customer_email (customer_id, email, position)"
         " SELECT r.customer_id, e.email, e.position"
         " FROM import_email e JOIN import_row r ON r.row_no = e.row_no WHERE r.is_new")
-    cur.execute(
-        "INSERT INTO customer_asset (customer_id, kind, product, model, serial, plate,"
-        " purchased_on, warranty_end)"
-        " SELECT r.customer_id, ia.kind, ia.product, coalesce(ia.model, ''), ia.serial, ia.plate,"
-        "   ia.purchased_on, ia.warranty_end"
-        " FROM import_asset ia JOIN import_row r ON r.row_no = ia.row_no"
-        " WHERE r.is_new ORDER BY ia.row_no")
+    cur.execute(_INSERT_ASSETS + " WHERE r.is_new ORDER BY ia.row_no")
 
 
 def _update(cur) -> None:
@@ -482,14 +478,8 @@ def _update(cur) -> None:
         "        coalesce(ia.warranty_end, ca.warranty_end))"
         "   IS DISTINCT FROM (ca.product, ca.model, ca.serial, ca.plate, ca.purchased_on,"
         "                     ca.warranty_end)")
-    cur.execute(
-        "INSERT INTO customer_asset (customer_id, kind, product, model, serial, plate,"
-        " purchased_on, warranty_end)"
-        " SELECT r.customer_id, ia.kind, ia.product, coalesce(ia.model, ''), ia.serial, ia.plate,"
-        "   ia.purchased_on, ia.warranty_end"
-        " FROM import_asset ia JOIN import_row r ON r.row_no = ia.row_no"
-        " WHERE ia.asset_id IS NULL AND r.customer_id IS NOT NULL AND NOT r.is_new"
-        " ORDER BY ia.row_no")
+    cur.execute(_INSERT_ASSETS + " WHERE ia.asset_id IS NULL AND r.customer_id IS NOT NULL"
+                " AND NOT r.is_new ORDER BY ia.row_no")
 
 
 def insert_import(cur, principal, data: dict) -> dict:
@@ -557,15 +547,3 @@ def export_rows(cur, query: dict, limit: int) -> list[dict]:
          "limit": limit})
     return cur.fetchall()
 
-
-def granted_ids(cur, principal_id: str) -> set[str]:
-    """Customers whose top-secret archive this principal holds an approved grant for."""
-    cur.execute(
-        "SELECT DISTINCT customer_id::text AS id FROM access_request WHERE requester_id = %s"
-        " AND status = 'approved' AND expires_at > now()",
-        (principal_id,))
-    return {r["id"] for r in cur.fetchall()}
-
-
-def jsonable(value):
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))

@@ -4,8 +4,6 @@ import json
 
 from psycopg2.extras import Json, execute_values
 
-from services.customer.domain import records
-
 CARD = (
     "c.id::text, c.number, c.kind, c.name, c.level,"
     " effective_level(c.level, c.declassify_at, c.declassify_to) AS effective_level,"
@@ -34,12 +32,13 @@ def next_number(cur) -> int:
 
 def insert_customer(cur, number: str, kind: str, fields: dict, owner_id: str | None,
                     owner_group: str | None) -> str:
-    pinyin, initials = records.pinyin_of(fields["name"])
+    """`fields` with the name's search keys (name_pinyin, name_initials)."""
     cur.execute(
         "INSERT INTO customer (number, kind, name, name_pinyin, name_initials, region, tags,"
         " grade, lifecycle, credit_class, owner_id, owner_group, created_by)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id::text",
-        (number, kind, fields["name"], pinyin, initials, fields.get("region", ""),
+        (number, kind, fields["name"], fields["name_pinyin"], fields["name_initials"],
+         fields.get("region", ""),
          fields.get("tags", []), fields.get("grade", "normal"), fields.get("lifecycle", "normal"),
          fields.get("credit_class"), owner_id, owner_group, owner_id),
     )
@@ -77,9 +76,8 @@ def insert_assets(cur, customer_id: str, assets: list[dict]) -> None:
             cur,
             "INSERT INTO customer_asset (customer_id, kind, product, model, serial, plate,"
             " purchased_on, warranty_end) VALUES %s",
-            [(customer_id, a["kind"], a["product"], a.get("model", ""),
-              records.norm_code(a.get("serial")), records.norm_code(a.get("plate")),
-              a.get("purchased_on"), a.get("warranty_end")) for a in assets])
+            [(customer_id, a["kind"], a["product"], a.get("model", ""), a.get("serial"),
+              a.get("plate"), a.get("purchased_on"), a.get("warranty_end")) for a in assets])
 
 
 def card(cur, customer_id: str, for_update: bool = False) -> dict | None:
@@ -101,8 +99,6 @@ def phones_of(cur, customer_ids: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-
-
 def emails_of(cur, customer_id: str) -> list[str]:
     cur.execute("SELECT email FROM customer_email WHERE customer_id = %s ORDER BY position",
                 (customer_id,))
@@ -112,7 +108,8 @@ def emails_of(cur, customer_id: str) -> list[str]:
 def card_full(cur, customer_id: str) -> dict | None:
     """The card row with `phones` and `assets` lists (dates as ISO strings)."""
     cur.execute("SELECT " + CARD_FULL + " FROM customer c WHERE c.id = %s", (customer_id,))  # noqa: S608 — constant text
-    return _dated(cur.fetchone())
+    row = cur.fetchone()
+    return None if row is None else _dated(row)
 
 
 def cards_full(cur, ids: list[str]) -> list[dict]:
@@ -120,12 +117,12 @@ def cards_full(cur, ids: list[str]) -> list[dict]:
     return [_dated(r) for r in cur.fetchall()]
 
 
-def _dated(row: dict | None) -> dict | None:
-    if row is not None:
-        for asset in row["assets"]:
-            for key in ("purchased_on", "warranty_end"):
-                if asset[key]:
-                    asset[key] = datetime.date.fromisoformat(asset[key])
+def _dated(row: dict) -> dict:
+    """Asset dates, which JSON carried as text, as dates again."""
+    for asset in row["assets"]:
+        for key in ("purchased_on", "warranty_end"):
+            if asset[key]:
+                asset[key] = datetime.date.fromisoformat(asset[key])
     return row
 
 
@@ -150,19 +147,7 @@ def archive_of(cur, customer_id: str) -> dict | None:
     return cur.fetchone()
 
 
-
-
-def load_cards(cur, ids: list[str], today: datetime.date | None = None) -> list[dict]:
-    """Cards (archive None) in the order of `ids`; unknown ids are skipped."""
-    if not ids:
-        return []
-    rows = {r["id"]: r for r in cards_full(cur, ids)}
-    today = today or datetime.date.today()
-    return [records.present_card(rows[i], rows[i]["phones"], rows[i]["assets"], today)
-            for i in ids if i in rows]
-
-
-def find_ids(cur, key: str, value: str, limit: int = 20) -> list[str]:
+def find_ids(cur, key: str, value: str | None, limit: int = 20) -> list[str]:
     """Live (not destroyed, not merged away) customers matching one lookup key."""
     queries = {
         "phone": "SELECT DISTINCT p.customer_id FROM customer_phone p WHERE p.e164 = %s",
@@ -179,15 +164,15 @@ def find_ids(cur, key: str, value: str, limit: int = 20) -> list[str]:
     return [r["id"] for r in cur.fetchall()]
 
 
+_CARD_COLUMNS = frozenset({
+    "name", "name_pinyin", "name_initials", "region", "tags", "grade", "lifecycle",
+    "credit_class", "level", "declassify_at", "declassify_to", "owner_id", "owner_group"})
+
+
 def update_card(cur, customer_id: str, fields: dict) -> None:
-    """Set card columns (only those given) and bump the version."""
-    columns = {"name", "region", "tags", "grade", "lifecycle", "credit_class", "level",
-               "declassify_at", "declassify_to", "owner_id", "owner_group"}
-    sets = [k for k in fields if k in columns]
-    if "name" in fields:
-        pinyin, initials = records.pinyin_of(fields["name"])
-        fields = {**fields, "name_pinyin": pinyin, "name_initials": initials}
-        sets += ["name_pinyin", "name_initials"]
+    """Set card columns (only those given; a name with its search keys) and bump the
+    version."""
+    sets = [k for k in fields if k in _CARD_COLUMNS]
     assignments = ", ".join(f"{k} = %({k})s" for k in sets)
     cur.execute(
         "UPDATE customer SET " + (assignments + ", " if assignments else "")  # noqa: S608 — names from a fixed set

@@ -8,8 +8,6 @@ when nothing matched as typed.  The tables read are the search keys kept by
 migration 0003 (customer_search, customer_phone_search), not the row-level
 secured tables, whose policies would stop any LIKE or % from using an index.
 """
-from services.customer.domain import search as rules
-
 _NAME_SEARCH = """
 (SELECT customer_id::text AS id, 0 AS rank FROM customer_search
   WHERE name = %(text)s LIMIT %(n)s)
@@ -83,35 +81,55 @@ LIMIT %(n)s
 """
 
 
-def search_ids(cur, plan: rules.SearchPlan, limit: int) -> list[str]:
-    """Ids of live customers matching the plan, best first, at most `limit`."""
-    esc = rules.like_escape
-    if plan.kind == "phone":
-        first = plan.digits[0]
-        params = {"tail": "%" + esc(first), "infix": "%" + esc(first) + "%",
-                  "infix2": "%" + esc(plan.digits[-1]) + "%", "n": limit * 2}
-        cur.execute(_PHONE_SEARCH, params)
-    elif plan.kind == "number":
-        cur.execute(_NUMBER_SEARCH, {"prefix": esc(plan.number) + "%", "n": limit})
-        ids = [r["id"] for r in cur.fetchall()]
-        if ids or not plan.pinyin:
-            return ids
-        return search_ids(cur, rules.SearchPlan("pinyin", pinyin=plan.pinyin), limit)
-    else:
-        text = plan.text if plan.kind == "name" else plan.pinyin
-        params = {"text": plan.text, "pinyin": plan.pinyin, "prefix": esc(text) + "%",
-                  "infix": "%" + esc(text) + "%", "n": limit}
-        name = plan.kind == "name"
-        cur.execute(_NAME_SEARCH if name else _PINYIN_SEARCH, params)
-        ids = [r["id"] for r in cur.fetchall()]
-        if ids:
-            return ids
-        # Nothing matched as typed: the trigram "did you mean" (the costly part,
-        # so only now).
-        _similarity_threshold(cur, rules.SEARCH_SIMILARITY)
-        cur.execute(_NAME_FUZZY if name else _PINYIN_FUZZY, params)
-    ids = list(dict.fromkeys(r["id"] for r in cur.fetchall()))
-    return ids[:limit]
+def like_escape(text: str) -> str:
+    """Literal text for a LIKE pattern (backslash is PostgreSQL's default escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ids(cur, limit: int) -> list[str]:
+    """The ids fetched, each once (first place kept), at most `limit`."""
+    return list(dict.fromkeys(r["id"] for r in cur.fetchall()))[:limit]
+
+
+def phone_ids(cur, runs: tuple, limit: int) -> list[str]:
+    """Live customers with a phone ending in the first digit run, then containing one of
+    them (the first and the last), best first."""
+    first = like_escape(runs[0])
+    cur.execute(_PHONE_SEARCH, {"tail": "%" + first, "infix": "%" + first + "%",
+                                "infix2": "%" + like_escape(runs[-1]) + "%", "n": limit * 2})
+    return _ids(cur, limit)
+
+
+def number_ids(cur, prefix: str, limit: int) -> list[str]:
+    cur.execute(_NUMBER_SEARCH, {"prefix": like_escape(prefix) + "%", "n": limit})
+    return _ids(cur, limit)
+
+
+def name_ids(cur, text: str, pinyin: str, limit: int) -> list[str]:
+    """Names as typed (equal, prefix, same pinyin, inside the name core), best first."""
+    cur.execute(_NAME_SEARCH, {"text": text, "pinyin": pinyin,
+                               "prefix": like_escape(text) + "%", "n": limit})
+    return _ids(cur, limit)
+
+
+def pinyin_ids(cur, pinyin: str, limit: int) -> list[str]:
+    """Pinyin or initials as typed (equal, prefix, inside), best first."""
+    cur.execute(_PINYIN_SEARCH, {"pinyin": pinyin, "prefix": like_escape(pinyin) + "%",
+                                 "infix": "%" + like_escape(pinyin) + "%", "n": limit})
+    return _ids(cur, limit)
+
+
+def similar_name_ids(cur, text: str, threshold: float, limit: int) -> list[str]:
+    """Names similar to `text` (trigrams: misspellings), most similar first."""
+    _similarity_threshold(cur, threshold)
+    cur.execute(_NAME_FUZZY, {"text": text, "n": limit})
+    return _ids(cur, limit)
+
+
+def similar_pinyin_ids(cur, pinyin: str, threshold: float, limit: int) -> list[str]:
+    _similarity_threshold(cur, threshold)
+    cur.execute(_PINYIN_FUZZY, {"pinyin": pinyin, "n": limit})
+    return _ids(cur, limit)
 
 
 def _similarity_threshold(cur, value: float) -> None:
@@ -180,18 +198,21 @@ def scan_window(cur, after: tuple | None, scan: int, since=None) -> list[dict]:
     return cur.fetchall()
 
 
-def duplicate_rows(cur, ids: list[str], both: bool) -> list[dict]:
+def duplicate_rows(cur, ids: list[str], both: bool, similarity: float, common_name: int,
+                   min_name: int) -> list[dict]:
     """(newer, older, reason, similarity, phone) rows for the customers `ids`: with
     `both`, every pair they are part of; without, only pairs with an older customer
-    (a scan then reports each pair once, from its newer member)."""
+    (a scan then reports each pair once, from its newer member).  Names count as
+    similar above `similarity` when at least `min_name` long; a name or pinyin shared
+    by more than `common_name` customers is ignored."""
     if not ids:
         return []
-    _similarity_threshold(cur, rules.NAME_SIMILARITY)
+    _similarity_threshold(cur, similarity)
     # The per-customer lookups are cheap but their estimates are not: without this
     # the JIT compiler spends more time than the query.
     cur.execute("SELECT set_config('jit', 'off', true)")
-    cur.execute(_DUPLICATES, {"ids": ids, "both": both, "cap": rules.COMMON_NAME,
-                              "min_name": rules.MIN_SIMILAR_NAME})
+    cur.execute(_DUPLICATES, {"ids": ids, "both": both, "cap": common_name,
+                              "min_name": min_name})
     out = []
     for r in cur.fetchall():
         newer, older = ((r["scanned"], r["other"]) if r["other_older"]

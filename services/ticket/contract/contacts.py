@@ -1,23 +1,12 @@
-"""Contact log and call events (T8): RPC inputs and outputs of the ticket service.
-
-RPC (service name "ticket"):
-  log_contact(data: ContactIn, idempotency_key=None) -> Contact          OPERATORS
-      agent_id defaults to the caller; another agent only by supervisors up
-      (Forbidden otherwise).  NotFound for an unknown ticket or a destroyed
-      customer; Invalid when the ticket belongs to another customer.  Emits
-      contact_logged (ContactLogged).  A repeated idempotency key returns the first.
-  contacts_for_customer(customer_id, limit=20, before=None) -> ContactPage  STAFF
-  contacts_for_ticket(ticket_id, limit=20, before=None) -> ContactPage      STAFF
-      newest first, keyset (started_at DESC, id DESC); `next` is the cursor.
-  record_call_events(data: CallEventIn | CallEventBatch) -> CallEventsResult  TELEPHONY
-      idempotent on (call_id, event); each new one emits call_recorded (CallRecorded).
-  call_stats(from_=None, to=None) -> CallStats                                 SUPERVISORS_UP
-      from/to: dates (China, `to` inclusive) or aware date-times; default today.
-"""
+"""The contact log and call events (T8): what callers send and what they get back.
+A contact list is newest first, keyset (started_at, id); call events are stored once
+per (call_id, event); call statistics take dates in China (`to` inclusive) or aware
+date-times."""
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.fields import Moment
+from services.ticket.contract.pages import list_of, page_cursor, page_size
 from services.ticket.contract.tickets import CHANNELS
 
 DIRECTIONS = ("in", "out")
@@ -58,13 +47,11 @@ class Contact(Schema):
 
 
 class ContactQuery(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    limit = page_size(20, 100)
+    before = page_cursor()
 
 
-class ContactPage(Schema):
-    contacts = fields.List(fields.Nested(Contact))
-    next = fields.String(allow_none=True)
+ContactPage = list_of(Contact, "contacts", "ContactPage", cursor="next")
 
 
 class CallEventIn(Schema):

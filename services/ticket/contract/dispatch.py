@@ -1,27 +1,13 @@
-"""Field dispatch 派单 (T7): RPC inputs and outputs of the ticket service.
-
-RPC (service name "ticket"):
-  dispatch_ticket(ticket_id, data: DispatchIn) -> Dispatch                       OPERATORS
-      after-sales tickets only (Conflict otherwise, and for resolved/closed/cancelled
-      tickets); Invalid when staff_id is not an active field staff member or there is
-      no address; NotFound for an unknown ticket.  A new dispatch of the same ticket
-      (rescheduling) cancels the open one.  Emits ticket_dispatched (TicketDispatched).
-  record_handling(dispatch_id, data: HandlingIn) -> Dispatch                     FIELD
-      the field staff member's own dispatch only (NotFound otherwise); one handling
-      record per dispatch (Conflict on a second, or on a cancelled dispatch) — a
-      correction is a new dispatch.  Sets the ticket's fee and paid flag.
-  dispatches(state="open", staff_id=None, limit=50, after=None) -> DispatchPage  SUPERVISORS_UP
-      state open (every open job) or overdue (window passed, no handling record).
-  my_jobs(limit=50, after=None) -> DispatchPage                                  FIELD
-  dispatches_of_ticket(ticket_id) -> {"dispatches": [Dispatch]}                 STAFF
-Timer: flag_overdue_dispatches every 5 s (SKIP LOCKED; a trail row "dispatch_overdue").
-"""
+"""Field dispatch 派单 (T7): a job sent to a field staff member, its handling record
+(one per dispatch: a correction is a new dispatch), and the lists of open and overdue
+jobs (window passed, no handling record)."""
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.ticket.contract.pages import list_of, page_cursor, page_size
+
 STATES = ("open", "overdue")  # what the supervisors' list shows
-DISPATCH_STATES = ("open", "handled", "cancelled")
 
 
 class DispatchIn(Schema):
@@ -92,7 +78,7 @@ class Dispatch(Schema):
     window_start = fields.AwareDateTime()
     window_end = fields.AwareDateTime()
     note = fields.String()
-    state = fields.String()
+    state = fields.String()  # open / handled / cancelled
     overdue = fields.Boolean()
     flagged_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -100,23 +86,16 @@ class Dispatch(Schema):
     handling = fields.Nested(Handling, allow_none=True)
 
 
-class DispatchQuery(Schema):
+class JobsQuery(Schema):
+    limit = page_size(50, 200)
+    after = page_cursor()
+
+
+class DispatchQuery(JobsQuery):
     state = fields.String(load_default="open", validate=validate.OneOf(STATES))
     staff_id = fields.String(load_default=None, allow_none=True,
                              validate=validate.Length(min=1, max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
-class JobsQuery(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-
-class DispatchPage(Schema):
-    dispatches = fields.List(fields.Nested(Dispatch))
-    next = fields.String(allow_none=True)
-
-
-class DispatchList(Schema):
-    dispatches = fields.List(fields.Nested(Dispatch))
+DispatchPage = list_of(Dispatch, "dispatches", "DispatchPage", cursor="next")
+DispatchList = list_of(Dispatch, "dispatches", "DispatchList")

@@ -3,14 +3,21 @@ fields they do not know)."""
 from marshmallow import EXCLUDE, Schema, fields
 
 
-class TicketCreated(Schema):
-    """Payload of ticket_created (consumers ignore unknown fields)."""
-
+class _Event(Schema):
     class Meta:
         unknown = EXCLUDE
 
+
+class _TicketEvent(_Event):
+    """An event about one ticket: which, by id and serial."""
+
     ticket_id = fields.String(required=True)
     serial = fields.String(required=True)
+
+
+class TicketCreated(_TicketEvent):
+    """Payload of ticket_created."""
+
     kind = fields.String(required=True)
     customer_id = fields.String(required=True)
     channel = fields.String(required=True)
@@ -22,17 +29,10 @@ class TicketCreated(Schema):
     group_name = fields.String(allow_none=True, load_default=None)
 
 
-class _Event(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class TicketRouted(_Event):
+class TicketRouted(_TicketEvent):
     """ticket_assigned / ticket_transferred: who handles it now.  `notify_staff_ids`
     are the people to tell (the new assignee, or the group's on-duty members)."""
 
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
     kind = fields.String(required=True)
     group_name = fields.String(allow_none=True, load_default=None)
     assignee_id = fields.String(allow_none=True, load_default=None)
@@ -42,11 +42,9 @@ class TicketRouted(_Event):
     notify_staff_ids = fields.List(fields.String(), load_default=list)
 
 
-class TicketStatusChanged(_Event):
+class TicketStatusChanged(_TicketEvent):
     """ticket_status_changed, and also ticket_resolved / ticket_closed."""
 
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
     kind = fields.String(required=True)
     category_id = fields.String(allow_none=True, load_default=None)
     customer_id = fields.String(required=True)
@@ -57,12 +55,10 @@ class TicketStatusChanged(_Event):
     at = fields.AwareDateTime(required=True)
 
 
-class TicketSlaBreached(_Event):
+class TicketSlaBreached(_TicketEvent):
     """ticket_sla_breached: a response or resolution target passed; escalated to
     `notify_staff_ids` (the group's supervisors)."""
 
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
     kind = fields.String(required=True)
     target = fields.String(required=True)  # response / resolution
     due_at = fields.AwareDateTime(required=True)
@@ -71,11 +67,9 @@ class TicketSlaBreached(_Event):
     notify_staff_ids = fields.List(fields.String(), load_default=list)
 
 
-class TicketDispatched(_Event):
+class TicketDispatched(_TicketEvent):
     """ticket_dispatched: a field job sent to a field staff member (T7)."""
 
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
     dispatch_id = fields.String(required=True)
     staff_id = fields.String(required=True)
     address = fields.String(required=True)
@@ -84,12 +78,10 @@ class TicketDispatched(_Event):
     note = fields.String(load_default="")
 
 
-class TicketReminderDue(_Event):
+class TicketReminderDue(_TicketEvent):
     """ticket_reminder_due: a personal reminder ("remind me in 2 days") fell due."""
 
     reminder_id = fields.String(required=True)
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
     staff_id = fields.String(required=True)
     note = fields.String(load_default="")
     due_at = fields.AwareDateTime(required=True)

@@ -1,16 +1,5 @@
-"""RPC schemas of kinds, categories and their forms (T1), repeat rules (T3), and the
-ticket detail and update (T2, T4).
-
-RPC (service "ticket"):
-  create_category(data: CategoryIn) -> Category                      admins; Invalid, Conflict
-  update_category(category_id, data: CategoryUpdate) -> Category     admins; Invalid, NotFound
-  list_categories(query: CategoryQuery) -> {"categories": [Category]} staff
-  get_category(category_id) -> Category                              staff; NotFound
-  repeat_rules() -> {"rules": [RepeatRule]}                          staff
-  set_repeat_rule(data: RepeatRule) -> RepeatRule                    admins; Invalid
-  get_ticket(ticket_id) -> TicketDetail                              staff (field: own only)
-  update_ticket(ticket_id, data: TicketUpdate) -> TicketDetail       operators; Invalid, NotFound
-"""
+"""Kinds, categories and their forms (T1), the repeat rules (T3), and the ticket's
+detail and update (T2, T4): what callers send and what they get back."""
 import re
 
 from marshmallow import (
@@ -23,12 +12,13 @@ from marshmallow import (
     validates_schema,
 )
 
+from services.ticket.contract.pages import list_of
 from services.ticket.contract.tickets import (
     AFTER_SALES_TYPES,
     KINDS,
     URGENCIES,
     Ticket,
-    TicketCreate,
+    TicketContact,
     TrailEntry,
 )
 
@@ -147,8 +137,7 @@ class CategoryQuery(Schema):
     include_inactive = fields.Boolean(load_default=False)
 
 
-class CategoryList(Schema):
-    categories = fields.List(fields.Nested(Category))
+CategoryList = list_of(Category, "categories", "CategoryList")
 
 
 class RepeatRule(Schema):
@@ -164,13 +153,7 @@ class RepeatRule(Schema):
     threshold = fields.Float(required=True, validate=validate.Range(min=0.1, max=1.0))
 
 
-class RepeatRules(Schema):
-    rules = fields.List(fields.Nested(RepeatRule))
-
-
-# The contact used for this ticket (may differ from the customer's own card): name,
-# phone (normalised), relation — the same schema as TicketCreate's.
-ContactIn = TicketCreate._declared_fields["contact"].nested
+RepeatRules = list_of(RepeatRule, "rules", "RepeatRules")
 
 
 class TicketUpdate(Schema):
@@ -181,7 +164,7 @@ class TicketUpdate(Schema):
 
     subject = fields.String(allow_none=True, validate=validate.Length(max=200))
     form = fields.Dict(keys=fields.String())
-    contact = fields.Nested(ContactIn, allow_none=True)
+    contact = fields.Nested(TicketContact, allow_none=True)
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     fee = fields.Decimal(allow_nan=False, as_string=True,
                          validate=validate.Range(min=0, max=9999999999.99))

@@ -1,24 +1,9 @@
-"""RPC schemas of the knowledge base 知识库 (T9).
-
-RPC (service "ticket"):
-  kb_create_category(data: KbCategoryIn) -> KbCategory                editors; Invalid, NotFound
-  kb_categories() -> {"categories": [KbCategory]}                     staff
-  kb_create_article(data: KbArticleIn) -> KbArticle                   editors; Invalid, NotFound
-  kb_article(article_id) -> KbArticle                                 staff (drafts: editors)
-  kb_update_article(article_id, data: KbArticlePatch) -> KbArticle    editors; a new version
-  kb_publish(article_id) -> KbArticle                                 editors
-  kb_versions(article_id) -> {"versions": [KbVersionBrief]}           staff (as kb_article)
-  kb_version(article_id, number) -> KbVersion
-  kb_search(query: KbSearchQuery) -> {"articles": [KbArticleBrief], "next": cursor|null}
-  kb_suggest(text, kind=None, category_id=None, limit=5) -> {"articles": [...]}
-  kb_link(ticket_id, article_id) / kb_unlink(ticket_id, article_id)  operators
-  kb_ticket_articles(ticket_id) -> {"articles": [...]}
-  kb_article_tickets(article_id, before=None, limit=20) -> {"tickets": [...], "next"}
-  kb_ranking(query: KbRankingQuery) -> {"articles": [...], "categories": [...]}
-Editors are supervisors and up, and admins.
-"""
+"""The knowledge base 知识库 (T9): categories, articles and their versions, search and
+suggestions, links to tickets, the ranking.  Drafts and archived articles are for the
+editors (contract.EDITORS) only."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.ticket.contract.pages import list_of, page_cursor, page_size
 from services.ticket.contract.tickets import KINDS
 
 STATUSES = ("draft", "published", "archived")
@@ -41,8 +26,7 @@ class KbCategory(Schema):
     created_at = fields.AwareDateTime()
 
 
-class KbCategoryList(Schema):
-    categories = fields.List(fields.Nested(KbCategory))
+KbCategoryList = list_of(KbCategory, "categories", "KbCategoryList")
 
 
 class KbArticleIn(Schema):
@@ -105,9 +89,7 @@ class KbArticleBrief(Schema):
     linked_at = fields.AwareDateTime()
 
 
-class KbArticleList(Schema):
-    articles = fields.List(fields.Nested(KbArticleBrief))
-    next = fields.String(allow_none=True)
+KbArticleList = list_of(KbArticleBrief, "articles", "KbArticleList", cursor="next")
 
 
 class KbVersionBrief(Schema):
@@ -118,8 +100,7 @@ class KbVersionBrief(Schema):
     at = fields.AwareDateTime()
 
 
-class KbVersionList(Schema):
-    versions = fields.List(fields.Nested(KbVersionBrief))
+KbVersionList = list_of(KbVersionBrief, "versions", "KbVersionList")
 
 
 class KbVersion(KbVersionBrief):
@@ -135,15 +116,15 @@ class KbSearchQuery(Schema):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     category_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    before = fields.String(load_default=None, validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+    before = page_cursor(100)
+    limit = page_size(20, 50)
 
 
 class KbSuggestQuery(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
     category_id = fields.UUID(load_default=None)
-    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=20))
+    limit = page_size(5, 20)
 
 
 class KbLinkIn(Schema):
@@ -160,14 +141,12 @@ class KbTicketBrief(Schema):
     linked_at = fields.AwareDateTime()
 
 
-class KbTicketList(Schema):
-    tickets = fields.List(fields.Nested(KbTicketBrief))
-    next = fields.String(allow_none=True)
+KbTicketList = list_of(KbTicketBrief, "tickets", "KbTicketList", cursor="next")
 
 
 class KbPage(Schema):
-    before = fields.String(load_default=None, validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    before = page_cursor(100)
+    limit = page_size(20, 100)
 
 
 class KbRankingQuery(Schema):
@@ -175,7 +154,7 @@ class KbRankingQuery(Schema):
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    limit = page_size(20, 100)
 
     @validates_schema
     def ordered(self, data, **kwargs):

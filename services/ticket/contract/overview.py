@@ -1,36 +1,25 @@
-"""The ticket service's part of the screen pop (C3, T8).
-
-RPC: customer_overview(customer_id, limit=10) -> CustomerOverview     STAFF
-"""
-from marshmallow import Schema, fields, validate
+"""The ticket service's part of the screen pop (C3, T8): a customer's open and recent
+tickets and recent contacts."""
+from marshmallow import Schema, fields
 
 from services.ticket.contract.contacts import Contact
+from services.ticket.contract.pages import page_size
+from services.ticket.contract.tickets import TicketSummary
 
 
 class OverviewQuery(Schema):
     customer_id = fields.UUID(required=True)
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    limit = page_size(10, 50)
 
 
-class TicketSummary(Schema):
-    id = fields.String()
-    serial = fields.String()
-    kind = fields.String()
-    category_id = fields.String(allow_none=True)
-    subject = fields.String(allow_none=True)
-    content = fields.String()
-    channel = fields.String()
-    urgency = fields.String()
-    status = fields.String()
-    waiting_on = fields.String(allow_none=True)
-    group_name = fields.String(allow_none=True)
-    assignee_id = fields.String(allow_none=True)
-    accepted_at = fields.AwareDateTime()
-    resolution_due_at = fields.AwareDateTime(allow_none=True)
-    repeat_of = fields.List(fields.String())
+# The screen pop's ticket: the summary without who accepted it, when it changed and
+# its other due and end times.
+POP_TICKET = ("id", "serial", "kind", "category_id", "subject", "content", "channel", "urgency",
+              "status", "waiting_on", "group_name", "assignee_id", "accepted_at",
+              "resolution_due_at", "repeat_of")
 
 
 class CustomerOverview(Schema):
-    open_tickets = fields.List(fields.Nested(TicketSummary))
-    recent_tickets = fields.List(fields.Nested(TicketSummary))
+    open_tickets = fields.List(fields.Nested(TicketSummary, only=POP_TICKET))
+    recent_tickets = fields.List(fields.Nested(TicketSummary, only=POP_TICKET))
     contacts = fields.List(fields.Nested(Contact))

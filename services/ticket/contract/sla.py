@@ -1,25 +1,12 @@
-"""RPC schemas of the ticket service's time area (T6).
-
-RPC (service "ticket"):
-  sla_policies() -> SlaPolicies                                          staff
-  set_sla_policy(kind, urgency, data: SlaPolicyIn) -> SlaPolicy          admin
-  business_hours() -> BusinessHours                                      staff
-  set_business_hours(data: BusinessHoursIn) -> BusinessHours            admin
-  calendar(query: CalendarQuery) -> CalendarView                         staff
-  set_calendar_day(day, data: CalendarDayIn) -> CalendarDay              admin
-  delete_calendar_day(day) -> CalendarDay (back to the built-in rule)    admin
-  remind(ticket_id, data: ReminderIn) -> Reminder                        staff, for themself
-  my_reminders(query: ReminderQuery) -> ReminderList                     staff
-  cancel_reminder(reminder_id) -> Reminder                               staff, own only
-  due_tickets(query: DueQuery) -> DueList                                supervisors up
-Events: ticket_sla_breached (contract.TicketSlaBreached), ticket_reminder_due
-(contract.TicketReminderDue).
-"""
+"""Time (T6): SLA targets per kind x urgency, business hours, the working-day calendar,
+personal reminders and the due view."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from services.ticket.contract.tickets import KINDS, URGENCIES
+from services.common.zone import CHINA
+from services.ticket.contract.pages import list_of, page_cursor, page_size
+from services.ticket.contract.tickets import KINDS, URGENCIES, TicketSummary
 
 MAX_TARGET_MINUTES = 60 * 24 * 365  # business minutes: far beyond any real target
 MINUTES = validate.Range(min=1, max=MAX_TARGET_MINUTES)
@@ -44,12 +31,11 @@ class SlaPolicy(Schema):
     updated_by = fields.String()
 
 
-class SlaPolicies(Schema):
-    policies = fields.List(fields.Nested(SlaPolicy))
+SlaPolicies = list_of(SlaPolicy, "policies", "SlaPolicies")
 
 
 class BusinessHoursIn(Schema):
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
+    timezone = fields.String(load_default=CHINA.key, validate=validate.Length(max=64))
     start = fields.Time(required=True)
     end = fields.Time(required=True)
 
@@ -116,40 +102,32 @@ class Reminder(Schema):
 
 class ReminderQuery(Schema):
     pending = fields.Boolean(load_default=True)
-    cursor = fields.String(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = page_cursor(most=None)
+    limit = page_size(50, 200)
 
 
-class ReminderList(Schema):
-    reminders = fields.List(fields.Nested(Reminder))
-    next = fields.String(allow_none=True)
+ReminderList = list_of(Reminder, "reminders", "ReminderList", cursor="next")
 
 
 class DueQuery(Schema):
     breached = fields.Boolean(load_default=False)
     group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    cursor = fields.String(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = page_cursor(most=None)
+    limit = page_size(50, 200)
 
 
-class DueTicket(Schema):
-    id = fields.String()
-    serial = fields.String()
-    kind = fields.String()
-    urgency = fields.String()
-    status = fields.String()
-    group_name = fields.String(allow_none=True)
-    assignee_id = fields.String(allow_none=True)
-    accepted_at = fields.AwareDateTime()
+class DueTicket(TicketSummary):
+    """A ticket in the due view: the summary's routing and due times, with its clock."""
+
+    class Meta:
+        exclude = ("category_id", "customer_id", "subject", "content", "channel", "waiting_on",
+                   "acceptor_id", "updated_at", "resolved_at", "closed_at", "repeat_of")
+
     first_response_at = fields.AwareDateTime(allow_none=True)
-    response_due_at = fields.AwareDateTime(allow_none=True)
-    resolution_due_at = fields.AwareDateTime(allow_none=True)
     paused_since = fields.AwareDateTime(allow_none=True)
     escalated_at = fields.AwareDateTime(allow_none=True)
     response_escalated_at = fields.AwareDateTime(allow_none=True)
     breached = fields.Boolean()
 
 
-class DueList(Schema):
-    tickets = fields.List(fields.Nested(DueTicket))
-    next = fields.String(allow_none=True)
+DueList = list_of(DueTicket, "tickets", "DueList", cursor="next")

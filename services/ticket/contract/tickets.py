@@ -1,14 +1,25 @@
-"""Tickets (T2, T3): the record as accepted and as it is now, the trail step, and the
-kinds, statuses, channels and urgencies every other area uses."""
+"""Tickets (T2, T3): the record as accepted and as it is now, the ticket as lists show
+it, the trail step, and the kinds, statuses, channels and urgencies every other area
+uses."""
 from marshmallow import Schema, fields, validate
 
 from services.common.fields import PhoneNumber
+from services.ticket.contract.pages import list_of, page_size
 
 KINDS = ("consultation", "after_sales", "complaint", "suggestion")
 AFTER_SALES_TYPES = ("delivery", "installation", "repair", "maintenance", "return", "exchange")
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
 CHANNELS = ("phone", "web", "sms", "email", "fax", "walk_in", "wechat")
 URGENCIES = ("low", "medium", "high", "urgent")
+
+
+class TicketContact(Schema):
+    """The contact used for a ticket (may differ from the customer's own card): name,
+    phone (normalised), relation."""
+
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+    phone = PhoneNumber(allow_none=True, load_default=None)
+    relation = fields.String(load_default="", validate=validate.Length(max=50))
 
 
 class TicketCreate(Schema):
@@ -22,11 +33,7 @@ class TicketCreate(Schema):
     subject = fields.String(allow_none=True, load_default=None,
                             validate=validate.Length(max=200))
     form = fields.Dict(keys=fields.String(), load_default=dict)
-    contact = fields.Nested(Schema.from_dict({
-        "name": fields.String(load_default="", validate=validate.Length(max=100)),
-        "phone": PhoneNumber(allow_none=True, load_default=None),
-        "relation": fields.String(load_default="", validate=validate.Length(max=50)),
-    }, name="TicketContact"), allow_none=True, load_default=None)
+    contact = fields.Nested(TicketContact, allow_none=True, load_default=None)
     asset_serial = fields.String(allow_none=True, load_default=None,
                                  validate=validate.Length(min=1, max=64))
     fee = fields.Decimal(allow_nan=False, as_string=True, load_default=None,
@@ -36,38 +43,47 @@ class TicketCreate(Schema):
                                validate=validate.Length(min=1, max=64))
 
 
-class Ticket(Schema):
+class TicketSummary(Schema):
+    """A ticket as lists show it: the queues and a workflow step's answer (without
+    `repeat_of`), the screen pop (fewer fields, see contract.overview) and the due view
+    (contract.sla.DueTicket, with the clock).  The record (Ticket) extends it."""
+
     id = fields.String()
     serial = fields.String()
     kind = fields.String()
+    category_id = fields.String(allow_none=True)
     customer_id = fields.String()
+    subject = fields.String(allow_none=True)
     content = fields.String()
     channel = fields.String()
     urgency = fields.String()
     status = fields.String()
+    waiting_on = fields.String(allow_none=True)
+    group_name = fields.String(allow_none=True)
+    assignee_id = fields.String(allow_none=True)
     acceptor_id = fields.String()
     accepted_at = fields.AwareDateTime()
-    category_id = fields.String(allow_none=True)
-    subject = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    response_due_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    repeat_of = fields.List(fields.String())
+
+
+class Ticket(TicketSummary):
+    """The whole record: the summary, the form, contact and asset, money, and the clock."""
+
     form = fields.Dict()
     contact = fields.Dict()
     asset_serial = fields.String(allow_none=True)
     warranty = fields.String()  # in / out / unknown
     fee = fields.Decimal(as_string=True)
     paid = fields.Boolean()
-    repeat_of = fields.List(fields.String())
-    group_name = fields.String(allow_none=True)
-    assignee_id = fields.String(allow_none=True)
-    waiting_on = fields.String(allow_none=True)
-    updated_at = fields.AwareDateTime()
     first_response_at = fields.AwareDateTime(allow_none=True)
-    response_due_at = fields.AwareDateTime(allow_none=True)
-    resolution_due_at = fields.AwareDateTime(allow_none=True)
     paused_since = fields.AwareDateTime(allow_none=True)
     paused_seconds = fields.Integer()
     escalated_at = fields.AwareDateTime(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
 
 
 class TrailEntry(Schema):
@@ -86,8 +102,7 @@ class TrailEntry(Schema):
 
 class CustomerTickets(Schema):
     customer_id = fields.UUID(required=True)
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    limit = page_size(20, 100)
 
 
-class TicketList(Schema):
-    tickets = fields.List(fields.Nested(Ticket))
+TicketList = list_of(Ticket, "tickets", "TicketList")

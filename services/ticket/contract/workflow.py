@@ -1,26 +1,18 @@
-"""RPC inputs/outputs of the workflow (T4), the queues (T5) and the staff read model.
-
-  transition_ticket(ticket_id, data: TransitionIn) -> Routed          STAFF
-      Invalid (unknown target, waiting_on), Conflict (the graph refuses from→to, the
-      ticket changed meanwhile, reopen period over), NotFound (out of scope)
-  transfer_ticket(ticket_id, data: TransferIn) -> Routed              STAFF
-      exactly one of group / staff_id / any_on_duty_of; Conflict when nobody of that
-      group is on duty or the ticket is resolved/closed/cancelled
-  accept_ticket(ticket_id) -> Routed                                  STAFF
-  hand_back_ticket(ticket_id, data: HandBackIn) -> Routed             STAFF   (note required)
-  list_tickets(query: QueueQuery) -> QueuePage                 STAFF
-  queue_counts() -> QueueCounts                                STAFF
-  set_duty(data: DutyIn) -> Duty                               STAFF
-  group_duty(group) -> GroupDuty                               STAFF (members; supervisors any)
-Events: ticket_status_changed / ticket_resolved / ticket_closed (TicketStatusChanged),
-ticket_assigned / ticket_transferred (TicketRouted) — see contract.py.
-Lists in HTTP query strings are comma separated (`status=new,assigned`).
-"""
+"""The workflow (T4), the queues (T5) and duty 值班: a step and its answer (the ticket
+and the trail row), queue lists and counts, who is on duty.  Lists in HTTP query
+strings are comma separated (`status=new,assigned`)."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment
-from services.ticket.contract.tickets import KINDS, STATUSES, URGENCIES, TrailEntry
+from services.ticket.contract.pages import list_of, page_size
+from services.ticket.contract.tickets import (
+    KINDS,
+    STATUSES,
+    URGENCIES,
+    TicketSummary,
+    TrailEntry,
+)
 
 VIEWS = ("mine", "group_unassigned", "all")
 WAITING_ON = ("customer", "parts")
@@ -70,33 +62,14 @@ class HandBackIn(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class QueueTicket(Schema):
-    id = fields.String()
-    serial = fields.String()
-    kind = fields.String()
-    category_id = fields.String(allow_none=True)
-    customer_id = fields.String()
-    subject = fields.String(allow_none=True)
-    content = fields.String()
-    channel = fields.String()
-    urgency = fields.String()
-    status = fields.String()
-    waiting_on = fields.String(allow_none=True)
-    group_name = fields.String(allow_none=True)
-    assignee_id = fields.String(allow_none=True)
-    acceptor_id = fields.String()
-    accepted_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    response_due_at = fields.AwareDateTime(allow_none=True)
-    resolution_due_at = fields.AwareDateTime(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
+# A ticket in a queue or in a step's answer: the summary, without repeat_of.
+NOT_IN_QUEUES = ("repeat_of",)
 
 
 class Routed(Schema):
     """The ticket after the step, and the trail row the step wrote."""
 
-    ticket = fields.Nested(QueueTicket)
+    ticket = fields.Nested(TicketSummary, exclude=NOT_IN_QUEUES)
     step = fields.Nested(TrailEntry)
 
 
@@ -116,7 +89,7 @@ class QueueQuery(Schema):
     text = fields.String(validate=validate.Length(min=2, max=100),
                          metadata={"description": "words in the content, or a serial"})
     cursor = fields.String(validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = page_size(20, MAX_PAGE)
 
     @validates_schema
     def ordered_dates(self, data, **kwargs):
@@ -125,9 +98,8 @@ class QueueQuery(Schema):
             raise ValidationError("must be after accepted_from", "accepted_to")
 
 
-class QueuePage(Schema):
-    tickets = fields.List(fields.Nested(QueueTicket))
-    next_cursor = fields.String(allow_none=True)
+QueuePage = list_of(TicketSummary, "tickets", "QueuePage", cursor="next_cursor",
+                    exclude=NOT_IN_QUEUES)
 
 
 class StatusCounts(Schema):

@@ -3,11 +3,11 @@ import datetime
 
 from services.common import phones
 from services.common.errors import Forbidden, Invalid, NotFound
-from services.common.zone import CHINA
-from services.ticket.domain.dispatch import decode_cursor, encode_cursor  # noqa: F401
+from services.common.zone import business_day, day_start
+from services.ticket.domain.tickets import request_key
 from services.vocabulary import SUPERVISORS_UP
 
-REDACTED = "[已销毁]"
+MAX_KEY = 300  # a contact's request key is cut to this length
 
 
 def agent_of(principal, given: str | None) -> str:
@@ -18,6 +18,12 @@ def agent_of(principal, given: str | None) -> str:
         return given
     raise Forbidden("only supervisors may log a contact for another agent",
                     {"agent_id": ["only supervisors may name another agent"]})
+
+
+def contact_key(principal_id: str, idempotency_key: str | None) -> str | None:
+    """A contact's idempotency key: per staff member, like a ticket's, cut to MAX_KEY."""
+    key = request_key(principal_id, idempotency_key)
+    return key[:MAX_KEY] if key else None
 
 
 def customer_of(given: str | None, ticket: dict | None, ticket_given: bool) -> str | None:
@@ -48,8 +54,7 @@ def period(start: datetime.datetime | None, end: datetime.datetime | None,
            now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
     """The statistics period; default today in China (midnight to now)."""
     if start is None:
-        local = now.astimezone(CHINA)
-        start = datetime.datetime.combine(local.date(), datetime.time(), CHINA)
+        start = day_start(business_day(now))
     if end is None:
         end = max(now, start + datetime.timedelta(seconds=1))
     if end <= start:
@@ -75,9 +80,3 @@ def queue_stats(queue: str | None, counts: dict) -> dict:
 def _round(value) -> float | None:
     return None if value is None else round(float(value), 1)
 
-
-def page(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]["started_at"], rows[-1]["id"])

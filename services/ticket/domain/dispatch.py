@@ -4,18 +4,17 @@ from decimal import Decimal
 
 from services.common import paging
 from services.common.errors import Conflict, Invalid, NotFound
-from services.common.paging import encode_cursor
+from services.vocabulary import FIELD
 
 DISPATCHABLE_KIND = "after_sales"
 FINISHED = ("resolved", "closed", "cancelled")
-FIELD_ROLE = "field"
-REDACTED = "[已销毁]"
 # Keys of an address-typed form value, in the order they are written out.
 ADDRESS_PARTS = ("province", "city", "district", "street", "detail", "line", "text")
 
 
-def check_dispatchable(ticket: dict | None) -> None:
-    """NotFound for no ticket; Conflict for a kind or status that takes no field job."""
+def check_dispatchable(ticket: dict | None) -> dict:
+    """The ticket; NotFound for none, Conflict for a kind or status that takes no field
+    job."""
     if ticket is None:
         raise NotFound("no such ticket")
     if ticket["kind"] != DISPATCHABLE_KIND:
@@ -24,10 +23,11 @@ def check_dispatchable(ticket: dict | None) -> None:
     if ticket["status"] in FINISHED:
         raise Conflict(f"the ticket is {ticket['status']}; reopen it first",
                        {"status": [f"is {ticket['status']}"]})
+    return ticket
 
 
 def check_field_staff(staff: dict | None) -> None:
-    if staff is None or not staff["active"] or FIELD_ROLE not in (staff["roles"] or ()):
+    if staff is None or not staff["active"] or FIELD not in (staff["roles"] or ()):
         raise Invalid("not an active field staff member",
                       {"staff_id": ["must be an active field staff member"]})
 
@@ -72,9 +72,10 @@ def status_after_dispatch(status: str) -> str:
     return "assigned" if status == "new" else status
 
 
-def check_handling(dispatch: dict | None, staff_id: str) -> None:
-    """Only the field staff member it was sent to sees a dispatch (404 for others);
-    a cancelled or already handled dispatch takes no (further) record."""
+def check_handling(dispatch: dict | None, staff_id: str) -> dict:
+    """The dispatch, when it may take a handling record: only the field staff member it
+    was sent to sees it (404 for others); a cancelled or already handled dispatch takes
+    no (further) record."""
     if dispatch is None or dispatch["staff_id"] != staff_id:
         raise NotFound("no such dispatch")
     if dispatch["state"] == "cancelled":
@@ -83,6 +84,7 @@ def check_handling(dispatch: dict | None, staff_id: str) -> None:
     if dispatch["state"] == "handled":
         raise Conflict("the handling record was already entered; dispatch again to correct it",
                        {"dispatch_id": ["already handled"]})
+    return dispatch
 
 
 def parts_total(parts: list[dict]) -> Decimal:
@@ -97,17 +99,19 @@ def handling_note(record: dict) -> str:
     return "；".join(x for x in (head, fee, f"配件 {parts}" if parts else "", record["note"]) if x)
 
 
+def dispatch_note(note: str, previous: dict | None) -> str:
+    """The trail's note of a dispatch: the dispatcher's, else that it replaces one."""
+    return note or (f"改派，取消派单 {previous['id']}" if previous else "")
+
+
+def overdue_note(window_end: datetime.datetime) -> str:
+    """The trail's note of a dispatch flagged overdue."""
+    return f"预约时段已过（{window_end.isoformat()}），无处理记录"
+
+
 def decode_cursor(cursor: str | None, name: str = "after"):
     """(timestamp, id) of a keyset cursor; Invalid naming the parameter when malformed."""
     return paging.decode_cursor(cursor, name)
-
-
-def page(rows: list[dict], limit: int, key: str) -> tuple[list[dict], str | None]:
-    """Rows fetched with limit + 1: the page and the cursor of the next one."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1][key], rows[-1]["id"])
 
 
 def present(row: dict, now: datetime.datetime) -> dict:

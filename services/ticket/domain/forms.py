@@ -8,7 +8,7 @@ from services.common import phones
 from services.common.errors import Invalid
 
 MAX_TEXT = 2000  # a text or address field's length when the form sets no max
-ABSENT = (None, "", [])
+ABSENT: tuple = (None, "", [])
 
 
 def storable(form: list[dict]) -> list[dict]:
@@ -22,6 +22,18 @@ def storable(form: list[dict]) -> list[dict]:
                 clean[bound] = int(number) if number == int(number) else float(number)
         out.append(clean)
     return out
+
+
+def check_category(category: dict | None, kind: str) -> dict:
+    """A ticket's category must exist, be active and belong to the ticket's kind."""
+    if category is None:
+        raise Invalid("no such category", {"category_id": ["no such category"]})
+    if not category["active"]:
+        raise Invalid("category inactive", {"category_id": ["the category is inactive"]})
+    if category["kind"] != kind:
+        raise Invalid("category of another kind",
+                      {"category_id": [f"belongs to {category['kind']}, not {kind}"]})
+    return category
 
 
 def check_values(definitions: list[dict], values: dict, prefix: str = "form") -> dict:

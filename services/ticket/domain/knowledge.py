@@ -19,11 +19,13 @@ import datetime
 import logging
 import re
 import threading
-import uuid
-from zoneinfo import ZoneInfo
+from typing import Any
+
+from services.common.errors import Invalid
+from services.common.paging import decode_cursor
+from services.common.zone import business_day
 
 STATUSES = ("draft", "published", "archived")
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_QUERY_WORDS = 32
 
 # Words an agent's question carries that say nothing about the topic.
@@ -37,7 +39,7 @@ STOPWORDS = frozenset("""
 _WORD = re.compile(r"\w", re.UNICODE)
 
 _lock = threading.Lock()
-_jieba = None
+_jieba: Any = None
 
 
 def load_words() -> None:
@@ -84,7 +86,8 @@ def selective_words(words: list[str], counts: dict, budget: int = 1500) -> list[
     """The rarest words whose articles add up to at most `budget` (always the rarest
     one): these select the rows; every word still ranks them.  Words in no article
     are left out.  Measured at 20,000 articles: p95 32 ms → 10 ms, hit@3 85% → 80%."""
-    chosen, total = [], 0
+    chosen: list[str] = []
+    total = 0
     for word in sorted(words, key=lambda w: counts.get(w, 0)):
         n = counts.get(word, 0)
         if n == 0:
@@ -110,6 +113,18 @@ def visible_statuses(editor: bool) -> tuple[str, ...]:
     return STATUSES if editor else ("published",)
 
 
+def searched_statuses(visible: tuple[str, ...], status: str | None) -> tuple[str, ...]:
+    """The statuses a search reads: those visible, or the one asked for if visible."""
+    return tuple(s for s in visible if s == status) if status else visible
+
+
+def check_version_number(number) -> int:
+    """A version number is a whole number from 1 (Invalid otherwise)."""
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise Invalid("bad version", {"version": ["must be a whole number from 1"]})
+    return number
+
+
 def changes(current: dict, patch: dict) -> dict:
     """The fields of `patch` that differ from `current` (an edit that changes nothing
     makes no new version).  Ids compare as text (the database gives UUIDs)."""
@@ -123,20 +138,13 @@ def changes(current: dict, patch: dict) -> dict:
 
 def asked_day(accepted_at: datetime.datetime) -> datetime.date:
     """The day a consultation was asked, on the calendar of the call center."""
-    return accepted_at.astimezone(CHINA).date()
-
-
-def cursor(row: dict | None, at: str) -> str | None:
-    """The `next` cursor after the last row of a full page: "<iso time>|<id>"."""
-    return f"{row[at].isoformat()}|{row['id']}" if row else None
+    return business_day(accepted_at)
 
 
 def parse_cursor(text: str | None):
-    """(time, id) of a cursor, None for none; ValueError when it is not one of ours."""
-    if not text:
-        return None
-    at, _, ident = text.partition("|")
-    when = datetime.datetime.fromisoformat(at)
-    if when.tzinfo is None:
-        raise ValueError("a cursor carries its time zone")
-    return when, str(uuid.UUID(ident))
+    """(time, id) of a cursor (domain.pages), None for none; ValueError when it is not
+    one of ours."""
+    try:
+        return decode_cursor(text)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None

@@ -1,19 +1,23 @@
 """Ticket rules, free of I/O."""
 import datetime
 import re
-import uuid
-from zoneinfo import ZoneInfo
+from decimal import Decimal
 
 from services.common.errors import Invalid, NotFound
+from services.common.zone import business_day
 from services.vocabulary import FIELD
 
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 KIND_PREFIX = {"consultation": "ZX", "after_sales": "SH", "complaint": "TS", "suggestion": "JY"}
+CENT = Decimal("0.01")
+# What a destroyed customer's texts become (C6); the same text as in the
+# ticket_guard_destroyed trigger of migration 0002.
+REDACTED = "[已销毁]"
 
 
-def business_day(moment: datetime.datetime) -> datetime.date:
-    """The calendar day in China of a moment (serials and reports count by it)."""
-    return moment.astimezone(BUSINESS_TZ).date()
+def serial_counter(kind: str, accepted_at: datetime.datetime) -> tuple[str, datetime.date]:
+    """The counter a ticket's serial is numbered in: its kind's prefix and the business
+    day in China it was accepted on."""
+    return KIND_PREFIX[kind], business_day(accepted_at)
 
 
 def serial(kind: str, day: datetime.date, number: int) -> str:
@@ -98,6 +102,23 @@ def code(value: str) -> str:
     return _CODE_NOISE.sub("", value).upper()
 
 
+def updated(row: dict, fields: dict) -> dict:
+    """The editable fields of a ticket after an update (a loaded TicketUpdate): the fee
+    to the cent, the contact as stored, form values merged (null removes one) — still
+    to be checked against the category's form."""
+    new = {k: row[k] for k in UPDATABLE}
+    new.update({k: v for k, v in fields.items() if k not in ("form", "contact", "category_id")})
+    if "fee" in fields:
+        new["fee"] = fields["fee"].quantize(CENT)
+    if "contact" in fields:
+        new["contact"] = contact_snapshot(fields["contact"])
+    if "category_id" in fields:
+        new["category_id"] = str(fields["category_id"]) if fields["category_id"] else None
+    new["form"] = {k: v for k, v in {**row["form"], **fields.get("form", {})}.items()
+                   if v is not None}
+    return new
+
+
 def changed(old: dict, new: dict) -> list[str]:
     """Names of the fields of `new` whose value differs from `old`, in order."""
     return [k for k in UPDATABLE if k in new and _same(old.get(k)) != _same(new[k])]
@@ -108,11 +129,17 @@ def _same(value):
         else value
 
 
+def handler_of(group_name: str | None = None, staff_id: str | None = None) -> str | None:
+    """How a handler is written (the trail, the detail): "staff:<id>" or "group:<name>"."""
+    if staff_id:
+        return f"staff:{staff_id}"
+    return f"group:{group_name}" if group_name else None
+
+
 def final_handler(ticket: dict) -> dict:
     """Who handles it now: the assignee if any, else the group."""
     assignee, group = ticket.get("assignee_id"), ticket.get("group_name")
-    return {"assignee_id": assignee, "group_name": group,
-            "handler": f"staff:{assignee}" if assignee else (f"group:{group}" if group else None)}
+    return {"assignee_id": assignee, "group_name": group, "handler": handler_of(group, assignee)}
 
 
 def sees_only_own(principal) -> bool:
@@ -120,9 +147,8 @@ def sees_only_own(principal) -> bool:
     return principal is not None and principal.roles == frozenset({FIELD})
 
 
-def parse_id(value, what: str = "ticket") -> str:
-    """An id is a UUID; anything else names nothing (NotFound, never a 500)."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"no such {what}") from None
+def check_visible(principal, ticket: dict | None) -> dict:
+    """The ticket if the caller may see it (field staff: only their own), else NotFound."""
+    if ticket is None or (sees_only_own(principal) and ticket["assignee_id"] != principal.id):
+        raise NotFound("no such ticket")
+    return ticket

@@ -18,7 +18,7 @@ import datetime
 import re
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
-from services.common.paging import decode_cursor, encode_cursor  # noqa: F401 — re-exported
+from services.common.paging import decode_cursor
 from services.vocabulary import FRONT_LINE, SUPERVISORS_UP
 
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
@@ -210,6 +210,17 @@ def queue_scope(principal, query: dict) -> dict:
     if principal.has_any(FRONT_LINE) and (query.get("customer_id") or query.get("text")):
         return {"view": "all"}
     raise Forbidden("view=all is for supervisors; agents may use it with customer_id or text")
+
+
+def queue_filters(principal, query: dict) -> dict:
+    """What a queue list reads: {"scope" (see queue_scope), "after" (the cursor's
+    position), "serial" (the text is a serial) or "pattern" (words in the content)}."""
+    text = (query.get("text") or "").strip()
+    serial = text.upper() if text and looks_like_serial(text) else None
+    return {"scope": queue_scope(principal, query),
+            "after": decode_cursor(query.get("cursor")),
+            "serial": serial,
+            "pattern": f"%{like_escape(text)}%" if text and not serial else None}
 
 
 def counts_view(rows, my_id: str, groups) -> dict:

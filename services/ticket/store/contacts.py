@@ -1,19 +1,12 @@
 """Contact log and call events (T8): all SQL."""
-from services.ticket.domain.contacts import REDACTED
+from psycopg2 import sql
 
-_CONTACT = ("SELECT c.id::text, c.channel, c.direction, c.agent_id, c.started_at,"
-            " c.duration_seconds, c.ivr_path, c.customer_id::text, c.ticket_id::text, c.call_id,"
-            " c.note, c.logged_by, c.logged_at FROM contact_log c")
-
-
-def now(cur):
-    cur.execute("SELECT now() AS now")
-    return cur.fetchone()["now"]
-
-
-def ticket_customer(cur, ticket_id: str) -> dict | None:
-    cur.execute("SELECT id::text, customer_id::text FROM ticket WHERE id = %s", (ticket_id,))
-    return cur.fetchone()
+# A contact as the contract's Contact names it.
+CONTACT = sql.SQL("c.id::text, c.channel, c.direction, c.agent_id, c.started_at,"
+                  " c.duration_seconds, c.ivr_path, c.customer_id::text, c.ticket_id::text,"
+                  " c.call_id, c.note, c.logged_by, c.logged_at")
+# The lists of contacts: a customer's, a ticket's (each by its own index).
+OF = {"customer": sql.SQL("c.customer_id"), "ticket": sql.SQL("c.ticket_id")}
 
 
 def customer_destroyed(cur, customer_id: str) -> bool:
@@ -27,7 +20,8 @@ def customer_destroyed(cur, customer_id: str) -> bool:
 
 
 def contact_for_request(cur, key: str) -> dict | None:
-    cur.execute(_CONTACT + " WHERE c.request_key = %s", (key,))
+    cur.execute(sql.SQL("SELECT {} FROM contact_log c WHERE c.request_key = %s").format(CONTACT),
+                (key,))
     return cur.fetchone()
 
 
@@ -49,24 +43,16 @@ def insert_contact(cur, data: dict, agent_id: str, customer_id: str | None,
     return cur.fetchone()
 
 
-def contacts_of_customer(cur, customer_id: str, before, limit: int) -> list[dict]:
+def contacts_of(cur, of: str, of_id: str, before, limit: int) -> list[dict]:
+    """The contacts of a customer or a ticket (`of`), newest first, keyset
+    (started_at, id) descending from before the cursor's position."""
     before_at, before_id = before or (None, None)
-    cur.execute(
-        _CONTACT + " WHERE c.customer_id = %(id)s AND (%(at)s::timestamptz IS NULL"
-        " OR (c.started_at, c.id) < (%(at)s, %(bid)s::uuid))"
-        " ORDER BY c.started_at DESC, c.id DESC LIMIT %(limit)s",
-        {"id": customer_id, "at": before_at, "bid": before_id, "limit": limit},
-    )
-    return cur.fetchall()
-
-
-def contacts_of_ticket(cur, ticket_id: str, before, limit: int) -> list[dict]:
-    before_at, before_id = before or (None, None)
-    cur.execute(
-        _CONTACT + " WHERE c.ticket_id = %(id)s AND (%(at)s::timestamptz IS NULL"
-        " OR (c.started_at, c.id) < (%(at)s, %(bid)s::uuid))"
-        " ORDER BY c.started_at DESC, c.id DESC LIMIT %(limit)s",
-        {"id": ticket_id, "at": before_at, "bid": before_id, "limit": limit},
+    cur.execute(sql.SQL(
+        "SELECT {columns} FROM contact_log c WHERE {of} = %(id)s"
+        " AND (%(at)s::timestamptz IS NULL OR (c.started_at, c.id) < (%(at)s, %(bid)s::uuid))"
+        " ORDER BY c.started_at DESC, c.id DESC LIMIT %(limit)s").format(
+            columns=CONTACT, of=OF[of]),
+        {"id": of_id, "at": before_at, "bid": before_id, "limit": limit},
     )
     return cur.fetchall()
 
@@ -109,22 +95,19 @@ def call_counts(cur, start, end) -> list[dict]:
     return cur.fetchall()
 
 
-def anonymise_customer(cur, customer_id: str) -> int:
+def anonymise_customer(cur, customer_id: str, redacted: str) -> int:
     """C6: the destroyed customer's contact notes and the caller numbers of the calls
-    linked to its contacts become '[已销毁]'.  Idempotent; returns contacts changed."""
-    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s::uuid::text, 6))",
-                (customer_id,))
-    cur.execute("INSERT INTO destroyed_customer (customer_id) VALUES (%s) ON CONFLICT DO NOTHING",
-                (customer_id,))
+    linked to its contacts become `redacted` (after tickets.mark_destroyed, in the same
+    transaction).  Idempotent; returns contacts changed."""
     cur.execute(
         "UPDATE call_event SET caller = %s WHERE caller IS NOT NULL AND caller <> %s AND call_id IN"
         " (SELECT call_id FROM contact_log WHERE customer_id = %s AND call_id IS NOT NULL)",
-        (REDACTED, REDACTED, customer_id),
+        (redacted, redacted, customer_id),
     )
     cur.execute(
         "UPDATE contact_log SET note = %s, anonymised_at = now()"
         " WHERE customer_id = %s AND anonymised_at IS NULL",
-        (REDACTED, customer_id),
+        (redacted, customer_id),
     )
     return cur.rowcount
 

@@ -1,8 +1,6 @@
 """Field dispatch 派单 (T7): all SQL of dispatches and handling records."""
 import json
 
-from services.ticket.domain.dispatch import REDACTED
-
 _COLUMNS = (
     "d.id::text, d.ticket_id::text, t.serial, t.kind, t.status AS ticket_status, d.staff_id,"
     " d.dispatcher_id, d.address, d.window_start, d.window_end, d.note, d.state,"
@@ -16,11 +14,6 @@ _FROM = (" FROM dispatch d JOIN ticket t ON t.id = d.ticket_id"
 SELECT = "SELECT " + _COLUMNS + _FROM
 
 
-def now(cur):
-    cur.execute("SELECT now() AS now")
-    return cur.fetchone()["now"]
-
-
 def ticket_for_dispatch(cur, ticket_id: str) -> dict | None:
     """The ticket, locked, with what a dispatch needs; None when unknown (or its
     customer was destroyed)."""
@@ -32,11 +25,6 @@ def ticket_for_dispatch(cur, ticket_id: str) -> dict | None:
         " FOR UPDATE OF t",
         (ticket_id,),
     )
-    return cur.fetchone()
-
-
-def field_staff(cur, staff_id: str) -> dict | None:
-    cur.execute("SELECT id, active, roles FROM staff_member WHERE id = %s", (staff_id,))
     return cur.fetchone()
 
 
@@ -136,17 +124,17 @@ def of_ticket(cur, ticket_id: str) -> list[dict]:
     return cur.fetchall()
 
 
-def anonymise_customer(cur, customer_id: str) -> int:
+def anonymise_customer(cur, customer_id: str, redacted: str) -> int:
     """C6: the addresses and notes of a destroyed customer's dispatches and handling
-    records are erased.  Idempotent; returns how many dispatches changed now."""
+    records become `redacted`.  Idempotent; returns how many dispatches changed now."""
     cur.execute(
         "UPDATE handling_record SET note = %s WHERE note <> %s AND note <> ''"
         " AND ticket_id IN (SELECT id FROM ticket WHERE customer_id = %s)",
-        (REDACTED, REDACTED, customer_id),
+        (redacted, redacted, customer_id),
     )
     cur.execute(
         "UPDATE dispatch SET address = %s, note = CASE WHEN note = '' THEN note ELSE %s END"
         " WHERE address <> %s AND ticket_id IN (SELECT id FROM ticket WHERE customer_id = %s)",
-        (REDACTED, REDACTED, REDACTED, customer_id),
+        (redacted, redacted, redacted, customer_id),
     )
     return cur.rowcount

@@ -1,31 +1,31 @@
 """SQL of categories and their forms (T1) and of the repeat rules (T3)."""
+from psycopg2 import sql
 from psycopg2.extras import Json
+
+# A category as the contract's Category names it.
+CATEGORY = sql.SQL("id::text, kind, subtype, name, form, active, created_at, updated_at")
 
 
 def insert_category(cur, data: dict) -> dict:
-    cur.execute(
+    cur.execute(sql.SQL(
         "INSERT INTO category (kind, subtype, name, form, active) VALUES (%s, %s, %s, %s, %s)"
-        " RETURNING id::text, kind, subtype, name, form, active, created_at, updated_at",
+        " RETURNING {}").format(CATEGORY),
         (data["kind"], data.get("subtype"), data["name"], Json(data["form"]), data["active"]),
     )
     return cur.fetchone()
 
 
 def category(cur, category_id: str, for_update: bool = False) -> dict | None:
-    if for_update:
-        cur.execute("SELECT id::text, kind, subtype, name, form, active, created_at, updated_at"
-                    " FROM category WHERE id = %s FOR UPDATE", (category_id,))
-    else:
-        cur.execute("SELECT id::text, kind, subtype, name, form, active, created_at, updated_at"
-                    " FROM category WHERE id = %s", (category_id,))
+    cur.execute(sql.SQL("SELECT {} FROM category WHERE id = %s{}").format(
+        CATEGORY, sql.SQL(" FOR UPDATE" if for_update else "")), (category_id,))
     return cur.fetchone()
 
 
 def update_category(cur, category_id: str, data: dict) -> dict:
-    cur.execute(
+    cur.execute(sql.SQL(
         "UPDATE category SET subtype = %s, name = %s, form = %s, active = %s, updated_at = now()"
         " WHERE id = %s"
-        " RETURNING id::text, kind, subtype, name, form, active, created_at, updated_at",
+        " RETURNING {}").format(CATEGORY),
         (data["subtype"], data["name"], Json(data["form"]), data["active"], category_id),
     )
     return cur.fetchone()
@@ -33,10 +33,9 @@ def update_category(cur, category_id: str, data: dict) -> dict:
 
 def categories(cur, kind: str | None, include_inactive: bool) -> list[dict]:
     """All categories (a few hundred at most), by kind and name."""
-    cur.execute(
-        "SELECT id::text, kind, subtype, name, form, active, created_at, updated_at"
-        " FROM category WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)"
-        " AND (%(all)s OR active) ORDER BY kind, name",
+    cur.execute(sql.SQL(
+        "SELECT {} FROM category WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)"
+        " AND (%(all)s OR active) ORDER BY kind, name").format(CATEGORY),
         {"kind": kind, "all": include_inactive},
     )
     return cur.fetchall()

@@ -1,7 +1,12 @@
 """All SQL of the knowledge base 知识库 (T9).  Every list uses an index (see migration 0009)."""
+from psycopg2 import sql
 
+# An article as the contract's KbArticle names it, and as lists show it (KbArticleBrief).
+ARTICLE = sql.SQL("a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at")
+BRIEF = sql.SQL("a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at")
 # The search vector: jieba words of title and tags weigh A, of the body B, so that an
 # article about the question wins over one that mentions its words in passing.
+SEARCH = sql.SQL("setweight(to_tsvector('simple', %(title_words)s), 'A') || setweight(to_tsvector('simple', %(body_words)s), 'B')")
 
 
 # ---------------------------------------------------------------- categories
@@ -31,12 +36,13 @@ def categories(cur) -> list[dict]:
 
 # ---------------------------------------------------------------- articles
 def insert_article(cur, fields: dict, title_words: str, body_words: str, actor: str) -> dict:
-    cur.execute(
+    cur.execute(sql.SQL(
         "INSERT INTO kb_article AS a (category_id, ticket_kind, ticket_category_id, title,"
         " body, tags, status, search, created_by, updated_by, published_at)"
         " VALUES (%(category_id)s, %(ticket_kind)s, %(ticket_category_id)s, %(title)s,"
-        " %(body)s, %(tags)s, %(status)s, setweight(to_tsvector('simple', %(title_words)s), 'A') || setweight(to_tsvector('simple', %(body_words)s), 'B'), %(actor)s, %(actor)s,"
-        " CASE WHEN %(status)s = 'published' THEN now() END) RETURNING " "a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at",
+        " %(body)s, %(tags)s, %(status)s, {search}, %(actor)s, %(actor)s,"
+        " CASE WHEN %(status)s = 'published' THEN now() END) RETURNING {article}").format(
+            search=SEARCH, article=ARTICLE),
         {**_ids(fields), "title_words": title_words, "body_words": body_words, "actor": actor})
     row = cur.fetchone()
     insert_version(cur, row, actor)
@@ -46,14 +52,14 @@ def insert_article(cur, fields: dict, title_words: str, body_words: str, actor: 
 def update_article(cur, article_id: str, fields: dict, title_words: str, body_words: str,
                    actor: str) -> dict:
     """Write the whole new content as the next version; returns the article."""
-    cur.execute(
+    cur.execute(sql.SQL(
         "UPDATE kb_article AS a SET category_id = %(category_id)s,"
         " ticket_kind = %(ticket_kind)s, ticket_category_id = %(ticket_category_id)s,"
         " title = %(title)s, body = %(body)s, tags = %(tags)s, status = %(status)s,"
-        " search = setweight(to_tsvector('simple', %(title_words)s), 'A') || setweight(to_tsvector('simple', %(body_words)s), 'B'), version = a.version + 1, updated_by = %(actor)s,"
+        " search = {search}, version = a.version + 1, updated_by = %(actor)s,"
         " updated_at = now(), published_at = CASE WHEN %(status)s = 'published'"
         " THEN coalesce(a.published_at, now()) ELSE a.published_at END"
-        " WHERE a.id = %(id)s RETURNING " "a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at",
+        " WHERE a.id = %(id)s RETURNING {article}").format(search=SEARCH, article=ARTICLE),
         {**_ids(fields), "status": fields["status"], "title_words": title_words,
          "body_words": body_words, "actor": actor, "id": article_id})
     row = cur.fetchone()
@@ -63,11 +69,11 @@ def update_article(cur, article_id: str, fields: dict, title_words: str, body_wo
 
 def set_status(cur, article_id: str, status: str, actor: str) -> dict:
     """Publishing or archiving is an edit too: the next version, same content."""
-    cur.execute(
+    cur.execute(sql.SQL(
         "UPDATE kb_article AS a SET status = %(status)s, version = a.version + 1,"
         " updated_by = %(actor)s, updated_at = now(),"
         " published_at = CASE WHEN %(status)s = 'published' THEN now() ELSE a.published_at END"
-        " WHERE a.id = %(id)s RETURNING " "a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at",
+        " WHERE a.id = %(id)s RETURNING {}").format(ARTICLE),
         {"status": status, "actor": actor, "id": article_id})
     row = cur.fetchone()
     insert_version(cur, row, actor)
@@ -83,11 +89,8 @@ def insert_version(cur, article: dict, actor: str) -> None:
 
 
 def article(cur, article_id: str, statuses, lock: bool = False) -> dict | None:
-    cur.execute(
-        "SELECT a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at FROM kb_article a WHERE a.id = %s AND a.status = ANY(%s)"
-        " FOR UPDATE", (article_id, list(statuses))) if lock else cur.execute(
-        "SELECT a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at FROM kb_article a WHERE a.id = %s AND a.status = ANY(%s)",
-        (article_id, list(statuses)))
+    cur.execute(sql.SQL("SELECT {} FROM kb_article a WHERE a.id = %s AND a.status = ANY(%s){}").format(
+        ARTICLE, sql.SQL(" FOR UPDATE" if lock else "")), (article_id, list(statuses)))
     return cur.fetchone()
 
 
@@ -111,20 +114,20 @@ def list_articles(cur, statuses, category_id, before, limit: int) -> list[dict]:
     kb_article_category_order."""
     after_at, after_id = before or (None, None)
     if category_id:
-        cur.execute(
-            "SELECT a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at FROM kb_article a WHERE a.category_id = %(category)s"
+        cur.execute(sql.SQL(
+            "SELECT {} FROM kb_article a WHERE a.category_id = %(category)s"
             " AND a.status = ANY(%(statuses)s) AND (%(at)s::timestamptz IS NULL"
             " OR (a.updated_at, a.id) < (%(at)s, %(id)s::uuid))"
-            " ORDER BY a.updated_at DESC, a.id DESC LIMIT %(limit)s",
+            " ORDER BY a.updated_at DESC, a.id DESC LIMIT %(limit)s").format(BRIEF),
             {"category": str(category_id), "statuses": list(statuses), "at": after_at,
              "id": after_id, "limit": limit})
         return cur.fetchall()
     rows: list[dict] = []
     for status in statuses:  # one index range per status, merged
-        cur.execute(
-            "SELECT a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at FROM kb_article a WHERE a.status = %(status)s"
+        cur.execute(sql.SQL(
+            "SELECT {} FROM kb_article a WHERE a.status = %(status)s"
             " AND (%(at)s::timestamptz IS NULL OR (a.updated_at, a.id) < (%(at)s, %(id)s::uuid))"
-            " ORDER BY a.updated_at DESC, a.id DESC LIMIT %(limit)s",
+            " ORDER BY a.updated_at DESC, a.id DESC LIMIT %(limit)s").format(BRIEF),
             {"status": status, "at": after_at, "id": after_id, "limit": limit})
         rows.extend(cur.fetchall())
     rows.sort(key=lambda r: (r["updated_at"], r["id"]), reverse=True)
@@ -153,8 +156,7 @@ def word_counts(cur, words: list[str]) -> dict:
     """{word: articles holding a word that starts with it} (the query matches prefixes)."""
     if not words:
         return {}
-    patterns = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                for w in words]
+    patterns = [_like(w) + "%" for w in words]
     cur.execute(
         "SELECT q.word, (SELECT coalesce(sum(w.articles), 0) FROM kb_word w"
         " WHERE w.word LIKE q.pattern)::int AS n"
@@ -168,15 +170,15 @@ def search_words(cur, query: str, statuses, limit: int, kind=None, ticket_catego
     words; default `query`) — GIN kb_article_search.
     A ticket kind keeps articles meant for it or for any kind; a ticket category ranks
     its own articles first."""
-    cur.execute(
-        "SELECT a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at, ts_rank(a.search, q) AS rank"
+    cur.execute(sql.SQL(
+        "SELECT {}, ts_rank(a.search, q) AS rank"
         " FROM kb_article a, to_tsquery('simple', %(q)s) m, to_tsquery('simple', %(r)s) q"
         " WHERE a.search @@ m AND a.status = ANY(%(statuses)s)"
         " AND (%(kind)s::text IS NULL OR a.ticket_kind IS NULL OR a.ticket_kind = %(kind)s)"
         " AND (%(category)s::uuid IS NULL OR a.category_id = %(category)s::uuid)"
         " ORDER BY (a.ticket_category_id IS NOT NULL"
         "           AND a.ticket_category_id = %(tcat)s::uuid) DESC,"
-        " rank DESC, a.updated_at DESC, a.id DESC LIMIT %(limit)s",
+        " rank DESC, a.updated_at DESC, a.id DESC LIMIT %(limit)s").format(BRIEF),
         {"q": query, "r": rank_query or query, "statuses": list(statuses), "kind": kind,
          "category": category_id and str(category_id),
          "tcat": ticket_category_id and str(ticket_category_id), "limit": limit})
@@ -187,31 +189,25 @@ def search_title(cur, text: str, statuses, limit: int, kind=None,
                  category_id=None) -> list[dict]:
     """Articles whose title contains the text (pg_trgm GIN for three characters and
     more), most similar first: the fallback for fragments jieba does not cut out."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    cur.execute(
-        "SELECT a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at, similarity(a.title, %(text)s) AS rank FROM kb_article a"
+    pattern = "%" + _like(text) + "%"
+    cur.execute(sql.SQL(
+        "SELECT {}, similarity(a.title, %(text)s) AS rank FROM kb_article a"
         " WHERE a.title ILIKE %(pattern)s AND a.status = ANY(%(statuses)s)"
         " AND (%(kind)s::text IS NULL OR a.ticket_kind IS NULL OR a.ticket_kind = %(kind)s)"
         " AND (%(category)s::uuid IS NULL OR a.category_id = %(category)s::uuid)"
-        " ORDER BY rank DESC, a.updated_at DESC, a.id DESC LIMIT %(limit)s",
+        " ORDER BY rank DESC, a.updated_at DESC, a.id DESC LIMIT %(limit)s").format(BRIEF),
         {"text": text, "pattern": pattern, "statuses": list(statuses), "kind": kind,
          "category": category_id and str(category_id), "limit": limit})
     return cur.fetchall()
 
 
 # ---------------------------------------------------------------- links and ranking
-def ticket_brief(cur, ticket_id: str) -> dict | None:
-    cur.execute("SELECT id::text, serial, kind, category_id::text, accepted_at FROM ticket"
-                " WHERE id = %s", (ticket_id,))
-    return cur.fetchone()
-
-
-def link(cur, ticket: dict, article_id: str, asked_on, actor: str) -> bool:
+def link(cur, ticket_id: str, article_id: str, consultation: bool, asked_on, actor: str) -> bool:
     """True when the link is new (linking twice is one link)."""
     cur.execute(
         "INSERT INTO kb_ticket_link (ticket_id, article_id, consultation, asked_on, linked_by)"
         " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING consultation",
-        (ticket["id"], article_id, ticket["kind"] == "consultation", asked_on, actor))
+        (ticket_id, article_id, consultation, asked_on, actor))
     return cur.fetchone() is not None
 
 
@@ -229,10 +225,11 @@ def count_asked(cur, day, article_id: str, delta: int) -> None:
 
 
 def articles_of_ticket(cur, ticket_id: str, statuses) -> list[dict]:
-    cur.execute(
-        "SELECT a.id::text, a.category_id::text, a.title, left(a.body, 120) AS snippet, a.tags, a.status, a.version, a.updated_at, l.linked_by, l.linked_at FROM kb_ticket_link l"
+    cur.execute(sql.SQL(
+        "SELECT {}, l.linked_by, l.linked_at FROM kb_ticket_link l"
         " JOIN kb_article a ON a.id = l.article_id"
-        " WHERE l.ticket_id = %s AND a.status = ANY(%s) ORDER BY l.linked_at DESC LIMIT 200",
+        " WHERE l.ticket_id = %s AND a.status = ANY(%s) ORDER BY l.linked_at DESC LIMIT 200"
+    ).format(BRIEF),
         (ticket_id, list(statuses)))
     return cur.fetchall()
 
@@ -272,6 +269,11 @@ def most_asked_categories(cur, since, until, limit: int) -> list[dict]:
         " ORDER BY n.tickets DESC, c.name, c.id LIMIT %s",
         (since, until, limit))
     return cur.fetchall()
+
+
+def _like(text: str) -> str:
+    """Literal text for a LIKE pattern (backslash is PostgreSQL's default escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _ids(fields: dict) -> dict:

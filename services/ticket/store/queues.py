@@ -7,15 +7,25 @@ are fixed SQL fragments joined with psycopg2.sql, their values always bound.
 """
 from psycopg2 import sql
 
-from services.ticket.store.workflow import TICKET
+from services.ticket.store.tickets import SUMMARY
 
 OPEN = sql.SQL("t.status NOT IN ('closed', 'cancelled')")
+# The optional filters of a queue: (query parameter, condition, its bound value).
+FILTERS = (
+    ("customer_id", "t.customer_id = %s", str),
+    ("kind", "t.kind = %s", str),
+    ("category_id", "t.category_id = %s", str),
+    ("urgency", "t.urgency = ANY(%s)", list),
+    ("accepted_from", "t.accepted_at >= %s", lambda at: at),
+    ("accepted_to", "t.accepted_at < %s", lambda at: at),
+)
 
 
 def list_tickets(cur, scope: dict, query: dict, after, limit: int,
                  serial: str | None, pattern: str | None) -> list[dict]:
     """Up to `limit` tickets of the scope matching the filters, after the cursor."""
-    where, params = [], []
+    where: list[sql.Composable] = []
+    params: list = []
 
     def add(fragment: str, *values):
         where.append(sql.SQL(fragment))
@@ -36,18 +46,9 @@ def list_tickets(cur, scope: dict, query: dict, after, limit: int,
             add("t.status = %s", query["status"][0])
         else:
             add("t.status = ANY(%s)", list(query["status"]))
-    if query.get("customer_id"):
-        add("t.customer_id = %s", str(query["customer_id"]))
-    if query.get("kind"):
-        add("t.kind = %s", query["kind"])
-    if query.get("category_id"):
-        add("t.category_id = %s", str(query["category_id"]))
-    if query.get("urgency"):
-        add("t.urgency = ANY(%s)", list(query["urgency"]))
-    if query.get("accepted_from"):
-        add("t.accepted_at >= %s", query["accepted_from"])
-    if query.get("accepted_to"):
-        add("t.accepted_at < %s", query["accepted_to"])
+    for name, fragment, value in FILTERS:
+        if query.get(name):
+            add(fragment, value(query[name]))
     if serial:
         add("t.serial = %s", serial)
     elif pattern:
@@ -63,13 +64,13 @@ def list_tickets(cur, scope: dict, query: dict, after, limit: int,
             " (SELECT {columns}, t.id AS sort_id FROM ticket t WHERE {condition}"
             "  ORDER BY t.accepted_at DESC, t.id DESC LIMIT %s) x"
             " ORDER BY x.accepted_at DESC, x.sort_id DESC LIMIT %s"
-        ).format(columns=sql.SQL(TICKET), condition=condition)
+        ).format(columns=SUMMARY, condition=condition)
         cur.execute(statement, (list(scope["groups"]), *params, limit, limit))
         return cur.fetchall()
     statement = sql.SQL(
         "SELECT {columns} FROM ticket t WHERE {condition}"
         " ORDER BY t.accepted_at DESC, t.id DESC LIMIT %s"
-    ).format(columns=sql.SQL(TICKET), condition=condition)
+    ).format(columns=SUMMARY, condition=condition)
     cur.execute(statement, (*params, limit))
     return cur.fetchall()
 

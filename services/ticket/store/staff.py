@@ -17,16 +17,16 @@ def upsert(cur, staff: dict) -> None:
     )
 
 
-def set_duty(cur, principal, on_duty: bool) -> dict:
-    """Set the caller's on-duty flag; a caller the events have not brought yet is known
-    from the token (id, username, roles, groups) until the event refreshes it."""
+def set_duty(cur, staff_id: str, username: str, roles: list[str], groups: list[str],
+             on_duty: bool) -> dict:
+    """Set a staff member's on-duty flag; one the events have not brought yet is known
+    from the values given (the caller's token) until the event refreshes it."""
     cur.execute(sql.SQL(
         "INSERT INTO staff_member AS s (id, username, roles, groups, on_duty)"
         " VALUES (%s, %s, %s, %s, %s)"
         " ON CONFLICT (id) DO UPDATE SET on_duty = excluded.on_duty, updated_at = now()"
         " RETURNING {}").format(COLUMNS),
-        (principal.id, principal.username or principal.id, sorted(principal.roles),
-         sorted(principal.groups), on_duty),
+        (staff_id, username, roles, groups, on_duty),
     )
     return cur.fetchone()
 
@@ -77,3 +77,18 @@ def claim_on_duty(cur, group: str) -> dict | None:
 def mark_assigned(cur, staff_id: str) -> None:
     cur.execute("UPDATE staff_member SET last_assigned_at = clock_timestamp() WHERE id = %s",
                 (staff_id,))
+
+
+def display_name(cur, staff_id: str) -> str | None:
+    cur.execute("SELECT display_name FROM staff_member WHERE id = %s", (staff_id,))
+    row = cur.fetchone()
+    return row["display_name"] if row else None
+
+
+def active_with_role(cur, role: str, group: str | None = None) -> list[str]:
+    """Ids of the active staff members with the role (of the group, when given)."""
+    cur.execute(
+        "SELECT id FROM staff_member WHERE active AND %s = ANY(roles)"
+        " AND (%s::text IS NULL OR groups @> ARRAY[%s]::text[]) ORDER BY id",
+        (role, group, group))
+    return [r["id"] for r in cur.fetchall()]

@@ -1,4 +1,6 @@
-"""SQL of tickets: the record (T2), repeats (T3), the detail, the customer lifecycle."""
+"""SQL of tickets: the record (T2), repeats (T3), the detail, lists of a customer's
+tickets, the customer lifecycle (C6, C8), and the database's clock."""
+from psycopg2 import sql
 from psycopg2.extras import Json
 
 
@@ -17,21 +19,34 @@ def next_serial_number(cur, prefix: str, day) -> int:
     return cur.fetchone()["last"]
 
 
+# Every column of a ticket, as the contract's Ticket names them (the record).
+TICKET = sql.SQL(
+    "t.id::text, t.serial, t.kind, t.customer_id::text, t.content, t.channel,"
+    " t.urgency, t.status, t.acceptor_id, t.accepted_at, t.category_id::text,"
+    " t.subject, t.form, t.contact, t.asset_serial, t.warranty, t.fee, t.paid,"
+    " t.repeat_of::text[], t.group_name, t.assignee_id, t.waiting_on, t.updated_at,"
+    " t.first_response_at, t.response_due_at, t.resolution_due_at, t.paused_since,"
+    " t.paused_seconds, t.escalated_at, t.resolved_at, t.closed_at"
+)
+# The columns of a ticket as lists show it (the contract's TicketSummary).
+SUMMARY = sql.SQL(
+    "t.id::text, t.serial, t.kind, t.category_id::text, t.customer_id::text, t.subject,"
+    " t.content, t.channel, t.urgency, t.status, t.waiting_on, t.group_name, t.assignee_id,"
+    " t.acceptor_id, t.accepted_at, t.updated_at, t.response_due_at, t.resolution_due_at,"
+    " t.resolved_at, t.closed_at, t.repeat_of::text[]"
+)
+FOR_UPDATE = sql.SQL(" FOR UPDATE")
+
+
 def insert_ticket(cur, serial: str, data: dict, acceptor_id: str, accepted_at) -> dict:
     """Insert the whole record; `data` is a loaded TicketCreate with the clean form, the
     contact snapshot, warranty and repeat_of filled in (defaults for what is absent)."""
-    cur.execute(
+    cur.execute(sql.SQL(
         "INSERT INTO ticket AS t (serial, kind, customer_id, content, channel, urgency,"
         " acceptor_id, accepted_at, updated_at, category_id, subject, form, contact,"
         " asset_serial, warranty, fee, paid, repeat_of, group_name)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s::uuid[], %s)"
-        " RETURNING t.id::text, t.serial, t.kind, t.customer_id::text, t.content, t.channel,"
-        " t.urgency, t.status, t.acceptor_id, t.accepted_at, t.category_id::text, t.subject,"
-        " t.form, t.contact, t.asset_serial, t.warranty, t.fee, t.paid, t.repeat_of::text[],"
-        " t.group_name, t.assignee_id, t.waiting_on, t.updated_at, t.first_response_at,"
-        " t.response_due_at, t.resolution_due_at, t.paused_since, t.paused_seconds,"
-        " t.escalated_at, t.resolved_at, t.closed_at",
+        " %s::uuid[], %s) RETURNING {}").format(TICKET),
         (serial, data["kind"], str(data["customer_id"]), data["content"], data["channel"],
          data["urgency"], acceptor_id, accepted_at, accepted_at,
          _text(data.get("category_id")), data.get("subject"), Json(data.get("form") or {}),
@@ -42,47 +57,24 @@ def insert_ticket(cur, serial: str, data: dict, acceptor_id: str, accepted_at) -
     return cur.fetchone()
 
 
-# Every column of a ticket, as the contract's Ticket names them.
-SELECT_TICKET = (
-    "SELECT t.id::text, t.serial, t.kind, t.customer_id::text, t.content, t.channel,"
-    " t.urgency, t.status, t.acceptor_id, t.accepted_at, t.category_id::text,"
-    " t.subject, t.form, t.contact, t.asset_serial, t.warranty, t.fee, t.paid,"
-    " t.repeat_of::text[], t.group_name, t.assignee_id, t.waiting_on, t.updated_at,"
-    " t.first_response_at, t.response_due_at, t.resolution_due_at, t.paused_since,"
-    " t.paused_seconds, t.escalated_at, t.resolved_at, t.closed_at"
-)
-
-
 def ticket(cur, ticket_id: str, for_update: bool = False) -> dict | None:
     """One ticket with every column, or None (locked for update when asked)."""
-    if for_update:
-        cur.execute(SELECT_TICKET + " FROM ticket t WHERE t.id = %s FOR UPDATE", (ticket_id,))
-    else:
-        cur.execute(SELECT_TICKET + " FROM ticket t WHERE t.id = %s", (ticket_id,))
+    cur.execute(sql.SQL("SELECT {} FROM ticket t WHERE t.id = %s{}").format(
+        TICKET, FOR_UPDATE if for_update else sql.SQL("")), (ticket_id,))
     return cur.fetchone()
 
 
 def update_ticket(cur, ticket_id: str, changes: dict) -> dict:
     """Write the editable fields (all of them; unchanged ones keep their value)."""
-    cur.execute(
+    cur.execute(sql.SQL(
         "UPDATE ticket AS t SET subject = %s, form = %s, contact = %s, urgency = %s, fee = %s,"
-        " paid = %s, category_id = %s, updated_at = now() WHERE t.id = %s"
-        " RETURNING t.id::text, t.serial, t.kind, t.customer_id::text, t.content, t.channel,"
-        " t.urgency, t.status, t.acceptor_id, t.accepted_at, t.category_id::text, t.subject,"
-        " t.form, t.contact, t.asset_serial, t.warranty, t.fee, t.paid, t.repeat_of::text[],"
-        " t.group_name, t.assignee_id, t.waiting_on, t.updated_at, t.first_response_at,"
-        " t.response_due_at, t.resolution_due_at, t.paused_since, t.paused_seconds,"
-        " t.escalated_at, t.resolved_at, t.closed_at",
+        " paid = %s, category_id = %s, updated_at = now() WHERE t.id = %s RETURNING {}"
+    ).format(TICKET),
         (changes["subject"], Json(changes["form"]), Json(changes["contact"]),
          changes["urgency"], changes["fee"], changes["paid"], _text(changes["category_id"]),
          ticket_id),
     )
     return cur.fetchone()
-
-
-def set_due_times(row: dict, due: dict) -> dict:
-    """The row with the due times the SLA hook set in the same transaction."""
-    return {**row, **{k: v for k, v in due.items() if k in row}}
 
 
 def repeats_of(cur, customer_id: str, kind: str, category_id: str | None, content: str,
@@ -118,19 +110,13 @@ def serials(cur, ticket_ids: list[str]) -> list[dict]:
     return [found[i] for i in ticket_ids if i in found]
 
 
-def staff_name(cur, staff_id: str) -> str | None:
-    cur.execute("SELECT display_name FROM staff_member WHERE id = %s", (staff_id,))
-    row = cur.fetchone()
-    return row["display_name"] if row else None
-
-
 def _text(value) -> str | None:
     return str(value) if value is not None else None
 
 
 def ticket_for_request(cur, key: str) -> dict | None:
-    cur.execute(SELECT_TICKET + " FROM ticket_request r JOIN ticket t ON t.id = r.ticket_id"
-                " WHERE r.key = %s", (key,))
+    cur.execute(sql.SQL("SELECT {} FROM ticket_request r JOIN ticket t ON t.id = r.ticket_id"
+                        " WHERE r.key = %s").format(TICKET), (key,))
     return cur.fetchone()
 
 
@@ -147,25 +133,36 @@ def tickets_of_customer(cur, customer_id: str, limit: int) -> list[dict]:
     return cur.fetchall()
 
 
-# What a destroyed customer's ticket content becomes (the same text as in the
-# ticket_guard_destroyed trigger of migration 0002).
-REDACTED = "[已销毁]"
+def summaries_of_customer(cur, customer_id: str, limit: int, open_only: bool) -> list[dict]:
+    """The customer's most recent tickets (open ones only, when asked), newest first; the
+    customer's index ticket_customer (customer_id, accepted_at DESC) serves both."""
+    cur.execute(sql.SQL(
+        "SELECT {} FROM ticket t WHERE t.customer_id = %s"
+        " AND (NOT %s OR t.status NOT IN ('closed', 'cancelled'))"
+        " ORDER BY t.accepted_at DESC LIMIT %s").format(SUMMARY),
+        (customer_id, open_only, limit),
+    )
+    return cur.fetchall()
 
 
-def anonymise_customer(cur, customer_id: str) -> int:
-    """The customer was destroyed (C6): remember it and redact its tickets' content.
-
-    Idempotent.  The exclusive per-customer advisory lock pairs with the shared
-    one in the ticket_guard_destroyed trigger (migration 0002), so no ticket
-    created meanwhile escapes.  Returns how many tickets were redacted now."""
+def mark_destroyed(cur, customer_id: str) -> None:
+    """Remember that the customer was destroyed (C6): later tickets and contacts for it
+    are refused.  Idempotent.  The exclusive per-customer advisory lock pairs with the
+    shared one of the ticket_guard_destroyed trigger (migration 0002) and of
+    contacts.customer_destroyed, so nothing created meanwhile escapes."""
     cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s::uuid::text, 6))",
                 (customer_id,))
     cur.execute("INSERT INTO destroyed_customer (customer_id) VALUES (%s) ON CONFLICT DO NOTHING",
                 (customer_id,))
+
+
+def anonymise_customer(cur, customer_id: str, redacted: str) -> int:
+    """Redact the content of a destroyed customer's tickets (after mark_destroyed, in the
+    same transaction).  Idempotent; returns how many tickets were redacted now."""
     cur.execute(
         "UPDATE ticket SET content = %s, anonymised_at = now()"
         " WHERE customer_id = %s AND anonymised_at IS NULL",
-        (REDACTED, customer_id),
+        (redacted, customer_id),
     )
     return cur.rowcount
 

@@ -2,13 +2,6 @@
 insert and read; see migration 0003)."""
 
 
-def handler(group_name: str | None = None, staff_id: str | None = None) -> str | None:
-    """How a handler is written in the trail: "staff:<id>" or "group:<name>"."""
-    if staff_id:
-        return f"staff:{staff_id}"
-    return f"group:{group_name}" if group_name else None
-
-
 def append(cur, ticket_id: str, actor_id: str, action: str, *, from_status=None,
            to_status=None, from_handler=None, to_handler=None, note: str = "") -> dict:
     cur.execute(

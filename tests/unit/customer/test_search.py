@@ -3,7 +3,8 @@ import pytest
 
 from services.common.errors import Invalid
 from services.customer.contract.search import SearchQuery
-from services.customer.domain.search import like_escape, phone_runs, plan_search
+from services.customer.domain.search import phone_runs, plan_search
+from services.customer.store.search import like_escape
 
 
 class TestPlanSearch:

@@ -2,7 +2,7 @@
 import pytest
 
 from services.common.errors import Invalid
-from services.gateway import domain
+from services.gateway.domain import accounts as domain
 
 
 def test_passwords_are_argon2id_and_salted():

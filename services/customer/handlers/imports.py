@@ -1,0 +1,124 @@
+"""Use cases of import and export of customers (C7).
+
+An import's CPU work (reading the file, validating rows, laying out the COPY text)
+runs in an OS thread, so the service keeps answering other callers meanwhile; the
+database work is set-based, in one transaction (store/imports.py).
+"""
+import base64
+import datetime
+import hashlib
+import time
+
+from eventlet import tpool
+
+from services.common.errors import NotFound
+from services.common.identity import Principal
+from services.common.metrics import Counter
+from services.customer.domain import imports as domain
+from services.customer.domain.records import jsonable, pinyin_of
+from services.customer.store import access as access_store
+from services.customer.store import imports as store
+from services.vocabulary import ADMIN, MANAGERS_UP
+
+OUTCOMES = ("created", "updated", "unchanged", "failed")
+
+
+def _prepare(filename: str, content: bytes, mapping: dict) -> dict:
+    """Read, map, validate and lay out the COPY text: CPU only (run in an OS thread)."""
+    table = domain.read_table(filename, content, mapping)
+    plan = domain.build_plan(table.headers, mapping)
+    records, errors, total = domain.parse_rows(table, plan)
+    return {"format": table.format, "columns": plan.report, "errors": errors, "total": total,
+            "texts": store.staging_text(records, pinyin_of)}
+
+
+class Clock:
+    """When an import started and the seconds per phase, kept with it (what a slow
+    import spent its time on).  Started before the request is decoded."""
+
+    def __init__(self):
+        self.started = datetime.datetime.now(datetime.UTC)
+        self.last = time.monotonic()
+        self.laps: dict[str, float] = {}  # in the order the phases ran
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
+
+
+def import_customers(db, principal: Principal, metrics, req: dict, clock: Clock) -> dict:
+    """Import (or with dry_run check) a file of customers: rows upsert by customer
+    number, else by phone; bad rows are reported and skipped; a dry run changes no
+    customer."""
+    clock.lap("decode")
+    prepared = tpool.execute(_prepare, req["filename"], req["content"], req["mapping"])
+    clock.lap("read")
+    p = principal
+    with db.transaction() as tx:
+        store.stage(tx.cur, prepared.pop("texts"), real=not req["dry_run"])
+        clock.lap("stage")
+        matched = store.match_and_check(
+            tx.cur, p, may_change_classified=p.is_system or p.has_any(MANAGERS_UP),
+            all_groups=p.is_system or p.has_any(MANAGERS_UP | {ADMIN}))
+        clock.lap("match")
+        if matched:
+            store.diff(tx.cur)
+        created, updated, unchanged = store.counts(tx.cur)
+        errors = domain.sort_errors(prepared["errors"] + store.bad_rows(tx.cur))
+        clock.lap("diff")
+        if not req["dry_run"]:
+            group = min(p.groups) if p.groups else None
+            # Events go in bulk into the outbox; counting them wakes the relay.
+            tx.emitted += store.apply(tx.cur, p, group, created, updated)
+            clock.lap("apply")
+        row = store.insert_import(tx.cur, p, {
+            "file_name": req["filename"], "sha256": hashlib.sha256(req["content"]).hexdigest(),
+            "format": prepared["format"], "dry_run": req["dry_run"],
+            "status": "dry_run" if req["dry_run"] else "done", "mapping": req["mapping"],
+            "columns": prepared["columns"], "total_rows": prepared["total"],
+            "created": created, "updated": updated, "unchanged": unchanged,
+            "failed": len({e["row"] for e in errors}), "errors": errors,
+            "phases": clock.laps, "started_at": clock.started})
+    if not req["dry_run"]:
+        counter = metrics.metric(Counter, "kefu_customer_import_rows_total",
+                                 "Rows of customer imports by outcome", ("outcome",))
+        for outcome in OUTCOMES:
+            counter.labels(outcome).inc(row[outcome])
+    return row
+
+
+def get_import(tx, import_id: str) -> dict:
+    """One import or dry run with its counts and row errors."""
+    row = store.get_import(tx.cur, import_id)
+    if row is None:
+        raise NotFound("no such import")
+    return row
+
+
+def export_customers(db, principal: Principal, q: dict) -> dict:
+    """A segment as a CSV or XLSX file: archive columns only where the borrowing rules
+    open the archive, full phones only when asked and allowed; one borrowing-log row
+    (action 'export') with the filter and the counts, in the reading transaction."""
+    limit = q["limit"]
+    with db.transaction() as tx:
+        rows = store.export_rows(tx.cur, q, limit + 1)
+        truncated = len(rows) > limit
+        rows = rows[:limit]
+        grants = (access_store.granted_ids(tx.cur, principal.id)
+                  if domain.needs_grants(rows) else set())
+        lines, counts = domain.export_lines(principal, rows, grants, q["unmask"])
+        filters = {k: v for k, v in q.items() if k not in ("format", "limit") and v}
+        access_store.log_access(
+            tx.cur, principal, None, "export",
+            max((r["effective_level"] for r in rows), default=0),
+            list(domain.EXPORT_COLUMNS), "export of a segment",
+            {"count": len(rows), "format": q["format"], "filter": jsonable(filters),
+             **counts, "truncated": truncated})
+    write = domain.write_xlsx if q["format"] == "xlsx" else domain.write_csv
+    content = tpool.execute(write, lines)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    return {"filename": f"customers-{stamp}.{q['format']}",
+            "content_type": domain.CONTENT_TYPES[q["format"]],
+            "content": base64.b64encode(content).decode("ascii"),
+            "count": len(rows), "truncated": truncated}

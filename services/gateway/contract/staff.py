@@ -1,0 +1,69 @@
+"""Staff accounts (roles, groups, clearance) and groups of staff."""
+from marshmallow import Schema, fields, validate
+
+from services.customer.contract.levels import ORDINARY, TOP_SECRET
+from services.vocabulary import ROLES
+
+NAME = validate.Regexp(r"^[a-z][a-z0-9_.-]{2,31}$",
+                       error="3–32 characters: lower-case letters, digits, _ . -")
+DISPLAY_NAME = validate.Length(min=1, max=100)
+GROUP_NAME = validate.Length(min=1, max=64)
+# A clearance is one of the customer archive's confidentiality levels.
+CLEARANCE = validate.Range(min=ORDINARY, max=TOP_SECRET)
+
+
+class StaffCreate(Schema):
+    username = fields.String(required=True, validate=NAME)
+    display_name = fields.String(required=True, validate=DISPLAY_NAME)
+    password = fields.String(required=True, validate=validate.Length(min=10, max=256))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                        validate=validate.Length(min=1))
+    groups = fields.List(fields.String(validate=GROUP_NAME), load_default=list)
+    clearance = fields.Integer(load_default=ORDINARY, validate=CLEARANCE)
+
+
+class StaffUpdate(Schema):
+    """What an admin may change of an account (the username stays; passwords have
+    their own path)."""
+
+    display_name = fields.String(validate=DISPLAY_NAME)
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)),
+                        validate=validate.Length(min=1))
+    groups = fields.List(fields.String(validate=GROUP_NAME))
+    clearance = fields.Integer(validate=CLEARANCE)
+    active = fields.Boolean()
+
+
+class StaffQuery(Schema):
+    group = fields.String(validate=GROUP_NAME)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    after = fields.String(validate=validate.Length(min=1, max=64))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class Staff(Schema):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+    groups = fields.List(fields.String())
+    clearance = fields.Integer()
+    active = fields.Boolean()
+
+
+class StaffList(Schema):
+    staff = fields.List(fields.Nested(Staff))
+
+
+class GroupCreate(Schema):
+    name = fields.String(required=True, validate=NAME)
+    display_name = fields.String(required=True, validate=DISPLAY_NAME)
+
+
+class Group(Schema):
+    name = fields.String()
+    display_name = fields.String()
+
+
+class GroupList(Schema):
+    groups = fields.List(fields.Nested(Group))

@@ -1,0 +1,119 @@
+"""Use cases of field dispatch 派单 (T7): jobs sent to field staff, their handling
+records, the lists of open and overdue jobs, the overdue flag."""
+from services.common.identity import Principal
+from services.common.metrics import Counter, MetricsServer
+from services.ticket.contract.events import TicketDispatched, TicketStatusChanged
+from services.ticket.domain import dispatch as rules
+from services.ticket.domain.tickets import REDACTED, handler_of
+from services.ticket.handlers import sla
+from services.ticket.store import dispatch as store
+from services.ticket.store import staff as staff_store
+from services.ticket.store import tickets as tickets_store
+from services.ticket.store import trail
+
+DISPATCHED = TicketDispatched()
+STATUS_CHANGED = TicketStatusChanged()
+
+
+def outcomes(metrics: MetricsServer):
+    """Field dispatches by outcome: dispatched, rescheduled, handled, not_done, overdue."""
+    return metrics.metric(Counter, "kefu_dispatches_total", "Field dispatches by outcome",
+                          ("outcome",))
+
+
+def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id: str,
+                    fields: dict) -> dict:
+    """Send an after-sales ticket to a field staff member (a loaded DispatchIn): the
+    ticket's handler becomes that person (a new ticket becomes assigned), an open
+    dispatch of the ticket is cancelled (a reschedule), the person is told through
+    ticket_dispatched."""
+    actor = principal.id
+    ticket = rules.check_dispatchable(store.ticket_for_dispatch(tx.cur, ticket_id))
+    rules.check_field_staff(staff_store.get(tx.cur, fields["staff_id"]))
+    at = tickets_store.now(tx.cur)
+    rules.check_window(fields["window_end"], at)
+    address = rules.choose_address(fields["address"], ticket)
+    previous = store.cancel_open(tx.cur, ticket_id)
+    dispatch_id = store.insert_dispatch(tx.cur, ticket_id, fields, address, actor)
+    from_status = ticket["status"]
+    to_status = rules.status_after_dispatch(from_status)
+    store.assign_to_field(tx.cur, ticket_id, fields["staff_id"], from_status, to_status)
+    trail.append(tx.cur, ticket_id, actor, "dispatched", from_status=from_status,
+                 to_status=to_status,
+                 from_handler=handler_of(ticket["group_name"], ticket["assignee_id"]),
+                 to_handler=handler_of(staff_id=fields["staff_id"]),
+                 note=rules.dispatch_note(fields["note"], previous))
+    if to_status != from_status:
+        sla.apply_on_status(tx.cur, ticket_id, from_status, to_status)
+        tx.emit("ticket_status_changed", STATUS_CHANGED.dump({
+            "ticket_id": ticket_id, "serial": ticket["serial"], "kind": ticket["kind"],
+            "category_id": ticket["category_id"], "customer_id": ticket["customer_id"],
+            "from_status": from_status, "to_status": to_status,
+            "assignee_id": fields["staff_id"], "group_name": ticket["group_name"], "at": at}))
+    tx.emit("ticket_dispatched", DISPATCHED.dump({
+        "ticket_id": ticket_id, "serial": ticket["serial"], "dispatch_id": dispatch_id,
+        "staff_id": fields["staff_id"], "address": address,
+        "window_start": fields["window_start"], "window_end": fields["window_end"],
+        "note": fields["note"]}))
+    row = store.dispatch(tx.cur, dispatch_id)
+    assert row is not None  # inserted above, in this transaction
+    outcomes(metrics).labels("rescheduled" if previous else "dispatched").inc()
+    return rules.present(row, at)
+
+
+def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_id: str,
+                    fields: dict) -> dict:
+    """The handling record of one's own dispatch (a loaded HandlingIn); sets the ticket's
+    fee and paid flag."""
+    staff_id = principal.id
+    row = rules.check_handling(store.dispatch(tx.cur, dispatch_id, lock=True), staff_id)
+    store.insert_handling(tx.cur, row, staff_id, fields)
+    store.set_ticket_fee(tx.cur, row["ticket_id"], fields["fee"], fields["paid"])
+    trail.append(tx.cur, row["ticket_id"], staff_id, "handled",
+                 from_status=row["ticket_status"], to_status=row["ticket_status"],
+                 note=rules.handling_note(fields))
+    shown = store.dispatch(tx.cur, dispatch_id)
+    assert shown is not None  # locked above, in this transaction
+    at = tickets_store.now(tx.cur)
+    outcomes(metrics).labels("handled" if fields["done"] else "not_done").inc()
+    return rules.present(shown, at)
+
+
+def dispatches(tx, principal: Principal, query: dict) -> dict:
+    """Open dispatches (a loaded DispatchQuery), or the overdue ones (their window passed
+    without a handling record), by appointment end; of one staff member if asked."""
+    rows = store.open_dispatches(tx.cur, query.get("state") == "overdue", query.get("staff_id"),
+                                 rules.decode_cursor(query["after"]), query["limit"] + 1)
+    at = tickets_store.now(tx.cur)
+    rows, following = rules.page(rows, query["limit"], "window_end")
+    return {"dispatches": [rules.present(r, at) for r in rows], "next": following}
+
+
+def my_jobs(tx, principal: Principal, query: dict) -> dict:
+    """The caller's open jobs (a loaded JobsQuery), by appointment end."""
+    return dispatches(tx, principal, {**query, "staff_id": principal.id})
+
+
+def dispatches_of_ticket(tx, principal: Principal, ticket_id: str) -> dict:
+    """Every dispatch of a ticket with its handling record, newest first."""
+    rows = store.of_ticket(tx.cur, ticket_id)
+    at = tickets_store.now(tx.cur)
+    return {"dispatches": [rules.present(r, at) for r in rows]}
+
+
+def flag_overdue(tx, principal: Principal, metrics: MetricsServer) -> int:
+    """Flag open dispatches whose appointment window ended with no handling record, each
+    with a trail row "dispatch_overdue"; safe with replicas (SKIP LOCKED)."""
+    flagged = store.flag_overdue(tx.cur)
+    for row in flagged:
+        trail.append(tx.cur, row["ticket_id"], principal.id, "dispatch_overdue",
+                     to_handler=handler_of(staff_id=row["staff_id"]),
+                     note=rules.overdue_note(row["window_end"]))
+    if flagged:
+        outcomes(metrics).labels("overdue").inc(len(flagged))
+    return len(flagged)
+
+
+def customer_destroyed(tx, customer_id: str) -> None:
+    """C6: the destroyed customer's dispatch addresses and notes are erased."""
+    store.anonymise_customer(tx.cur, customer_id, REDACTED)
