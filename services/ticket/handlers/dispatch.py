@@ -4,6 +4,7 @@ from services.common.identity import Principal
 from services.common.metrics import Counter, MetricsServer
 from services.ticket.contract.events import TicketDispatched, TicketStatusChanged
 from services.ticket.domain import dispatch as rules
+from services.ticket.domain import pages
 from services.ticket.domain.tickets import REDACTED, handler_of
 from services.ticket.handlers import sla
 from services.ticket.store import dispatch as store
@@ -85,7 +86,7 @@ def dispatches(tx, principal: Principal, query: dict) -> dict:
     rows = store.open_dispatches(tx.cur, query.get("state") == "overdue", query.get("staff_id"),
                                  rules.decode_cursor(query["after"]), query["limit"] + 1)
     at = tickets_store.now(tx.cur)
-    rows, following = rules.page(rows, query["limit"], "window_end")
+    rows, following = pages.page(rows, query["limit"], "window_end")
     return {"dispatches": [rules.present(r, at) for r in rows], "next": following}
 
 

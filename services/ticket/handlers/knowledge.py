@@ -8,6 +8,7 @@ from services.common.identity import Principal
 from services.common.zone import day_start
 from services.ticket.contract import EDITORS
 from services.ticket.domain import knowledge as rules
+from services.ticket.domain import pages
 from services.ticket.store import knowledge as store
 from services.ticket.store import tickets as tickets_store
 from services.ticket.store import trail
@@ -103,8 +104,7 @@ def kb_search(tx, principal: Principal, query: dict) -> dict:
     rows = store.list_articles(tx.cur, statuses, query["category_id"],
                                _cursor(query["before"], "before"), query["limit"])
     return {"articles": rows,
-            "next": rules.cursor(rows[-1] if len(rows) == query["limit"] else None,
-                                 "updated_at")}
+            "next": pages.after_full(rows, query["limit"], "updated_at")}
 
 
 def kb_suggest(tx, principal: Principal, query: dict) -> dict:
@@ -157,8 +157,7 @@ def kb_article_tickets(tx, principal: Principal, article_id: str, page: dict) ->
     kb_article(tx, principal, article_id)
     rows = store.tickets_of_article(tx.cur, article_id, after, page["limit"])
     return {"tickets": rows,
-            "next": rules.cursor(rows[-1] if len(rows) == page["limit"] else None,
-                                 "linked_at")}
+            "next": pages.after_full(rows, page["limit"], "linked_at")}
 
 
 def kb_ranking(tx, principal: Principal, query: dict) -> dict:
