@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.identity import Principal
+from services.common.paging import decode_cursor, encode_cursor, number
 from services.customer.contract.levels import TOP_SECRET
 from services.vocabulary import ADMIN, MANAGERS_UP, SUPERVISORS_UP
 
@@ -114,15 +115,17 @@ def check_request_status(status: str | None) -> None:
 
 def log_cursor(before) -> int | None:
     """The borrowing log pages by sequence number (the order of its hash chain): the
-    `before` of a page is the last seq of the one before it."""
-    try:
-        return int(before) if before not in (None, "") else None
-    except (TypeError, ValueError) as exc:
-        raise Invalid("bad cursor", {"before": ["must be a sequence number"]}) from exc
+    `before` of a page is a cursor after the last seq of the one before it."""
+    if before in (None, ""):
+        return None
+    if not isinstance(before, str):
+        raise Invalid("malformed cursor", {"before": ["not a cursor from a previous page"]})
+    (seq,) = decode_cursor(before, "before", parts=(number,)) or (None,)
+    return seq
 
 
 def next_log_cursor(rows: list[dict], limit: int) -> str | None:
-    return str(rows[-1]["seq"]) if len(rows) == limit else None
+    return encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
 
 
 def session_settings(principal: Principal | None) -> dict:
