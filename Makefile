@@ -82,7 +82,7 @@ bench: migrate-test
 ## verify-access-log: check the borrowing log's hash chain; names the first broken row
 verify-access-log: $(STAMP)
 	. deploy/local/env.sh
-	$(MANAGE) customer verify-access-log
+	$(MANAGE) customer verify-access-log $(if $(ANCHOR),--anchor $(ANCHOR))
 
 stop:
 	-KEFU_ENV=test deploy/local/services.sh stop

@@ -38,7 +38,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from bench import generate, harness  # noqa: E402
 from bench.load import open_loop, percentile  # noqa: E402
-from bench.p1_screen_pop import CUSTOMERS, SEED, agent_token, sample_lookups, screen_pop  # noqa: E402
+from bench.p1_screen_pop import CUSTOMERS, SEED, agent_tokens, sample_lookups, screen_pop  # noqa: E402
 
 ROOT = harness.ROOT
 
@@ -147,16 +147,17 @@ def main(rates: list[float]) -> None:
     data = generate.ensure_customers(CUSTOMERS, SEED)
     print("data set:", data["counts"], flush=True)
     lookups = sample_lookups()
-    token = agent_token(harness.system())
-    http = urllib3.PoolManager(maxsize=1000, block=False, headers={"Authorization": token})
+    harness.system()
+    http = urllib3.PoolManager(maxsize=1000, block=False)
     outcomes: collections.Counter = collections.Counter()
-    pop = screen_pop(http, lookups, outcomes)
+    tokens = agent_tokens()
+    pop = screen_pop(http, lookups, outcomes, tokens)
     for _ in range(300):
         pop()
     print("\n== unloaded latency, one request at a time (ms)")
     print("  screen pop via gateway   ", closed_loop(pop))
     config = {"AMQP_URI": os.environ["KEFU_AMQP_URI"], "serializer": "json"}
-    raw_token = token.split(" ", 1)[1]
+    raw_token = tokens[0].split(" ", 1)[1]
     with ClusterRpcProxy(config, context_data={"auth_token": raw_token}) as rpc:
         position = [0]
 

@@ -9,7 +9,7 @@ internals, and none of the big ones may depend on each other both ways).
 
 Imports only marshmallow: services.common knows no role but the system's.
 """
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 AGENT, SUPERVISOR, MANAGER, GENERAL_MANAGER = "agent", "supervisor", "manager", "general_manager"
 ADMIN, AUDITOR = "admin", "auditor"
@@ -31,15 +31,20 @@ OPERATORS = FRONT_LINE | ADMINS
 
 
 class StaffChanged(Schema):
-    """Payload of staff_created and staff_updated: the account as it is now
-    (consumers ignore fields they do not know)."""
+    """Payload of staff_created and staff_updated: the account as it is now (consumers
+    ignore fields they do not know).  `version` rises with every change of the account,
+    so a consumer keeps the newest it has seen and ignores an older one arriving late
+    (events from before versions load as 0)."""
 
     class Meta:
         unknown = EXCLUDE
 
-    staff_id = fields.String(required=True)
-    username = fields.String(required=True)
-    display_name = fields.String(load_default="")
-    roles = fields.List(fields.String(), required=True)
-    groups = fields.List(fields.String(), required=True)
+    staff_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                        validate=validate.Length(max=len(ROLES)))
+    groups = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                         required=True, validate=validate.Length(max=50))
     active = fields.Boolean(load_default=True)
+    version = fields.Integer(load_default=0, validate=validate.Range(min=0))

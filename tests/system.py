@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,9 +46,11 @@ def today_in_china() -> str:
 
 
 class Client:
-    """A signed-in HTTP session against the gateway."""
+    """A signed-in HTTP session against the gateway.  An admin's `approver` is the
+    second admin who approves what needs two (issue 9, finding 6)."""
 
     def __init__(self, username: str, password: str):
+        self.approver: Client | None = None
         self.http = requests.Session()
         reply = self.http.post(f"{BASE}/api/v1/auth/login",
                                json={"username": username, "password": password}, timeout=10)
@@ -67,6 +70,16 @@ class Client:
     def patch(self, path, body, **kw):
         return self.http.patch(BASE + path, json=body, timeout=10, **kw)
 
+    def create_staff(self, body) -> requests.Response:
+        """POST /api/v1/staff as this admin.  An account holding a right above the
+        ceiling (a role from supervisor up, admin, auditor; a clearance above 0)
+        waits for a second admin (202): the approver approves it, and the answer is
+        the approval's — 201, the account under "staff"."""
+        reply = self.post("/api/v1/staff", body)
+        if reply.status_code != 202 or self.approver is None:
+            return reply
+        return self.approver.post(f"/api/v1/staff-changes/{reply.json()['id']}/approve", {})
+
     def daily_count(self, kind: str) -> int:
         day = today_in_china()
         series = self.get(f"/api/v1/reports/tickets/daily?from={day}&to={day}").json()["series"]
@@ -79,3 +92,16 @@ class Client:
                 return True
             time.sleep(step)
         return predicate()
+
+
+def second_admin(first: Client) -> Client:
+    """A fresh install's second admin, made as services/gateway/manage.py says: the first admin asks
+    for it (202, pending) and the operator approves it on the host (manage.py
+    approve-staff-change).  From then on the two approve each other's requests."""
+    username, password = f"admin{uuid.uuid4().hex[:8]}", "Pw-" + uuid.uuid4().hex
+    asked = first.post("/api/v1/staff", {"username": username, "display_name": "第二管理员",
+                                         "password": password, "roles": ["admin"]})
+    assert asked.status_code == 202, asked.text
+    sh(sys.executable, "-m", "services.manage", "gateway", "approve-staff-change",
+       asked.json()["id"])
+    return Client(username, password)

@@ -26,7 +26,14 @@ for svc in "${SERVICES[@]}"; do
 done
 RUN=$KEFU_VAR/run/$KEFU_ENV
 LOG=$KEFU_VAR/log/$KEFU_ENV
+# -- private files: logs and pid files are the operator's alone (issue 9): every file
+# this script and the services it starts create is 0600, their folders 0700, and logs
+# an earlier run left readable are closed too.
+umask 077
 mkdir -p "$RUN" "$LOG"
+chmod 700 "$RUN" "$LOG"
+find "$LOG" -maxdepth 1 -type f -name '*.log' -exec chmod 600 {} +
+# -- end of private files
 
 running() { [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 

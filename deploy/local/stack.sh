@@ -24,8 +24,12 @@ RMQ=$VAR/rabbitmq NODE=kefu@localhost SECRETS=$VAR/secrets
 RMQ_HOME=$(getent passwd rabbitmq | cut -d: -f6) || RMQ_HOME=/var/lib/rabbitmq
 # advanced.config and rabbitmq-env.conf never exist: they only stop /etc/rabbitmq
 # (the system node's config) from leaking in. Bind type u: don't pin schedulers
-# to the 2 cores we share with postgres.
+# to the 2 cores we share with postgres.  Erlang distribution (the node's port and
+# epmd, which names it) listens on loopback only, like everything else here.
+LOOPBACK_DIST="-kernel inet_dist_use_interface {127,0,0,1}"
 RMQ_ENV=(HOME="$RMQ_HOME" RABBITMQ_NODENAME="$NODE" RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
+  ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$LOOPBACK_DIST"
+  RABBITMQ_CTL_ERL_ARGS="$LOOPBACK_DIST"
   RABBITMQ_MNESIA_BASE="$RMQ/mnesia" RABBITMQ_LOG_BASE="$RMQ/log" RABBITMQ_PID_FILE="$RMQ/kefu.pid"
   RABBITMQ_CONFIG_FILE="$RMQ/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ/enabled_plugins"
   RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ/advanced.config" RABBITMQ_CONF_ENV_FILE="$RMQ/rabbitmq-env.conf"
@@ -231,7 +235,22 @@ rmq_stop() {
     kill "$p"; for _ in {1..30}; do kill -0 "$p" 2>/dev/null || break; sleep 1; done
   fi
   rm -f "$RMQ/kefu.pid"
+  epmd_stop
   say "rabbitmq stopped"
+}
+
+# epmd (Erlang's port mapper) is started by the node and outlives it: stop it too,
+# unless another Erlang node on this machine still uses it.
+epmd_stop() {
+  local epmd=/usr/lib/erlang/bin/epmd
+  [[ -x $epmd ]] || epmd=$(command -v epmd) || return 0
+  pgrep -u rabbitmq -x epmd >/dev/null || return 0
+  if runuser -u rabbitmq -- env ERL_EPMD_ADDRESS=127.0.0.1 "$epmd" -names 2>/dev/null |
+    grep -q '^name '; then
+    return 0
+  fi
+  runuser -u rabbitmq -- env ERL_EPMD_ADDRESS=127.0.0.1 "$epmd" -kill >/dev/null 2>&1 ||
+    pkill -u rabbitmq -x epmd || true
 }
 
 rmq_bootstrap() {

@@ -21,6 +21,7 @@ from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
 from services.common import store
+from services.common.deliveries import DeliveryCount
 from services.common.errors import Conflict, Invalid, Unavailable
 from services.common.green import assert_green
 from services.common.identity import Callers
@@ -134,6 +135,9 @@ class Session:
                 raise Conflict("conflicts with existing data") from exc
             if isinstance(exc, psycopg2.DataError):
                 raise Invalid("value out of range or malformed") from exc
+            if isinstance(exc, ValueError) and "NUL" in str(exc):  # psycopg2 refuses to send it
+                raise Invalid("text must not contain NUL characters",
+                              {"_input": ["contains a NUL character"]}) from exc
             raise
         finally:
             pool.put(conn, broken)
@@ -161,6 +165,7 @@ class Database(Injects[Session], DependencyProvider):
     """
 
     relay = OutboxRelay()
+    deliveries = DeliveryCount()
     callers = Callers()
 
     def __init__(self, on_begin=None, **kwargs):
@@ -174,6 +179,7 @@ class Database(Injects[Session], DependencyProvider):
             config["DB_URI"], size=int(config.get("DB_POOL_SIZE", 8)),
             statement_ms=int(config.get("DB_STATEMENT_TIMEOUT_MS", 10000)))
         self.relay.pool = self.pool
+        self.deliveries.pool = self.pool
 
     def stop(self):
         self.pool.close()

@@ -68,7 +68,17 @@ class TooManyRequests(KefuError):
     code = "too_many_requests"
 
 
-EXPECTED = (NotFound, Invalid, Unauthenticated, Forbidden, Conflict, TooManyRequests)
+@deserialize_to_instance
+class RequestParked(KefuError):
+    """The request was delivered more times than RPC_MAX_DELIVERIES (each earlier
+    delivery ended with the service's process): it was not run again but parked
+    (services.common.deliveries).  Sending it again will not help."""
+
+    code = "request_parked"
+
+
+EXPECTED = (NotFound, Invalid, Unauthenticated, Forbidden, Conflict, TooManyRequests,
+            RequestParked)
 """Errors that are the caller's fault: logged quietly, not as failures."""
 
 

@@ -9,12 +9,16 @@ actor, data}.  The handler's first database transaction records
 failing handler is retried through delay queues ({queue}.retry.N, a TTL that
 dead-letters back into the queue), EVENT_RETRY_DELAYS_MS long; after the last
 retry the event is parked in the `parked_event` table and counted — never
-dropped.  Queues are declared at migrate time by `declare_subscriptions`.
+dropped.  When it cannot be parked either (the database is down), it waits in the
+longest retry queue and comes back (handled then, or parked), so a consumer whose
+database is down costs a try per delay, not a hot loop (issue 9, finding 9).  Queues
+are declared at migrate time by `declare_subscriptions`.
 """
 import logging
 
+import eventlet
 from kombu import Connection, Queue
-from marshmallow import INCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.constants import PERSISTENT
 from nameko.containers import ServiceContainer
@@ -24,23 +28,30 @@ from prometheus_client import Counter
 from services.common import store
 from services.common.db import Database, DuplicateEvent
 from services.common.errors import EXPECTED
+from services.common.fields import Json
 from services.common.metrics import MetricsServer
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-kefu-attempt"
 DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
+DEFER_WITHOUT_QUEUES_SECONDS = 5.0
+MAX_EVENT_DATA = 1_000_000  # units of services.common.fields.Json: far above any payload
 
 
 class EnvelopeSchema(Schema):
+    """Checks an envelope (the handler gets the body as it came); keys it does not
+    know are ignored.  `data` is bounded here and checked field by field by the
+    consumer's payload schema (the producer's contract)."""
+
     class Meta:
-        unknown = INCLUDE
+        unknown = EXCLUDE
 
     event_id = fields.UUID(required=True)
-    type = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
     occurred_at = fields.AwareDateTime(required=True)
     schema_version = fields.Integer(required=True)
-    actor = fields.String(allow_none=True, load_default=None)
-    data = fields.Dict(required=True)
+    actor = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    data = Json(required=True, object_only=True, max_length=MAX_EVENT_DATA, max_depth=16)
 
 
 class ReliableEventHandler(EventHandler):
@@ -76,6 +87,10 @@ class ReliableEventHandler(EventHandler):
             Counter, "kefu_events_retried_total", "Event deliveries retried", ("consumer",))
         self.parked = self.metrics.metric(
             Counter, "kefu_events_parked_total", "Events parked after the last retry",
+            ("consumer",))
+        self.deferred = self.metrics.metric(
+            Counter, "kefu_events_park_deferred_total",
+            "Events that could not be parked (database down) and wait in a delay queue",
             ("consumer",))
 
     def declare(self, channel) -> None:
@@ -126,11 +141,31 @@ class ReliableEventHandler(EventHandler):
             finally:
                 db.pool.put(conn, conn.closed != 0)
         except Exception:
-            log.exception("could not park event; requeueing")
-            self.queue_consumer.requeue_message(message)
+            log.warning("could not park an event of %s; it waits %s ms and comes back",
+                        self.consumer_name, self.delays[-1] if self.delays else 0, exc_info=True)
+            self._defer(message, body, attempts)
             return
         log.error("event parked after %s attempts: %s %s", attempts, self.consumer_name, error)
         self.parked.labels(self.consumer_name).inc()
+        self.queue_consumer.ack_message(message)
+
+    def _defer(self, message, body, attempts: int) -> None:
+        """Back off: the event waits in the longest retry queue (its TTL dead-letters it
+        back), instead of a requeue that redelivers it at once."""
+        if not self.retry_queues:
+            eventlet.sleep(DEFER_WITHOUT_QUEUES_SECONDS)
+            self.queue_consumer.requeue_message(message)
+            return
+        queue = self.retry_queues[-1]
+        try:
+            self.publisher.publish(body, exchange="", routing_key=queue.name,
+                                   headers={ATTEMPT_HEADER: attempts}, declare=[queue])
+        except Exception:
+            log.exception("could not defer an event of %s either; requeueing",
+                          self.consumer_name)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.deferred.labels(self.consumer_name).inc()
         self.queue_consumer.ack_message(message)
 
 

@@ -2,13 +2,23 @@
 
 Accepts `+86 138 0013 8000`, `13800138000`, `0086-138...`, `86 138...`,
 `010-12345678`, `(010)12345678 ext 8`, `010-12345678转8`.
+
+Hostile text costs linear time (issue 9, finding 2): a number longer than MAX_LENGTH is
+refused before any pattern runs, and the extension pattern never backtracks over a run
+of whitespace (it starts at the marker, not at the spaces before it, and its quantifiers
+are possessive).
 """
 import re
 
 import phonenumbers
 
 DEFAULT_REGION = "CN"
-_EXT = re.compile(r"\s*(?:ext\.?|x|转|分机)\s*(\d{1,6})\s*$", re.IGNORECASE)
+MAX_LENGTH = 64
+"""No written phone number, extension included, is longer (`+86 (010) 1234-5678 分机 123456`
+is 30); the contract field refuses longer text (services.common.fields.PhoneNumber)."""
+# Anchored at the end of stripped text; `*+` gives nothing back, so a failing match
+# costs the length of the run after a marker once, never a run from each of its positions.
+_EXT = re.compile(r"(?:ext\.?|x|转|分机)\s*+(\d{1,6})$", re.IGNORECASE)
 
 
 class BadPhone(ValueError):
@@ -19,11 +29,9 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> tuple[str, str | None]:
     """Return (E.164 number, extension or None); raise BadPhone when not a real number."""
     if not isinstance(raw, str) or not raw.strip():
         raise BadPhone("empty phone number")
-    text = raw.strip()
-    ext = None
-    match = _EXT.search(text)
-    if match:
-        ext, text = match.group(1), text[: match.start()]
+    if len(raw) > MAX_LENGTH:
+        raise BadPhone(f"at most {MAX_LENGTH} characters")
+    text, ext = split_extension(raw.strip())
     digits = re.sub(r"\D", "", text)
     if not text.lstrip().startswith(("+", "00")) and digits.startswith("86") and len(digits) == 13:
         text = "+" + digits  # "86 138 0013 8000": country code typed without + or 00
@@ -35,6 +43,16 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> tuple[str, str | None]:
         raise BadPhone("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), (
         ext or number.extension or None)
+
+
+def split_extension(text: str) -> tuple[str, str | None]:
+    """(the number, its extension or None): `010-12345678 ext 8` -> (`010-12345678`, `8`).
+    Linear in the text's length whatever it holds."""
+    text = text.rstrip()
+    match = _EXT.search(text)
+    if not match:
+        return text, None
+    return text[: match.start()].rstrip(), match.group(1)
 
 
 def mask_middle(e164: str) -> str:

@@ -10,11 +10,24 @@ contract index (services/<svc>/contract/__init__.py); an operation missing from
 the index cannot be declared.  The caller's token is verified before any worker
 runs.
 
+Before any worker runs, the request's arguments are checked (no NUL character, no deep
+nesting: services.common.inputs) and a redelivered request has its deliveries counted
+(services.common.deliveries): a request that keeps ending the service's process is
+answered `RequestParked` and parked instead of being redelivered for ever.
+
 nameko's in-service RpcProxy waits forever; a caller that must answer a person
 wraps its calls in `call`/`gather`, and an expired deadline becomes
-`DeadlineExceeded` (the gateway turns it into HTTP 504).
+`DeadlineExceeded` (the gateway turns it into HTTP 504).  Those requests are published
+with an AMQP expiration equal to the deadline (issue 9, finding 9): a request still
+queued when its caller has given up is dropped by the broker, so a hung service's
+backlog is not run late, long after its callers were answered 504.  A request the
+broker had already handed to a process that then stalled (paused, swapping) is beyond
+the broker's expiry: it also carries its deadline (DEADLINE_HEADER, epoch seconds; the
+hosts' clocks are kept in step) and the entrypoint refuses it, unrun, once it passed.
 """
+import inspect
 import logging
+import time
 
 import amqp.exceptions
 import eventlet
@@ -25,6 +38,7 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.rpc import Responder, Rpc, RpcProxy
 
+from services.common.deliveries import DeliveryCount
 from services.common.errors import (
     EXPECTED,
     DeadlineExceeded,
@@ -34,8 +48,10 @@ from services.common.errors import (
     invalid_from_marshmallow,
 )
 from services.common.identity import CONTEXT_KEY, SYSTEM, Callers
+from services.common.inputs import check_arguments
 
 log = logging.getLogger(__name__)
+DEADLINE_HEADER = "x-kefu-deadline"
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                ConnectionError)
 
@@ -49,6 +65,7 @@ class AuthenticatedRpc(Rpc):
 
     serves_callers = True
     callers = Callers()
+    deliveries = DeliveryCount()
 
     def __init__(self, allow=None, public=False, **kwargs):
         if not public and not allow:
@@ -69,7 +86,41 @@ class AuthenticatedRpc(Rpc):
                 refusal = (type(exc), exc, None)
                 self._reply(lambda: self.rpc_consumer.handle_result(message, None, refusal))
                 return
+        try:
+            self.check_request(body, message)
+        except KefuError as exc:
+            self._refuse(message, exc)
+            return
         super().handle_message(body, message)
+
+    def setup(self):
+        super().setup()
+        method = getattr(self.container.service_cls, self.method_name)
+        self.parameter_names = [name for name in inspect.signature(method).parameters][1:]
+
+    def check_request(self, body, message) -> None:
+        """Before any worker: a request past its caller's deadline is not run; hostile
+        arguments are Invalid naming the field; a redelivered request is counted, and
+        refused past RPC_MAX_DELIVERIES."""
+        deadline = (message.headers or {}).get(DEADLINE_HEADER)
+        if isinstance(deadline, (int, float)) and time.time() > deadline:
+            raise DeadlineExceeded("the caller's deadline passed before this request ran")
+        if isinstance(body, dict):
+            check_arguments(self.parameter_names, body.get("args") or (),
+                            body.get("kwargs") or {})
+        if message.delivery_info.get("redelivered"):
+            self.deliveries.admit(self.method_name, body, message, self._caller_id(message))
+
+    def _caller_id(self, message) -> str | None:
+        try:
+            token = self.unpack_message_headers(message).get(CONTEXT_KEY)
+            return self.callers.verify(token).id if token else None
+        except KefuError:
+            return None
+
+    def _refuse(self, message, exc: KefuError) -> None:
+        refusal = (type(exc), exc, None)
+        self._reply(lambda: self.rpc_consumer.handle_result(message, None, refusal))
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], ValidationError):
@@ -126,11 +177,24 @@ def proxy(service_name: str) -> RpcProxy:
     return RpcProxy(service_name, use_confirms=False)
 
 
+def expiring(method, timeout: float):
+    """The proxy method, its requests expiring in the broker after `timeout` seconds and
+    carrying their deadline (a proxy method is made per attribute access, so this is one
+    call's)."""
+    publisher = getattr(method, "publisher", None)
+    if publisher is not None:
+        publisher.expiration = timeout
+        publisher.publish_kwargs["headers"] = {
+            **publisher.publish_kwargs.get("headers", {}), DEADLINE_HEADER: time.time() + timeout}
+    return method
+
+
 def gather(calls: list, timeout: float) -> list:
     """Run [(proxy_method, args, kwargs), ...] in parallel; results in order."""
     try:
         with eventlet.Timeout(timeout, DeadlineExceeded(f"no answer within {timeout:g}s")):
-            replies = [method.call_async(*args, **kwargs) for method, args, kwargs in calls]
+            replies = [expiring(method, timeout).call_async(*args, **kwargs)
+                       for method, args, kwargs in calls]
             return [reply.result() for reply in replies]
     except BROKER_DOWN as exc:
         raise Unavailable("message broker unavailable") from exc
@@ -146,7 +210,8 @@ def gather_settled(calls: list, timeout: float) -> list:
     when it had not answered by the deadline).  For views composed of parts, such
     as the screen pop, where a person waits and a partial answer beats none."""
     try:
-        replies = [method.call_async(*args, **kwargs) for method, args, kwargs in calls]
+        replies = [expiring(method, timeout).call_async(*args, **kwargs)
+                   for method, args, kwargs in calls]
     except BROKER_DOWN as exc:
         raise Unavailable("message broker unavailable") from exc
     results: list = [DeadlineExceeded(f"no answer within {timeout:g}s")] * len(replies)

@@ -1,5 +1,7 @@
-"""The SQL every service shares: outbox, processed events, parked events."""
+"""The SQL every service shares: outbox, processed and parked events, RPC deliveries and
+parked requests."""
 import json
+from collections.abc import Sequence
 
 
 def insert_outbox(cur, envelope: dict) -> None:
@@ -19,8 +21,15 @@ def claim_outbox(cur, limit: int) -> list[dict]:
     return cur.fetchall()
 
 
-def mark_sent(cur, ids: list[int]) -> None:
-    cur.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", (ids,))
+def mark_sent(cur, ids: list[int], returned: Sequence[str] = ()) -> None:
+    """Rows published; those whose event id is in `returned` the broker returned as
+    unroutable (published `mandatory`): one statement, one new version of each row."""
+    cur.execute(
+        "UPDATE outbox SET sent_at = now(),"
+        " returned_at = CASE WHEN event_id = ANY(%s::uuid[]) THEN now() END"
+        " WHERE id = ANY(%s)",
+        (list(returned), ids),
+    )
 
 
 def outbox_backlog(cur) -> tuple[int, float]:
@@ -55,3 +64,31 @@ def park_event(cur, consumer: str, body: dict, error: str, attempts: int) -> Non
 def ping(cur) -> bool:
     cur.execute("SELECT 1 AS ok")
     return cur.fetchone()["ok"] == 1
+
+
+def count_delivery(cur, request_id: str, method: str) -> int:
+    """One more delivery of a redelivered RPC request; how many it has had.  Its first
+    delivery was never recorded (it costs nothing), so a new row starts at 2."""
+    cur.execute(
+        "INSERT INTO rpc_delivery (request_id, method, deliveries) VALUES (%s, %s, 2)"
+        " ON CONFLICT (request_id) DO UPDATE"
+        " SET deliveries = rpc_delivery.deliveries + 1, last_at = now()"
+        " RETURNING deliveries",
+        (request_id, method),
+    )
+    return int(cur.fetchone()["deliveries"])
+
+
+def forget_deliveries(cur, older_than_seconds: int) -> None:
+    cur.execute("DELETE FROM rpc_delivery WHERE last_at < now() - make_interval(secs => %s)",
+                (older_than_seconds,))
+
+
+def park_request(cur, method: str, request_id: str, caller: str | None, body: dict,
+                 deliveries: int) -> None:
+    cur.execute(
+        "INSERT INTO parked_request (method, request_id, caller, body, deliveries)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (method, request_id, caller, json.dumps(body, ensure_ascii=False, default=str),
+         deliveries),
+    )

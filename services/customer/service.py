@@ -20,7 +20,7 @@ from services.customer.contract import events
 from services.customer.contract import imports as imports_schemas
 from services.customer.contract import records as records_schemas
 from services.customer.contract import search as search_schemas
-from services.customer.handlers import access, destruction, imports, records, search
+from services.customer.handlers import access, archive, destruction, imports, records, search
 
 rpc = rpc_entrypoints(contract.CONTRACT)
 # Schema instances are reused: building one per call costs more than the dump itself.
@@ -34,6 +34,8 @@ CUSTOM_FIELD_IN, CUSTOM_FIELD = records_schemas.CustomFieldIn(), records_schemas
 CUSTOM_FIELDS = records_schemas.CustomFieldList()
 CLASSIFICATION, UNMASK_REQUEST = records_schemas.Classification(), records_schemas.UnmaskRequest()
 FULL_PHONES = records_schemas.FullPhones()
+ARCHIVE_READING_IN = records_schemas.ArchiveReadingIn()
+ARCHIVE_READING = records_schemas.ArchiveReading()
 ACCESS_REQUEST_IN = records_schemas.AccessRequestIn()
 ACCESS_REQUEST = records_schemas.AccessRequest()
 ACCESS_DECISION_IN = records_schemas.AccessDecisionIn()
@@ -107,7 +109,8 @@ class CustomerService(HealthCheck):
     def lookup(self, query, view=False):
         """Who is calling (C3): {"matches": [cards], "view": full view of a single match};
         `query` holds exactly one of phone (any written form), email, number, plate,
-        serial (a bare string is a phone)."""
+        serial (a bare string is a phone).  Lookups by phone of a role that may not
+        unmask are limited per staff member and logged."""
         query = LOOKUP_QUERY.load(query)
         with self.db.transaction() as tx:
             return LOOKUP_RESULT.dump(records.lookup(tx, self.principal, query, view))
@@ -163,6 +166,16 @@ class CustomerService(HealthCheck):
         customer_id = parse_id(customer_id, "customer")
         why = UNMASK_REQUEST.load({"reason": reason})["reason"]
         return FULL_PHONES.dump(access.unmask_phones(self.db, self.principal, customer_id, why))
+
+    @rpc
+    def read_archive_for(self, customer_id, reason="", subject=None):
+        """{"allowed", "reason", "level"}: may the caller read what another service holds
+        of this customer (a classified customer's ticket)?  Decided and logged here."""
+        customer_id = parse_id(customer_id, "customer")
+        asked = ARCHIVE_READING_IN.load({"reason": reason, "subject": subject or {}})
+        with self.db.transaction() as tx:
+            return ARCHIVE_READING.dump(archive.read_archive_for(
+                tx, self.principal, customer_id, asked["reason"], asked["subject"]))
 
     @rpc
     def request_access(self, data):
@@ -329,7 +342,8 @@ class CustomerService(HealthCheck):
     def export_customers(self, query=None):
         """ExportFile (content base64) of a segment as CSV or XLSX with Chinese headers:
         phones masked unless `unmask` is asked and allowed; archive columns only where
-        the archive may be read; one borrowing-log row records the export."""
+        the archive may be read; the borrowing log records the export and each customer
+        in it."""
         query = EXPORT_QUERY.load(query or {})
         return EXPORT_FILE.dump(imports.export_customers(self.db, self.principal, query))
 

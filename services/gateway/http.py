@@ -11,19 +11,31 @@ extension) before a worker runs and put it in the context data, so every RPC
 made by the worker carries it to the services, which verify it again
 themselves.  Every error leaves as {error, message, fields?, request_id}, by one
 table from exception to status.
+
+Bulkheads (issue 9, finding 9): a route names the services it asks (`upstreams`;
+`forward` routes name theirs), and at most UPSTREAM_CONCURRENCY requests to one
+service are in the gateway at once (default: three quarters of max_workers); past it
+a route to that service answers 503 at once, so a hung service holds a bounded share
+of the gateway's workers and every other route keeps answering.
+
+Hostile input stops here (issue 9, finding 9): a NUL character in the body, the query
+string or the path, JSON nested deeper than MAX_JSON_DEPTH, NaN or Infinity are a 400
+naming the field before any worker runs or any service is asked.
 """
 import base64
 import json
 import logging
 import re
 import uuid
+from contextlib import contextmanager
 from functools import partial
 from urllib.parse import quote
 
 from eventlet.event import Event
+from eventlet.semaphore import Semaphore
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import ReplyListener, ServiceProxy
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -38,24 +50,29 @@ from services.common.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RequestParked,
     TooManyRequests,
     Unauthenticated,
     Unavailable,
     invalid_from_marshmallow,
 )
 from services.common.identity import CONTEXT_KEY, Callers
+from services.common.inputs import check_value
+from services.common.metrics import Counter, MetricsServer
 from services.common.typing import Injects
 from services.customer.contract.imports import MAX_FILE_BYTES
 from services.gateway import openapi
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
+MAX_JSON_DEPTH = 32
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # The one table from exception to HTTP status (most specific class first).
 ERRORS = [
     (Invalid, 400), (Unauthenticated, 401), (Forbidden, 403), (NotFound, 404),
-    (Conflict, 409), (TooManyRequests, 429), (DeadlineExceeded, 504), (Unavailable, 503),
+    (Conflict, 409), (RequestParked, 422), (TooManyRequests, 429), (DeadlineExceeded, 504),
+    (Unavailable, 503),
 ]
 
 
@@ -115,17 +132,52 @@ class JsonWebServer(WebServer):
         return JsonWsgiApp(self)
 
 
+class Bulkheads(SharedExtension):
+    """At most `limit` requests to one upstream service in the gateway at once."""
+
+    metrics = MetricsServer()
+
+    def setup(self):
+        config = self.container.config
+        workers = int(config.get("max_workers", 10))
+        self.limit = int(config.get("UPSTREAM_CONCURRENCY") or max(1, workers * 3 // 4))
+        self._slots: dict[str, Semaphore] = {}
+        self.refused = self.metrics.metric(
+            Counter, "kefu_gateway_bulkhead_refused_total",
+            "Requests answered 503 at once: their service had its share of the gateway",
+            ("service",))
+
+    @contextmanager
+    def held(self, services):
+        """A slot of each service for the block; Unavailable at once when one is full."""
+        taken: list[Semaphore] = []
+        try:
+            for name in services:
+                slot = self._slots.setdefault(name, Semaphore(self.limit))
+                if not slot.acquire(blocking=False):
+                    self.refused.labels(name).inc()
+                    raise Unavailable(f"the {name} service is busy: try again shortly")
+                taken.append(slot)
+            yield
+        finally:
+            for slot in taken:
+                slot.release()
+
+
 class Api(HttpRequestHandler):
     server = JsonWebServer()
     callers = Callers()
+    bulkheads = Bulkheads()
     serves_callers = True
 
-    def __init__(self, method, url, allow=None, public=False, status=200, **kwargs):
+    def __init__(self, method, url, allow=None, public=False, status=200, upstreams=(),
+                 **kwargs):
         if not public and not allow:
             raise ValueError(f"{method} {url}: give allow=<roles> or public=True")
         self.allow = frozenset(allow or ())
         self.public = public
         self.status = status
+        self.upstreams = tuple(upstreams)
         super().__init__(method, url, expected_exceptions=EXPECTED + (ValidationError,))
 
     def handle_request(self, request):
@@ -134,16 +186,19 @@ class Api(HttpRequestHandler):
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         try:
             context_data = {"request_id": request_id}
+            check_request(request)
             if not self.public:
                 principal = self.callers.verify(_bearer(request))
                 if not principal.has_any(self.allow):
                     raise Forbidden("your role may not do this")
                 context_data[CONTEXT_KEY] = principal.token
             args, kwargs = self.get_entrypoint_parameters(request)
-            event = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=partial(self.handle_result, event))
-            response = self.response_from_result(event.wait())
+            with self.bulkheads.held(self.upstreams):
+                event = Event()
+                self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                            handle_result=partial(self.handle_result, event))
+                result = event.wait()
+            response = self.response_from_result(result)
         except Exception as exc:  # noqa: BLE001 — every error becomes a JSON answer
             response = response_for(exc)
         response.headers["X-Request-Id"] = request_id
@@ -162,11 +217,13 @@ def _bearer(request) -> str | None:
 
 
 def api(method: str, url: str, summary: str, allow=None, public=False, status=200,
-        body=None, query=None, response=None):
-    """Declare a route: the entrypoint plus its OpenAPI description."""
+        body=None, query=None, response=None, upstreams=()):
+    """Declare a route: the entrypoint plus its OpenAPI description.  `upstreams`: the
+    services it asks (each holds one slot of that service's bulkhead)."""
     openapi.register(method, url, summary, public=public, status=status, body=body,
                      query=query, response=response)
-    return Api.decorator(method, url, allow=allow, public=public, status=status)
+    return Api.decorator(method, url, allow=allow, public=public, status=status,
+                         upstreams=upstreams)
 
 
 # -- the dependencies of routes ----------------------------------------------------------
@@ -194,11 +251,34 @@ class Peers(Injects[dict], DependencyProvider):
 
 
 # -- reading requests ------------------------------------------------------------------
+def check_request(request) -> None:
+    """No NUL character in the query string (names and values) nor in a path value."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name:
+            raise Invalid("text must not contain NUL characters",
+                          {"_query": ["a parameter name contains a NUL character"]})
+        check_value(value, root=name)
+    for name, value in (getattr(request, "path_values", None) or {}).items():
+        check_value(value, root=name)
+
+
+def _not_a_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_object(request) -> dict:
-    """The JSON body, which must be an object (the service behind validates its fields)."""
-    data = request.get_json(silent=True, force=True)  # any content type
+    """The JSON body, which must be an object (the service behind validates its fields),
+    with no NUL character in any text or key and at most MAX_JSON_DEPTH levels deep."""
+    try:  # any content type; strict JSON (no NaN, no Infinity)
+        data = json.loads(request.get_data(cache=True), parse_constant=_not_a_constant)
+    except RecursionError:  # far deeper than the bound: refused without walking it
+        raise Invalid("the body is nested too deeply",
+                      {"_body": [f"nested deeper than {MAX_JSON_DEPTH} levels"]}) from None
+    except ValueError:  # not JSON, not UTF-8
+        data = None
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", {"_body": ["not a JSON object"]})
+    check_value(data, max_depth=MAX_JSON_DEPTH)
     return data
 
 
@@ -246,6 +326,7 @@ def import_upload(request) -> dict:
     except RequestEntityTooLarge as exc:
         raise _too_large() from exc
     filename = filename or request.args.get("filename", "") or fields.get("filename", "")
+    check_value(filename, root="filename")
     dry_run = _flag(fields.get("dry_run", request.args.get("dry_run")), "dry_run")
     mapping = _mapping(fields.get("mapping", request.args.get("mapping")))
     if not content:
@@ -278,6 +359,7 @@ def _mapping(value) -> dict:
         raise Invalid("mapping is not JSON", {"mapping": ["not valid JSON"]}) from exc
     if not isinstance(mapping, dict):
         raise Invalid("mapping must be an object", {"mapping": ['{"column header": "field"}']})
+    check_value(mapping, root="mapping", max_depth=MAX_JSON_DEPTH)
     return mapping
 
 

@@ -16,6 +16,15 @@ def register(method, url, summary, public, status, body, query, response) -> Non
                    "status": status, "body": body, "query": query, "response": response})
 
 
+def answers(status: int, response, description: str):
+    """Stacked on @api: the route may also answer `status` with `response`, e.g. 202
+    with a change waiting for approval.  Applied right after @api registered it."""
+    def decorate(method):
+        ROUTES[-1].setdefault("also", []).append((status, response, description))
+        return method
+    return decorate
+
+
 def path_names(url: str) -> list[str]:
     """The names of a route's path values, in the URL's order."""
     return _PARAM.findall(url)
@@ -47,6 +56,9 @@ def _operation(route: dict) -> dict:
     if route["response"] is not None:
         responses[str(route["status"])]["content"] = {
             "application/json": {"schema": route["response"]}}
+    for status, response, description in route.get("also", ()):
+        responses[str(status)] = {"description": description,
+                                  "content": {"application/json": {"schema": response}}}
     responses["400"] = {"description": "invalid input", **error}
     if not route["public"]:
         responses["401"] = {"description": "not authenticated", **error}

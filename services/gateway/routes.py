@@ -12,7 +12,9 @@ came, within the service's `deadline`.  The contract index of the service called
 - the OpenAPI description: the RPC's input schema where the takers read the
   request (the body or the query string), its output schema as the answer.
 Takers that validate (valid_body, valid_query, CHECKED_QUERY) use the RPC's input
-schema, so a bad field is a 400 naming it before any call.
+schema, so a bad field is a 400 naming it before any call.  A route holds a slot of
+its service's bulkhead while it runs (http.Bulkheads): past the service's share of the
+gateway it answers 503 at once.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,7 +87,7 @@ def forward(method: str, url: str, summary: str, rpc: Rpc, *takes: Take, allow=N
                public=operation.public and allow is None, status=status,
                body=operation.input if "body" in parts else None,
                query=operation.input if "query" in parts else None,
-               response=operation.output)(route)
+               response=operation.output, upstreams=(rpc.service,))(route)
 
 
 # -- takers --------------------------------------------------------------------------------

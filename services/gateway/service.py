@@ -9,6 +9,8 @@ service), the screen pop, the import upload, the export download, the OpenAPI
 document and /healthz.  The gateway's own index (staff events; as an RPC service
 it answers only `health`) is contract/__init__.py.
 """
+from nameko.timer import timer
+
 from services.common.db import Database
 from services.common.errors import Invalid
 from services.common.health import HealthCheck
@@ -20,7 +22,16 @@ from services.customer import contract as customer_contract
 from services.customer.contract.imports import ExportQuery, ImportResult
 from services.customer.contract.records import LookupQuery
 from services.gateway import contract, openapi
-from services.gateway.contract.login import LoginRequest, Token
+from services.gateway.contract.duties import (
+    Decision,
+    StaffAudit,
+    StaffAuditQuery,
+    StaffChange,
+    StaffChangeList,
+    StaffChangeQuery,
+)
+from services.gateway.contract.health import Health
+from services.gateway.contract.login import LoginRequest, PasswordChange, Token
 from services.gateway.contract.staff import (
     Group,
     GroupCreate,
@@ -31,7 +42,7 @@ from services.gateway.contract.staff import (
     StaffQuery,
     StaffUpdate,
 )
-from services.gateway.handlers import groups, health, login, screen_pop, staff
+from services.gateway.handlers import duties, groups, health, login, screen_pop, staff
 from services.gateway.http import (
     Deadline,
     Peers,
@@ -39,9 +50,9 @@ from services.gateway.http import (
     download,
     export_query,
     import_upload,
-    json_response,
     load_body,
     load_query,
+    optional_object,
 )
 from services.gateway.routes import (
     BODY,
@@ -58,19 +69,24 @@ from services.gateway.routes import (
     valid_query,
     whole,
 )
+from services.gateway.signin import SignInGuard
 from services.notify import contract as notify_contract
 from services.report import contract as report_contract
 from services.ticket import contract as ticket_contract
 from services.ticket.contract.knowledge import KbVersion
-from services.vocabulary import ADMINS, STAFF, SUPERVISORS_UP
+from services.vocabulary import ADMINS, AUDITOR, INTEGRATIONS, STAFF, SUPERVISORS_UP
 
 CUSTOMER, TICKET = Upstream(customer_contract.CONTRACT), Upstream(ticket_contract.CONTRACT)
 NOTIFY, REPORT = Upstream(notify_contract.CONTRACT), Upstream(report_contract.CONTRACT)
 # Schema instances are reused: building one per call costs more than the dump itself.
-LOGIN_REQUEST, TOKEN = LoginRequest(), Token()
+LOGIN_REQUEST, TOKEN, PASSWORD_CHANGE = LoginRequest(), Token(), PasswordChange()
 STAFF_CREATE, STAFF_UPDATE, STAFF_QUERY = StaffCreate(), StaffUpdate(), StaffQuery()
 STAFF_ACCOUNT, STAFF_LIST = Staff(), StaffList()
 GROUP_CREATE, GROUP, GROUP_LIST = GroupCreate(), Group(), GroupList()
+STAFF_CHANGE, STAFF_CHANGE_LIST = StaffChange(), StaffChangeList()
+STAFF_CHANGE_QUERY, DECISION = StaffChangeQuery(), Decision()
+STAFF_AUDIT_QUERY, STAFF_AUDIT = StaffAuditQuery(), StaffAudit()
+AUDITORS = frozenset({AUDITOR})
 BULK_DEADLINE = 120.0  # seconds an import or an export may take (C7)
 C = "/api/v1/customers/<customer_id>"
 T = "/api/v1/tickets/<ticket_id>"
@@ -85,6 +101,7 @@ class GatewayService(HealthCheck):
     principal = Identity()
     metrics = Metrics()
     tokens = Tokens()
+    signin = SignInGuard()
     deadline = Deadline()
     peers = Peers()
     customer = proxy("customer")
@@ -92,14 +109,30 @@ class GatewayService(HealthCheck):
     notify = proxy("notify")
     report = proxy("report")
 
-    # -- sign-in and staff accounts (G1, G2) ----------------------------------------------
+    # -- sign-in and staff accounts (G1, G2; issue 9: throttle, separation of duties) --
     @api("POST", "/api/v1/auth/login", "Sign in; returns a bearer token", public=True,
          body=LoginRequest, response=Token)
     def login(self, request):
         """A bearer token and the account it stands for."""
         credentials = load_body(request, LOGIN_REQUEST)
-        return TOKEN.dump(login.login(self.db, self.tokens, credentials["username"],
-                                      credentials["password"]))
+        return TOKEN.dump(login.login(self.db, self.tokens, self.signin,
+                                      credentials["username"], credentials["password"],
+                                      request.remote_addr,
+                                      request.headers.get("X-Forwarded-For")))
+
+    @api("PUT", "/api/v1/me/password", "Change my password (the current one checked)",
+         allow=STAFF | INTEGRATIONS, body=PasswordChange, response=Staff)
+    def change_password(self, request):
+        """The account with its new version (staff_updated)."""
+        data = load_body(request, PASSWORD_CHANGE)
+        return STAFF_ACCOUNT.dump(login.change_password(
+            self.db, self.signin, self.principal, data["old"], data["new"],
+            request.remote_addr, request.headers.get("X-Forwarded-For")))
+
+    @timer(interval=3600)
+    def forget_sign_in_failures(self):
+        """Throttle keys whose failures are forgotten are dropped."""
+        login.forget_stale(self.db)
 
     @api("GET", "/api/v1/me", "The signed-in staff member", allow=STAFF, response=Staff)
     def me(self, request):
@@ -107,21 +140,27 @@ class GatewayService(HealthCheck):
         with self.db.transaction() as tx:
             return STAFF_ACCOUNT.dump(staff.me(tx, self.principal))
 
+    @openapi.answers(202, StaffChange, "a right above the ceiling: waits for a second admin")
     @api("POST", "/api/v1/staff", "Create a staff account (admin)", allow=ADMINS, status=201,
          body=StaffCreate, response=Staff)
     def create_staff(self, request):
-        """The new account (staff_created)."""
+        """201 with the new account (staff_created), or 202 with the staff change that
+        waits for a second admin."""
         data = load_body(request, STAFF_CREATE)
-        return STAFF_ACCOUNT.dump(staff.create_staff(self.db, self.principal, data))
+        pending, row = staff.create_staff(self.db, self.signin, self.principal, data)
+        return (202, STAFF_CHANGE.dump(row)) if pending else (201, STAFF_ACCOUNT.dump(row))
 
-    @api("PATCH", "/api/v1/staff/<staff_id>", "Change a staff account (admin)", allow=ADMINS,
-         body=StaffUpdate, response=Staff)
+    @openapi.answers(202, StaffChange, "a right above the ceiling: waits for a second admin")
+    @api("PATCH", "/api/v1/staff/<staff_id>", "Change a staff account (admin; not your own "
+         "rights)", allow=ADMINS, body=StaffUpdate, response=Staff)
     def update_staff(self, request, staff_id):
-        """The account after the changes (staff_updated)."""
+        """200 with the account after the changes (staff_updated), or 202 with the staff
+        change that waits for a second admin."""
         changes = load_body(request, STAFF_UPDATE)
         staff_id = parse_id(staff_id, "staff member")
         with self.db.transaction() as tx:
-            return STAFF_ACCOUNT.dump(staff.update_staff(tx, self.principal, staff_id, changes))
+            pending, row = staff.update_staff(tx, self.principal, staff_id, changes)
+        return (202, STAFF_CHANGE.dump(row)) if pending else (200, STAFF_ACCOUNT.dump(row))
 
     @api("GET", "/api/v1/staff", "Staff accounts, by username (supervisors up, admins)",
          allow=SUPERVISORS_UP | ADMINS, query=StaffQuery, response=StaffList)
@@ -130,6 +169,54 @@ class GatewayService(HealthCheck):
         query = load_query(request, STAFF_QUERY)
         with self.db.transaction() as tx:
             return STAFF_LIST.dump(staff.list_staff(tx, self.principal, query))
+
+    @api("GET", "/api/v1/staff-changes", "Staff changes waiting for (or decided by) a "
+         "second admin, newest first (admins, auditors)", allow=ADMINS | AUDITORS,
+         query=StaffChangeQuery, response=StaffChangeList)
+    def staff_changes(self, request):
+        """{"changes": [...], "next": cursor or null} (?status=pending&before=)."""
+        query = load_query(request, STAFF_CHANGE_QUERY)
+        with self.db.transaction() as tx:
+            return STAFF_CHANGE_LIST.dump(duties.list_changes(tx, self.principal, query))
+
+    @api("GET", "/api/v1/staff-changes/<change_id>", "A staff change (admins, auditors)",
+         allow=ADMINS | AUDITORS, response=StaffChange)
+    def staff_change(self, request, change_id):
+        """The change with its decision."""
+        change_id = parse_id(change_id, "staff change")
+        with self.db.transaction() as tx:
+            return STAFF_CHANGE.dump(duties.get_change(tx, self.principal, change_id))
+
+    @openapi.answers(201, StaffChange, "approved: the new account was made")
+    @api("POST", "/api/v1/staff-changes/<change_id>/approve",
+         "Approve a staff change: an admin who neither asked for it nor is its account",
+         allow=ADMINS, response=StaffChange)
+    def approve_staff_change(self, request, change_id):
+        """The change, approved and applied (201 when it made an account, with `staff`;
+        staff_created or staff_updated)."""
+        change_id = parse_id(change_id, "staff change")
+        with self.db.transaction() as tx:
+            change = duties.approve(tx, self.principal, change_id)
+        return (201 if change["kind"] == "create" else 200), STAFF_CHANGE.dump(change)
+
+    @api("POST", "/api/v1/staff-changes/<change_id>/reject",
+         "Reject a staff change, with an optional note (admins)", allow=ADMINS,
+         body=Decision, response=StaffChange)
+    def reject_staff_change(self, request, change_id):
+        """The change, rejected: nothing of it applies."""
+        note = DECISION.load(optional_object(request))["note"]
+        change_id = parse_id(change_id, "staff change")
+        with self.db.transaction() as tx:
+            return STAFF_CHANGE.dump(duties.reject(tx, self.principal, change_id, note))
+
+    @api("GET", "/api/v1/staff-audit", "Every change of staff accounts: who, when, old, "
+         "new, approved by; newest first (auditors, admins)", allow=AUDITORS | ADMINS,
+         query=StaffAuditQuery, response=StaffAudit)
+    def staff_audit(self, request):
+        """{"entries": [...], "next": cursor or null} (?staff_id= or ?username=, ?before=)."""
+        query = load_query(request, STAFF_AUDIT_QUERY)
+        with self.db.transaction() as tx:
+            return STAFF_AUDIT.dump(duties.staff_audit(tx, self.principal, query))
 
     @api("POST", "/api/v1/groups", "Create a group of staff (admin)", allow=ADMINS, status=201,
          body=GroupCreate, response=Group)
@@ -170,7 +257,7 @@ class GatewayService(HealthCheck):
 
     @api("GET", "/api/v1/screen-pop",
          "Who is calling: none / one with the 360° view / several to tell apart",
-         allow=CUSTOMER.lookup.roles, query=LookupQuery)
+         allow=CUSTOMER.lookup.roles, query=LookupQuery, upstreams=("customer", "ticket"))
     def screen_pop(self, request):
         """The lookup's matches; one match comes with the 360° view, whose parts from
         other services may be named "unavailable"."""
@@ -248,7 +335,8 @@ class GatewayService(HealthCheck):
     # -- customers: import and export (C7) -------------------------------------------------
     @api("POST", "/api/v1/customer-imports",
          "Import customers from CSV/XLSX (multipart field `file`; dry_run, mapping)",
-         allow=CUSTOMER.import_customers.roles, status=201, response=ImportResult)
+         allow=CUSTOMER.import_customers.roles, status=201, response=ImportResult,
+         upstreams=("customer",))
     def import_customers(self, request):
         """The ImportResult with every bad row: 200 for a dry run, 201 for an import."""
         upload = import_upload(request)
@@ -260,7 +348,7 @@ class GatewayService(HealthCheck):
 
     @api("GET", "/api/v1/customers/export",
          "A segment as CSV or XLSX with Chinese headers (logged)",
-         allow=CUSTOMER.export_customers.roles, query=ExportQuery)
+         allow=CUSTOMER.export_customers.roles, query=ExportQuery, upstreams=("customer",))
     def export_customers(self, request):
         """The file (Content-Disposition), with X-Export-Count and X-Export-Truncated."""
         return download(call(self.customer.export_customers, export_query(request),
@@ -271,8 +359,9 @@ class GatewayService(HealthCheck):
                             TICKET.create_ticket, BODY, IDEMPOTENCY_KEY, status=201,
                             allow=STAFF)  # wider than the RPC's: the ticket service refuses
     get_ticket = forward(
-        "GET", T, "A ticket: the record, the whole trail, the final handler, its repeats "
-        "(field staff: only their own)", TICKET.get_ticket)
+        "GET", T, "A ticket: the record, the whole trail, the final handler, its repeats; "
+        "a classified customer's content only to those cleared (?reason= is logged)",
+        TICKET.get_ticket, clipped("reason", 500))
     update_ticket = forward("PATCH", T,
                             "Change subject, form values, contact, urgency, fee, paid or category",
                             TICKET.update_ticket, BODY)
@@ -421,7 +510,7 @@ class GatewayService(HealthCheck):
                           "Every version of an article, newest first", TICKET.kb_versions)
 
     @api("GET", ARTICLE + "/versions/<number>", "One version of an article in full",
-         allow=TICKET.kb_version.roles, response=KbVersion)
+         allow=TICKET.kb_version.roles, response=KbVersion, upstreams=("ticket",))
     def kb_version(self, request, article_id, number):
         """The version's full text; 400 when the number is not one."""
         if not number.isdigit() or len(number) > 9:
@@ -461,14 +550,15 @@ class GatewayService(HealthCheck):
         """The OpenAPI document of every route above."""
         return openapi.build()
 
-    @api("GET", "/healthz", "200 when the broker and every service answer", public=True)
+    @openapi.answers(503, Health, "a check failed: the names of those that did")
+    @api("GET", "/healthz", "200 when the broker and every service answer", public=True,
+         response=Health)
     def healthz(self, request):
-        """{"status": "ok", "checks": {service: true}}; 503 with the reason otherwise."""
-        checks, failure = health.check(self.db, self.peers, timeout=min(self.deadline, 3))
-        if failure is not None:
-            return json_response(503, {"status": "unavailable", "checks": checks,
-                                       "message": failure})
-        return {"status": "ok", "checks": checks}
+        """{"status": "ok", "checks": {name: true}, "failing": []}; 503 naming the
+        failing checks (their reasons are logged, not answered)."""
+        body = health.report(health.check(self.db, self.peers,
+                                          timeout=min(self.deadline, 3)))
+        return (200 if body["status"] == "ok" else 503), body
 
 
 SERVICE = GatewayService

@@ -8,13 +8,17 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.common.db import Database
-from services.common.events import on_event
+from services.common.events import EnvelopeSchema, on_event
 from services.common.health import HealthCheck
 from services.common.identity import Identity
 from services.common.ids import parse_id
 from services.common.metrics import Metrics
 from services.common.rpc import proxy, rpc_entrypoints
-from services.customer.contract.events import CustomerDestroyed, CustomerMerged
+from services.customer.contract.events import (
+    CustomerClassified,
+    CustomerDestroyed,
+    CustomerMerged,
+)
 from services.ticket import contract
 from services.ticket.contract import contacts as co
 from services.ticket.contract import dispatch as di
@@ -32,6 +36,7 @@ from services.ticket.handlers import (
     knowledge,
     overview,
     queues,
+    reading,
     sla,
     staff,
     tickets,
@@ -77,6 +82,8 @@ RANKING_QUERY, RANKING = kb.KbRankingQuery(), kb.KbRanking()
 OVERVIEW_QUERY, OVERVIEW = ov.OverviewQuery(), ov.CustomerOverview()
 STAFF_CHANGED = StaffChanged()
 CUSTOMER_DESTROYED, CUSTOMER_MERGED = CustomerDestroyed(), CustomerMerged()
+CUSTOMER_CLASSIFIED, ENVELOPE = CustomerClassified(), EnvelopeSchema()
+READ_REASON = ti.ReadReason()
 
 
 class ChineseWords(DependencyProvider):
@@ -106,13 +113,15 @@ class TicketService(HealthCheck):
                                                  TICKET_CREATE.load(data), idempotency_key))
 
     @rpc
-    def get_ticket(self, ticket_id):
+    def get_ticket(self, ticket_id, reason=None):
         """TicketDetail: the record as accepted and as it is now, the whole trail (oldest
-        first), the final handler, the category and the tickets it repeats; field staff
-        see only the tickets assigned to them."""
+        first), the final handler, the category and the tickets it repeats; of a
+        classified customer's ticket, what it says if the borrowing rule allows (`reason`
+        goes to the borrowing log), else its identity and `content_withheld`."""
         ticket_id = parse_id(ticket_id, "ticket")
-        with self.db.transaction() as tx:
-            return DETAIL.dump(tickets.get_ticket(tx, self.principal, ticket_id))
+        reason = READ_REASON.load({"reason": reason or ""})["reason"]
+        return DETAIL.dump(tickets.get_ticket(self.db, self.principal, self.customers,
+                                              ticket_id, reason))
 
     @rpc
     def update_ticket(self, ticket_id, data):
@@ -121,15 +130,15 @@ class TicketService(HealthCheck):
         trail row names the changed fields."""
         ticket_id = parse_id(ticket_id, "ticket")
         fields = TICKET_UPDATE.load(tickets.writable(data))
-        with self.db.transaction() as tx:
-            return DETAIL.dump(tickets.update_ticket(tx, self.principal, ticket_id, fields))
+        return DETAIL.dump(tickets.update_ticket(self.db, self.principal, self.customers,
+                                                 ticket_id, fields))
 
     @rpc
     def list_for_customer(self, customer_id, limit=20):
         """The customer's most recent tickets, newest first: {"tickets": [...]}."""
         query = CUSTOMER_TICKETS.load({"customer_id": customer_id, "limit": limit})
-        with self.db.transaction() as tx:
-            return TICKET_LIST.dump(tickets.list_for_customer(tx, self.principal, query))
+        return TICKET_LIST.dump(tickets.list_for_customer(self.db, self.principal,
+                                                          self.customers, query))
 
     # -- forms: kinds, categories and their forms (T1), repeat rules (T3) --------------
     @rpc
@@ -391,9 +400,8 @@ class TicketService(HealthCheck):
         """Every dispatch of a ticket with its handling record, newest first:
         {"dispatches": [...]}."""
         ticket_id = parse_id(ticket_id, "ticket")
-        with self.db.transaction() as tx:
-            return DISPATCH_LIST.dump(dispatch.dispatches_of_ticket(tx, self.principal,
-                                                                    ticket_id))
+        return DISPATCH_LIST.dump(dispatch.dispatches_of_ticket(self.db, self.principal,
+                                                                self.customers, ticket_id))
 
     @timer(interval=5)
     def flag_overdue_dispatches(self):
@@ -417,18 +425,16 @@ class TicketService(HealthCheck):
         """A customer's contacts, newest first: {"contacts": [...], "next": cursor}."""
         query = CONTACT_QUERY.load({"limit": limit, "before": before})
         customer_id = parse_id(customer_id, "customer")
-        with self.db.transaction() as tx:
-            return CONTACT_PAGE.dump(contacts.contacts_of(tx, self.principal, "customer",
-                                                          customer_id, query))
+        return CONTACT_PAGE.dump(contacts.contacts_of(self.db, self.principal, self.customers,
+                                                      "customer", customer_id, query))
 
     @rpc
     def contacts_for_ticket(self, ticket_id, limit=20, before=None):
         """A ticket's contacts, newest first: {"contacts": [...], "next": cursor}."""
         query = CONTACT_QUERY.load({"limit": limit, "before": before})
         ticket_id = parse_id(ticket_id, "ticket")
-        with self.db.transaction() as tx:
-            return CONTACT_PAGE.dump(contacts.contacts_of(tx, self.principal, "ticket",
-                                                          ticket_id, query))
+        return CONTACT_PAGE.dump(contacts.contacts_of(self.db, self.principal, self.customers,
+                                                      "ticket", ticket_id, query))
 
     @rpc
     def record_call_events(self, data):
@@ -573,10 +579,19 @@ class TicketService(HealthCheck):
     def customer_overview(self, customer_id, limit=10):
         """{"open_tickets", "recent_tickets", "contacts"} of a customer, newest first."""
         query = OVERVIEW_QUERY.load({"customer_id": customer_id, "limit": limit})
-        with self.db.transaction() as tx:
-            return OVERVIEW.dump(overview.customer_overview(tx, self.principal, query))
+        return OVERVIEW.dump(overview.customer_overview(self.db, self.principal,
+                                                        self.customers, query))
 
-    # -- what a customer's lifecycle does to tickets, jobs and contacts (C6, C8) ---------
+    # -- what a customer's lifecycle does to tickets, jobs and contacts (C4, C6, C8) -----
+    @on_event("customer", "customer_classified")
+    def learn_customer_level(self, event):
+        """C4: the level the customer's tickets, contacts and jobs inherit from now on
+        (the newest word kept: events may come late)."""
+        classified = CUSTOMER_CLASSIFIED.load(event["data"])
+        occurred_at = ENVELOPE.load(event)["occurred_at"]
+        with self.db.transaction() as tx:
+            reading.customer_classified(tx, classified, occurred_at)
+
     @on_event("customer", "customer_destroyed")
     def anonymise_destroyed_customer(self, event):
         """C6: the customer's tickets keep serial, kind, dates and statistics and lose

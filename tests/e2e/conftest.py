@@ -1,6 +1,6 @@
 import pytest
 
-from tests.system import Client, start_system, stop_system
+from tests.system import Client, second_admin, start_system, stop_system
 
 
 @pytest.fixture(scope="session")
@@ -12,4 +12,7 @@ def admin_password():
 
 @pytest.fixture(scope="session")
 def admin(admin_password):
-    return Client("admin", admin_password)
+    """The first admin; a second admin approves the accounts it makes above the ceiling."""
+    first = Client("admin", admin_password)
+    first.approver = second_admin(first)
+    return first

@@ -52,7 +52,7 @@ class TestStaffAndAccess:
         assert admin.post("/api/v1/groups", {"name": group, "display_name": "客服一组"}
                           ).status_code == 201
         username = f"agent{uuid.uuid4().hex[:8]}"
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": "小王",
+        reply = admin.create_staff({"username": username, "display_name": "小王",
                                              "password": "long-enough-pw", "roles": ["agent"],
                                              "groups": [group]})
         assert reply.status_code == 201, reply.text
@@ -61,7 +61,7 @@ class TestStaffAndAccess:
         refused = agent.post("/api/v1/staff", {"username": "x" + username, "display_name": "x",
                                                "password": "long-enough-pw", "roles": ["admin"]})
         assert refused.status_code == 403
-        assert admin.post("/api/v1/staff", {"username": username, "display_name": "again",
+        assert admin.create_staff({"username": username, "display_name": "again",
                                             "password": "long-enough-pw", "roles": ["agent"]}
                           ).status_code == 409
 

@@ -14,7 +14,7 @@ Areas, each with its schemas in its own module:
 besides Unauthenticated and Forbidden, which any call may answer.
 """
 from services.common.contracts import Consumes, Contract, Event, Operation
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound, TooManyRequests
 from services.customer.contract.destruction import (
     ApprovalIn,
     DestructionQuery,
@@ -37,6 +37,8 @@ from services.customer.contract.records import (
     AccessRequest,
     AccessRequestIn,
     AccessRequestList,
+    ArchiveReading,
+    ArchiveReadingIn,
     AssetIn,
     Classification,
     Customer,
@@ -95,7 +97,7 @@ CONTRACT = Contract(
         Operation("get_card",              STAFF,                        None,                 Customer,               (NotFound,)),
         Operation("update_customer",       OPERATORS,                    CustomerUpdate,       Customer,               (Invalid, NotFound)),
         Operation("add_asset",             OPERATORS,                    AssetIn,              Customer,               (Invalid, NotFound)),
-        Operation("lookup",                STAFF,                        LookupQuery,          LookupResult,           (Invalid,)),
+        Operation("lookup",                STAFF,                        LookupQuery,          LookupResult,           (Invalid, TooManyRequests)),
         Operation("history",               SUPERVISORS_UP | LOG_READERS, None,                 History,                (NotFound,)),
         Operation("mark_reviewed",         SUPERVISORS_UP,               None,                 Customer,               (NotFound,)),
         Operation("review_due",            SUPERVISORS_UP,               ReviewDueQuery,       CustomerList,           (Invalid,)),
@@ -104,6 +106,7 @@ CONTRACT = Contract(
         # -- confidentiality (C4) and the borrowing log
         Operation("classify",              MANAGERS_UP,                  Classification,       Customer,               (Invalid, NotFound)),
         Operation("unmask_phones",         STAFF,                        UnmaskRequest,        FullPhones,             (Invalid, NotFound)),
+        Operation("read_archive_for",      STAFF,                        ArchiveReadingIn,     ArchiveReading,         (Invalid, NotFound)),
         Operation("request_access",        MANAGERS_UP,                  AccessRequestIn,      AccessRequest,          (Invalid, NotFound)),
         Operation("decide_access_request", MANAGERS_UP,                  AccessDecisionIn,     AccessRequest,          (Invalid, NotFound, Conflict)),
         Operation("access_requests",       LOG_READERS,                  None,                 AccessRequestList,      (Invalid,)),

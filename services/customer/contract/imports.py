@@ -3,7 +3,12 @@ their roles and errors: the index, contract/__init__.py).  An export is logged.
 
 File bytes travel base64-encoded in the JSON message; a file may be at most
 MAX_FILE_BYTES (20 MiB) once decoded.  An import file is CSV (UTF-8, UTF-8 with
-BOM or GB18030) or a workbook (XLSX, XLSM, XLS, ODS: the first sheet).
+BOM, UTF-16 or GB18030) or an XLSX/XLSM workbook (its first sheet); XLS, XLSB and
+ODS are refused (save the file as XLSX or CSV).
+
+The limits below are checked while the file is read, before anything they bound is
+built (issue 9, finding 1); a file beyond one is Invalid with a reason under `file`
+naming the limit.
 """
 import base64
 import binascii
@@ -14,6 +19,18 @@ from services.customer.contract.levels import LEVELS
 from services.customer.contract.records import CREDIT_CLASSES, KINDS, LIFECYCLES
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000             # rows of a file: header, title and blank rows count
+MAX_COLUMNS = 256              # columns of a row (A to IV)
+MAX_CELL_CHARS = 32_767        # characters in one cell (Excel's own limit)
+MAX_CELLS = 4_000_000          # CSV: cells read; XLSX: the sheet's extent, rows × columns
+MAX_RECORD_CHARS = 1_048_576   # characters in one CSV record (quoted line breaks included)
+MAX_HEADER_CHARS = 200         # characters in one column header
+# An XLSX is a zip: each part is inflated (streaming) and checked against what it declares.
+MAX_PARTS = 1_000              # parts (zip entries) of a workbook
+MAX_PART_BYTES = 256 * 1024 * 1024      # a sheet or the shared strings, inflated
+MAX_META_BYTES = 16 * 1024 * 1024       # any other part, inflated
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # all parts together, inflated
+MAX_RATIO = 100                # inflated ÷ compressed size of a part over 1 MiB
 MAX_EXPORT_ROWS = 100_000
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -21,9 +38,11 @@ EXPORT_FORMATS = ("csv", "xlsx")
 class Base64File(fields.String):
     """Loads base64 text into bytes; refuses more than MAX_FILE_BYTES."""
 
+    max_length = (MAX_FILE_BYTES // 3 + 1) * 4 + 8  # the base64 text of MAX_FILE_BYTES
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > (MAX_FILE_BYTES // 3 + 1) * 4 + 8:
+        if len(text) > self.max_length:
             raise ValidationError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
         try:
             raw = base64.b64decode(text, validate=True)
@@ -39,7 +58,11 @@ class Base64File(fields.String):
 class TagList(fields.Field):
     """A list of tags, or one comma-separated string of them (from a query string)."""
 
+    max_length = 20 * 51  # 20 tags of 50 characters, with their commas
+
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str | list) and len(value) > self.max_length:
+            raise ValidationError("a list of up to 20 tags of 1–50 characters")
         if isinstance(value, str):
             value = [t.strip() for t in value.replace("，", ",").split(",") if t.strip()]
         if not isinstance(value, list) or len(value) > 20 or not all(
@@ -56,9 +79,10 @@ class ImportRequest(Schema):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
     content = Base64File(required=True)
     dry_run = fields.Boolean(load_default=False)
-    mapping = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
+    mapping = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=MAX_HEADER_CHARS)),
                           values=fields.String(allow_none=True, validate=validate.Length(max=50)),
-                          load_default=dict, allow_none=False)
+                          load_default=dict, allow_none=False,
+                          validate=validate.Length(max=MAX_COLUMNS))
 
 
 class RowError(Schema):

@@ -10,7 +10,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.common.fields import PhoneNumber
+from services.common.fields import Json, PhoneNumber
 from services.customer.contract.levels import LEVELS
 
 KINDS = ("person", "organization")
@@ -22,6 +22,11 @@ ASSET_KINDS = ("product", "vehicle")
 CUSTOM_TYPES = ("text", "number", "date", "choice", "boolean")
 TEXT = validate.Length(max=2000)
 SHORT = validate.Length(max=200)
+ID = validate.Length(max=64)  # a customer's uuid, a staff member's id
+# Custom field values (an admin defines the keys): an object of scalars, bounded as a
+# whole (issue 9, finding 2); domain.records.check_custom checks each against its
+# definition (text up to 2000 characters).
+MAX_CUSTOM_CHARS = 50_000
 
 
 def _short(**kw):
@@ -33,7 +38,8 @@ class Address(Schema):
         ("home", "work", "office", "billing", "delivery", "other")))
     region = _short(load_default="")
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    postcode = fields.String(load_default="", validate=validate.Regexp(r"^(\d{6})?$"))
+    postcode = fields.String(load_default="", validate=[validate.Length(max=6),
+                                                        validate.Regexp(r"^(\d{6})?$")])
 
 
 class PersonProfile(Schema):
@@ -110,7 +116,7 @@ class CustomerFields(Schema):
     addresses = fields.List(fields.Nested(Address), validate=validate.Length(max=20))
     key_people = fields.List(fields.Nested(KeyPerson), validate=validate.Length(max=50))
     notes = fields.String(validate=validate.Length(max=10000))
-    custom = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    custom = Json(max_length=MAX_CUSTOM_CHARS, max_depth=2, object_only=True)
 
 
 class CustomerCreate(CustomerFields):
@@ -239,6 +245,22 @@ class LookupResult(Schema):
     view = fields.Nested(Customer, allow_none=True)
 
 
+class ArchiveReadingIn(Schema):
+    """Another service opening what it holds of a customer (a ticket's content, C4):
+    why (written to the borrowing log) and what it opens (the log row's detail)."""
+
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    subject = Json(max_length=500, max_depth=2, object_only=True, load_default=dict)
+
+
+class ArchiveReading(Schema):
+    """The customer service's decision for the caller: allowed or not, and why."""
+
+    allowed = fields.Boolean()
+    reason = fields.String()
+    level = fields.Integer()
+
+
 class UnmaskRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
 
@@ -297,12 +319,12 @@ class AccessLogEntry(Schema):
 
 
 class CustomFieldIn(Schema):
-    key = fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z][a-z0-9_]{0,39}$", error="lower-case letters, digits and _, up to 40"))
+    key = fields.String(required=True, validate=[validate.Length(max=40), validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,39}$", error="lower-case letters, digits and _, up to 40")])
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
     type = fields.String(required=True, validate=validate.OneOf(CUSTOM_TYPES))
     choices = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          load_default=list)
+                          load_default=list, validate=validate.Length(max=200))
     required = fields.Boolean(load_default=False)
     active = fields.Boolean(load_default=True)
 

@@ -20,7 +20,9 @@ from marshmallow import validate as mm_validate
 from services.common import phones as phone_rules
 from services.common.errors import Invalid
 from services.common.identity import Principal
+from services.customer.contract import imports as limits
 from services.customer.contract.levels import LEVEL_NAMES, ORDINARY, SECRET, TOP_SECRET
+from services.customer.domain import uploads
 from services.customer.domain.access import archive_decision, unmask_decision
 from services.customer.domain.records import norm_code, norm_email
 
@@ -81,12 +83,38 @@ _EXCLUDE_WORDS = {"", "exclude", "excluded", "ignore", "skip", "none", "null", "
                   "不导入", "排除"}
 
 
+_OPENING, _CLOSING = "([【", ")]】"
+_PUNCTUATION = re.compile(r"[\s_\-*:./\\#]")
+
+
 def header_key(text) -> str:
     """A header as compared: NFKC (full-width to half-width), lower-case, without spaces,
     punctuation and a bracketed remark (`手机（必填）` -> `手机`)."""
     t = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    t = re.sub(r"[(\[【].*?[)\]】]", "", t)
-    return re.sub(r"[\s_\-*:./\\#]", "", t)
+    return _PUNCTUATION.sub("", _without_remarks(t))
+
+
+def _without_remarks(text: str) -> str:
+    """Each opening bracket up to the first closing one after it (on the same line)
+    removed, in one pass: a lazy regex retried at every unclosed bracket is quadratic
+    (issue 9, finding 2)."""
+    if not any(c in text for c in _OPENING):
+        return text
+    out: list[str] = []
+    closing_after = [-1] * (len(text) + 1)  # index of the next closing bracket, or -1
+    for i in range(len(text) - 1, -1, -1):
+        c = text[i]
+        closing_after[i] = -1 if c == "\n" else i if c in _CLOSING else closing_after[i + 1]
+    i = 0
+    while i < len(text):
+        c = text[i]
+        end = closing_after[i + 1] if c in _OPENING else -1
+        if end >= 0:
+            i = end + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 ALIASES = {header_key(alias): f for f, words in _ALIASES.items() for alias in words.split()}
@@ -95,7 +123,10 @@ ALIASES.update({header_key(label): f for f, label in LABELS.items()})
 
 
 def recognise(header) -> str | None:
-    """The field a header names (forbidden ones included), or None."""
+    """The field a header names (forbidden ones included), or None (always for a text
+    longer than any header may be)."""
+    if len(str(header)) > limits.MAX_HEADER_CHARS:
+        return None
     return ALIASES.get(header_key(header))
 
 
@@ -126,55 +157,32 @@ def file_format(filename: str, data: bytes) -> str:
 
 
 def read_table(filename: str, data: bytes, mapping: dict | None = None) -> Table:
-    """The header and data rows of a CSV file or of a workbook's first sheet.
-    Invalid (field `file`) when it cannot be read or has no header."""
+    """The header and data rows of a CSV file or of an XLSX workbook's first sheet, read
+    within the limits of contract/imports.py (domain/uploads.py).  Invalid (field
+    `file`) when it cannot be read, is beyond a limit, or has no header."""
     fmt = file_format(filename, data)
-    grid = _csv_rows(data, filename) if fmt == "csv" else _sheet_rows(data)
+    if fmt == "csv":
+        tab = filename.lower().endswith(".tsv") or _tab_separated(uploads.first_line(data))
+        grid = list(uploads.csv_rows(data, tab))
+    elif fmt == "xlsx":
+        grid = uploads.workbook_rows(data)
+    else:
+        raise Invalid("the file format is not read",
+                      {"file": [f"{fmt.upper()} files are not read: save it as XLSX or CSV"]})
     header_at = _header_index(grid, mapping or {})
     if header_at is None:
         raise Invalid("the file has no header row", {"file": ["no header row found"]})
     first_row, header_cells = grid[header_at]
     headers = [cell_text(c) for c in header_cells]
+    for column, header in enumerate(headers, start=1):
+        if len(header) > limits.MAX_HEADER_CHARS:
+            raise uploads.refusal(f"the header of column {column} is longer than"
+                                  f" {limits.MAX_HEADER_CHARS} characters")
     return Table(fmt, headers, first_row, grid[header_at + 1:])
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # what Excel in Chinese Windows writes
-
-
-def _csv_rows(data: bytes, filename: str) -> list[tuple[int, list]]:
-    try:
-        text = _decode(data)
-    except UnicodeError as exc:
-        raise Invalid("the file is not readable text",
-                      {"file": ["not UTF-8, UTF-16 or GB18030 text"]}) from exc
-    first = text[:4096].split("\n", 1)[0]
-    tab = filename.lower().endswith(".tsv") or ("\t" in first and "," not in first)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tab else ",")
-        return [(n, cells) for n, cells in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise Invalid("the file is not valid CSV", {"file": [f"not valid CSV: {exc}"]}) from exc
-
-
-def _sheet_rows(data: bytes) -> list[tuple[int, list]]:
-    import python_calamine  # imported on use: a Rust extension, loaded only by importers
-
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = book.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # noqa: BLE001 — calamine raises many kinds; all mean unreadable
-        raise Invalid("the workbook cannot be read",
-                      {"file": [f"not a readable workbook ({type(exc).__name__})"]}) from exc
-    return [(n, cells) for n, cells in enumerate(rows, start=1)]
+def _tab_separated(first: str) -> bool:
+    return "\t" in first and "," not in first
 
 
 def _header_index(grid, mapping: dict) -> int | None:
@@ -711,28 +719,49 @@ def needs_grants(rows: list[dict]) -> bool:
     return any(r["effective_level"] >= TOP_SECRET for r in rows)
 
 
-def export_lines(principal: Principal, rows: list[dict], grants: set[str],
-                 unmask: bool) -> tuple[list[list[str]], dict]:
+@dataclass
+class ExportTally:
+    """What the borrowing log's summary row of an export records, counted chunk by
+    chunk."""
+
+    count: int = 0
+    level: int = 0
+    archives: int = 0
+    unmasked: int = 0
+    classified_archives: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"count": self.count, "archives": self.archives, "unmasked": self.unmasked,
+                "classified_archives": self.classified_archives}
+
+
+def export_lines(principal: Principal, rows: list[dict], grants: set[str], unmask: bool,
+                 export_id: str, tally: ExportTally) -> tuple[list[list[str]], list[tuple]]:
     """The lines of an export as this reader may see them (archive columns only where
-    the borrowing rules open the archive, full phones only when asked and allowed),
-    and what the borrowing log records of it."""
-    lines, archives, unmasked, classified = [], 0, 0, []
+    the borrowing rules open the archive, full phones only when asked and allowed), and
+    the borrowing-log row of each customer in it: (customer id, level, fields, detail),
+    fields `card`, `phones` and, when shown, `archive` (issue 9, finding 9b).  `tally`
+    counts what the summary row records."""
+    lines, entries = [], []
     for r in rows:
         level = r["effective_level"]
         allowed = archive_decision(principal, level, r["id"] in grants).allowed
         archive = ({"emails": r["emails"] or [], "notes": r["notes"]}
                    if allowed and r["archive_open"] else None)
         if archive is not None:
-            archives += 1
+            tally.archives += 1
             if level >= SECRET:
-                classified.append(r["number"])
+                tally.classified_archives.append(r["number"])
         full = unmask and unmask_decision(principal, level).allowed
-        unmasked += bool(full and r["phones"])
+        tally.unmasked += bool(full and r["phones"])
+        tally.count += 1
+        tally.level = max(tally.level, level)
         phones = [export_phone(ph["e164"], ph["ext"]) if full
                   else phone_rules.mask_middle(ph["e164"]) for ph in r["phones"]]
         lines.append(export_row(r, phones, archive))
-    return lines, {"archives": archives, "classified_archives": classified,
-                   "unmasked": unmasked}
+        entries.append((r["id"], level, ["card", "phones"] + (["archive"] if archive else []),
+                        {"export_id": export_id, "phones": "full" if full else "masked"}))
+    return lines, entries
 
 
 def _iso(value):
@@ -743,26 +772,39 @@ def export_header() -> list[str]:
     return [EXPORT_HEADERS[c] for c in EXPORT_COLUMNS]
 
 
-def write_csv(rows: list[list[str]]) -> bytes:
-    """UTF-8 with a BOM, so that Excel opens the Chinese text correctly."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export_header())
-    writer.writerows(rows)
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+class ExportWriter:
+    """An export file written a chunk of lines at a time: CSV in UTF-8 with a BOM (so
+    that Excel opens the Chinese text correctly), or XLSX through openpyxl's write-only
+    workbook (which keeps its rows in a temporary file, not in memory)."""
 
+    def __init__(self, fmt: str):
+        self.format = fmt
+        self.buffer = io.BytesIO()
+        if fmt == "xlsx":
+            from openpyxl import Workbook  # imported on use
 
-def write_xlsx(rows: list[list[str]]) -> bytes:
-    from openpyxl import Workbook  # imported on use
+            self.book = Workbook(write_only=True)
+            self.sheet = self.book.create_sheet("客户")
+            self.sheet.append(export_header())
+        else:
+            self.buffer.write(b"\xef\xbb\xbf")
+            self.text = io.TextIOWrapper(self.buffer, encoding="utf-8", newline="")
+            self.csv = csv.writer(self.text, lineterminator="\r\n")
+            self.csv.writerow(export_header())
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("客户")
-    sheet.append(export_header())
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    def add(self, lines: list[list[str]]) -> None:
+        if self.format == "xlsx":
+            for line in lines:
+                self.sheet.append(line)
+        else:
+            self.csv.writerows(lines)
+
+    def finish(self) -> bytes:
+        if self.format == "xlsx":
+            self.book.save(self.buffer)
+        else:
+            self.text.flush()
+        return self.buffer.getvalue()
 
 
 CONTENT_TYPES = {

@@ -9,7 +9,7 @@ from services.common.identity import Principal
 from services.customer.contract import events
 from services.customer.domain import access as rules
 from services.customer.domain import records
-from services.customer.domain.access_log import Chain
+from services.customer.domain.access_log import GENESIS, Chain
 from services.customer.handlers.archive import view
 from services.customer.store import access as store
 from services.customer.store import records as records_store
@@ -129,11 +129,12 @@ def ticket_created(tx, contact: dict, occurred_at) -> None:
     records_store.touch_contact(tx.cur, contact["customer_id"], occurred_at)
 
 
-def verify(conn, batch: int = 5000) -> tuple[bool, str, int]:
-    """The borrowing log's hash chain checked on `conn` (the owner's, one snapshot):
-    (intact, message naming the first broken row, rows checked)."""
+def verify(conn, anchor: dict | None = None, batch: int = 5000) -> tuple[bool, str, int]:
+    """The borrowing log's hash chain checked on `conn` (the owner's, one snapshot), each
+    digest recomputed here, and with `anchor` ({seq, hash} exported earlier) held
+    against it: (intact, message naming the first broken row, rows checked)."""
     head = store.access_log_head(conn)
-    chain = Chain()
+    chain = Chain(anchor)
     with closing(store.walk_access_log(conn, batch)) as rows:
         for row in rows:
             problem = chain.add(row)
@@ -143,3 +144,8 @@ def verify(conn, batch: int = 5000) -> tuple[bool, str, int]:
     if problem:
         return False, problem, chain.checked
     return True, chain.intact(), chain.checked
+
+
+def log_head(conn) -> dict:
+    """{seq, hash} of the log's head, as `conn` sees it (what an anchor exports)."""
+    return store.access_log_head(conn) or {"seq": 0, "hash": GENESIS}

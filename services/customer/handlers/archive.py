@@ -58,3 +58,16 @@ def cards(tx, ids: list[str]) -> list[dict]:
     today = datetime.date.today()
     return [records.present_card(rows[i], rows[i]["phones"], rows[i]["assets"], today)
             for i in ids if i in rows]
+
+
+def read_archive_for(tx, principal: Principal, customer_id: str, reason: str,
+                     subject: dict) -> dict:
+    """Another service opening what it holds of a customer (a classified customer's
+    tickets, C4): this service's one rule decides for the caller, and the borrowing-log
+    row (allowed or refused) names what was opened (`subject`)."""
+    card = store.card(tx.cur, customer_id)
+    if card is None or card["destroyed_at"] is not None:
+        raise records.no_such_customer()
+    decision = read_archive(tx, principal, card, reason, detail=subject)
+    return {"allowed": decision.allowed, "reason": decision.reason,
+            "level": card["effective_level"]}

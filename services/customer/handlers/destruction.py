@@ -77,11 +77,11 @@ def decide(db, principal: Principal, metrics, request_id: str, decision: str,
 
 
 def _erase(tx, principal: Principal, row: dict, detail: dict) -> int:
-    """Erase the person (and every record merged into it), in this transaction;
-    returns how many records became tombstones."""
+    """Erase the person (and every record merged into it), and the copies of their
+    events, in this transaction; returns how many records became tombstones."""
     tombstones = store.merged_into_chain(tx.cur, row["customer_id"])
-    ids = [t["id"] for t in tombstones]
-    counts = store.erase(tx.cur, ids, DESTROYED_NAME)
+    counts = store.erase(tx.cur, row["id"], DESTROYED_NAME)
+    counts.update(store.scrub_event_copies(tx.cur, [t["id"] for t in tombstones]))
     for tombstone in tombstones:
         records_store.record_history(tx.cur, tombstone["id"], principal, "destroy",
                                      [("destroyed", None, True)])
@@ -89,4 +89,4 @@ def _erase(tx, principal: Principal, row: dict, detail: dict) -> int:
                                 row["effective_level"], detail={**detail, "erased": counts})
         tx.emit("customer_destroyed", DESTROYED.dump(
             {"customer_id": tombstone["id"], "number": tombstone["number"]}))
-    return len(ids)
+    return len(tombstones)

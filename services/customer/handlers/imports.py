@@ -8,6 +8,7 @@ import base64
 import datetime
 import hashlib
 import time
+import uuid
 
 from eventlet import tpool
 
@@ -98,27 +99,35 @@ def get_import(tx, import_id: str) -> dict:
 
 def export_customers(db, principal: Principal, q: dict) -> dict:
     """A segment as a CSV or XLSX file: archive columns only where the borrowing rules
-    open the archive, full phones only when asked and allowed; one borrowing-log row
-    (action 'export') with the filter and the counts, in the reading transaction."""
-    limit = q["limit"]
+    open the archive, full phones only when asked and allowed.  Read and written a chunk
+    at a time; in the reading transaction, the borrowing log gets a row per exported
+    customer and a summary row (action 'export', the filter and the counts), tied by
+    `export_id` (issue 9, finding 9b)."""
+    limit, export_id = q["limit"], str(uuid.uuid4())
+    writer = domain.ExportWriter(q["format"])
+    tally = domain.ExportTally()
+    truncated, grants = False, None
     with db.transaction() as tx:
-        rows = store.export_rows(tx.cur, q, limit + 1)
-        truncated = len(rows) > limit
-        rows = rows[:limit]
-        grants = (access_store.granted_ids(tx.cur, principal.id)
-                  if domain.needs_grants(rows) else set())
-        lines, counts = domain.export_lines(principal, rows, grants, q["unmask"])
+        access_store.stage_access(tx.cur, [])
+        for chunk in store.export_chunks(tx.cur, q, limit + 1):
+            if tally.count + len(chunk) > limit:
+                truncated, chunk = True, chunk[:limit - tally.count]
+            if grants is None and domain.needs_grants(chunk):
+                grants = access_store.granted_ids(tx.cur, principal.id)
+            lines, entries = domain.export_lines(principal, chunk, grants or set(),
+                                                 q["unmask"], export_id, tally)
+            tpool.execute(writer.add, lines)
+            access_store.stage_access(tx.cur, entries)
         filters = {k: v for k, v in q.items() if k not in ("format", "limit") and v}
         access_store.log_access(
-            tx.cur, principal, None, "export",
-            max((r["effective_level"] for r in rows), default=0),
-            list(domain.EXPORT_COLUMNS), "export of a segment",
-            {"count": len(rows), "format": q["format"], "filter": jsonable(filters),
-             **counts, "truncated": truncated})
-    write = domain.write_xlsx if q["format"] == "xlsx" else domain.write_csv
-    content = tpool.execute(write, lines)
+            tx.cur, principal, None, "export", tally.level, list(domain.EXPORT_COLUMNS),
+            "export of a segment",
+            {"format": q["format"], "filter": jsonable(filters), **tally.summary(),
+             "truncated": truncated, "export_id": export_id})
+        access_store.log_staged_access(tx.cur, principal, "export", "export of a segment")
+    content = tpool.execute(writer.finish)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     return {"filename": f"customers-{stamp}.{q['format']}",
             "content_type": domain.CONTENT_TYPES[q["format"]],
             "content": base64.b64encode(content).decode("ascii"),
-            "count": len(rows), "truncated": truncated}
+            "count": tally.count, "truncated": truncated}

@@ -2,8 +2,10 @@
 archive, lookup (the screen pop), change history, review, custom fields."""
 from services.common.identity import Principal
 from services.customer.contract import events
+from services.customer.domain import access as access_rules
 from services.customer.domain import records as rules
 from services.customer.handlers.archive import cards, view
+from services.customer.store import access as access_store
 from services.customer.store import records as store
 
 CREATED, UPDATED = events.CustomerCreated(), events.CustomerUpdated()
@@ -95,14 +97,23 @@ def add_asset(tx, principal: Principal, customer_id: str, asset: dict) -> dict:
 
 def lookup(tx, principal: Principal, query: dict, full_view: bool = False) -> dict:
     """Who is calling (C3): the matching cards; with `full_view` and one match, its
-    whole view (the screen pop, logged like any read)."""
+    whole view (the screen pop, logged like any read).  A lookup by phone of a role that
+    may not unmask is counted against its window first (TooManyRequests past it) and
+    written to the borrowing log (issue 9, finding 9a)."""
     key, value = rules.lookup_key(query)
+    probe = key == "phone" and access_rules.throttles_phone_lookups(principal)
+    if probe:
+        access_rules.check_phone_lookups(access_store.count_phone_lookup(
+            tx.cur, principal.id, access_rules.PHONE_LOOKUP_WINDOW_MINUTES))
     ids = store.find_ids(tx.cur, key, value)
-    if full_view and len(ids) == 1:
-        single = view(tx, principal, ids[0], why="screen pop")
-        return {"matches": [{**single, "archive": None, "archive_withheld": None}],
-                "view": single}
-    return {"matches": cards(tx, ids), "view": None}
+    single = view(tx, principal, ids[0], why="screen pop") if full_view and len(ids) == 1 \
+        else None
+    matches = [{**single, "archive": None, "archive_withheld": None}] if single \
+        else cards(tx, ids)
+    if probe:
+        access_store.log_access(tx.cur, principal, *access_rules.phone_lookup_entry(
+            str(value), matches))
+    return {"matches": matches, "view": single}
 
 
 def history(tx, principal: Principal, customer_id: str, limit=100) -> dict:

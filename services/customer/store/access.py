@@ -4,14 +4,15 @@ import json
 from collections.abc import Sequence
 
 import psycopg2.extras
+from psycopg2.extras import Json, execute_values
 
 
-def set_session(cur, principal: str, clearance: str, classified: str, system: str) -> None:
+def set_session(cur, principal: str, clearance: str, classified: str, roles: str) -> None:
     """The kefu.* settings row-level security reads, for this transaction only."""
     cur.execute(
         "SELECT set_config('kefu.principal', %s, true), set_config('kefu.clearance', %s, true),"
-        " set_config('kefu.classified', %s, true), set_config('kefu.system', %s, true)",
-        (principal, clearance, classified, system),
+        " set_config('kefu.classified', %s, true), set_config('kefu.roles', %s, true)",
+        (principal, clearance, classified, roles),
     )
 
 
@@ -31,6 +32,52 @@ def log_access(cur, principal, customer_id: str | None, action: str, level: int 
          json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)),
     )
     return cur.fetchone()["seq"]
+
+
+PHONE_LOOKUP_LOCK = 7_270_002  # pg_advisory_xact_lock(key, hashtext(staff id)) namespace
+
+
+def count_phone_lookup(cur, staff_id: str, window_minutes: int) -> int:
+    """Count one lookup by phone of this staff member and answer how many the window (the
+    current minute and the ones before it) holds, this one included.  The staff member's
+    lookups queue on a transaction lock, so each sees the others' committed counts: none
+    slips past the limit however many run at once."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PHONE_LOOKUP_LOCK, staff_id))
+    cur.execute(
+        "DELETE FROM phone_lookup_count WHERE staff_id = %(staff)s"
+        " AND minute <= date_trunc('minute', now()) - make_interval(mins => %(window)s)",
+        {"staff": staff_id, "window": window_minutes})
+    cur.execute(
+        "INSERT INTO phone_lookup_count (staff_id, minute, n)"
+        " VALUES (%(staff)s, date_trunc('minute', now()), 1)"
+        " ON CONFLICT (staff_id, minute) DO UPDATE SET n = phone_lookup_count.n + 1",
+        {"staff": staff_id})
+    cur.execute("SELECT sum(n) AS used FROM phone_lookup_count WHERE staff_id = %s", (staff_id,))
+    return cur.fetchone()["used"]
+
+
+def stage_access(cur, entries: list[tuple]) -> None:
+    """Borrowing-log rows to append later in one statement (log_staged_access): a
+    temporary table of this transaction holds them, so a caller going through many rows
+    keeps none.  `entries`: (customer id, level, fields, detail)."""
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS access_staged (n bigserial, customer_id uuid,"
+                " level smallint, fields text[], detail jsonb) ON COMMIT DROP")
+    if entries:
+        execute_values(cur, "INSERT INTO access_staged (customer_id, level, fields, detail)"
+                       " VALUES %s", [(c, lv, f, Json(d)) for c, lv, f, d in entries])
+
+
+def log_staged_access(cur, principal, action: str, reason: str) -> int:
+    """Append the staged rows to the borrowing log, in the order staged, in the
+    principal's name (each numbered and chained by the trigger); returns how many."""
+    cur.execute(
+        "INSERT INTO access_log (actor_id, actor_name, customer_id, action, level, fields,"
+        " reason, detail, prev_hash, hash) SELECT %s, %s, customer_id, %s, level, fields, %s,"
+        " detail, '', '' FROM access_staged ORDER BY n",
+        (principal.id, principal.username, action, reason))
+    logged = cur.rowcount
+    cur.execute("DROP TABLE access_staged")
+    return logged
 
 
 def has_grant(cur, customer_id: str, principal_id: str) -> bool:
@@ -109,11 +156,12 @@ def access_log_head(conn) -> dict | None:
 
 
 def walk_access_log(conn, batch: int = 5000):
-    """Every row of the log in sequence order with its hash recomputed from its content
-    ({seq, prev_hash, hash, recomputed, action, actor_id, customer_id}), read `batch`
-    rows at a time through a server-side cursor on `conn`."""
+    """Every row of the log in sequence order with the columns its digest covers
+    (`detail` as the jsonb's text, `customer_id` as text), read `batch` rows at a time
+    through a server-side cursor on `conn`.  Nothing is computed by the database."""
     with conn.cursor("access_log_walk", cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         cur.itersize = batch
-        cur.execute("SELECT seq, prev_hash, hash, access_log_digest(l) AS recomputed, action,"
-                    " actor_id, customer_id::text FROM access_log l ORDER BY seq")
+        cur.execute("SELECT seq, prev_hash, hash, at, actor_id, actor_name,"
+                    " customer_id::text AS customer_id, action, level, fields, reason,"
+                    " detail::text AS detail, digest_version FROM access_log ORDER BY seq")
         yield from cur

@@ -9,10 +9,12 @@ events are written the same way.  Nothing is done row by row.
 import csv
 import datetime
 import io
+import uuid
+from collections.abc import Iterator
 
 import eventlet
 from psycopg2 import extensions
-from psycopg2.extras import Json
+from psycopg2.extras import Json, RealDictCursor
 
 IMPORT_LOCK = 7_270_001  # pg_advisory_xact_lock key: one real import at a time
 COPY_CHUNK_ROWS = 20_000
@@ -511,39 +513,46 @@ def get_import(cur, import_id: str) -> dict | None:
 
 # ---- export ----------------------------------------------------------------------
 
-def export_rows(cur, query: dict, limit: int) -> list[dict]:
-    """Live customers of a segment, by number, with phones, assets and — where row-level
-    security lets the reader see it — the archive (`archive_open`)."""
-    cur.execute(
-        "SELECT c.id::text, c.number, c.kind, c.name, c.grade, c.lifecycle, c.credit_class,"
-        "   c.region, c.tags, effective_level(c.level, c.declassify_at, c.declassify_to)"
-        "   AS effective_level,"
-        "   coalesce((SELECT jsonb_agg(jsonb_build_object('e164', p.e164, 'ext', p.ext)"
-        "             ORDER BY p.position) FROM customer_phone p WHERE p.customer_id = c.id),"
-        "            '[]') AS phones,"
-        "   coalesce((SELECT jsonb_agg(jsonb_build_object('product', s.product,"
-        "             'model', s.model, 'serial', s.serial, 'plate', s.plate,"
-        "             'purchased_on', s.purchased_on, 'warranty_end', s.warranty_end)"
-        "             ORDER BY s.created_at, s.id) FROM customer_asset s"
-        "             WHERE s.customer_id = c.id), '[]') AS assets,"
-        "   a.customer_id IS NOT NULL AS archive_open, a.notes,"
-        "   CASE WHEN a.customer_id IS NOT NULL THEN coalesce((SELECT array_agg(e.email"
-        "        ORDER BY e.position) FROM customer_email e WHERE e.customer_id = c.id),"
-        "        '{}') END AS emails"
-        " FROM customer c LEFT JOIN customer_archive a ON a.customer_id = c.id"
-        " WHERE c.destroyed_at IS NULL AND c.merged_into IS NULL"
-        "   AND (%(kind)s::text IS NULL OR c.kind = %(kind)s)"
-        "   AND (%(level)s::int IS NULL"
-        "        OR effective_level(c.level, c.declassify_at, c.declassify_to) = %(level)s)"
-        "   AND (%(region)s::text IS NULL OR left(c.region, length(%(region)s)) = %(region)s)"
-        "   AND (%(tags)s::text[] IS NULL OR c.tags @> %(tags)s::text[])"
-        "   AND (%(lifecycle)s::text IS NULL OR c.lifecycle = %(lifecycle)s)"
-        "   AND (%(credit_class)s::text IS NULL OR c.credit_class = %(credit_class)s)"
-        "   AND (%(grade)s::text IS NULL OR c.grade = %(grade)s)"
-        " ORDER BY c.number LIMIT %(limit)s",
-        {"kind": query.get("kind"), "level": query.get("level"), "region": query.get("region"),
-         "tags": query.get("tags"), "lifecycle": query.get("lifecycle"),
-         "credit_class": query.get("credit_class"), "grade": query.get("grade"),
-         "limit": limit})
-    return cur.fetchall()
+EXPORT_CHUNK_ROWS = 1000
 
+
+def export_chunks(cur, query: dict, limit: int) -> Iterator[list[dict]]:
+    """Live customers of a segment, by number, with phones, assets and — where row-level
+    security lets the reader see it — the archive (`archive_open`): at most `limit`,
+    EXPORT_CHUNK_ROWS at a time, through a server-side cursor in the caller's
+    transaction (an export of 100,000 customers never holds them all)."""
+    name = f"export_{uuid.uuid4().hex}"
+    with cur.connection.cursor(name, cursor_factory=RealDictCursor) as rows:
+        rows.execute(
+            "SELECT c.id::text, c.number, c.kind, c.name, c.grade, c.lifecycle, c.credit_class,"
+            "   c.region, c.tags, effective_level(c.level, c.declassify_at, c.declassify_to)"
+            "   AS effective_level,"
+            "   coalesce((SELECT jsonb_agg(jsonb_build_object('e164', p.e164, 'ext', p.ext)"
+            "             ORDER BY p.position) FROM customer_phone p WHERE p.customer_id = c.id),"
+            "            '[]') AS phones,"
+            "   coalesce((SELECT jsonb_agg(jsonb_build_object('product', s.product,"
+            "             'model', s.model, 'serial', s.serial, 'plate', s.plate,"
+            "             'purchased_on', s.purchased_on, 'warranty_end', s.warranty_end)"
+            "             ORDER BY s.created_at, s.id) FROM customer_asset s"
+            "             WHERE s.customer_id = c.id), '[]') AS assets,"
+            "   a.customer_id IS NOT NULL AS archive_open, a.notes,"
+            "   CASE WHEN a.customer_id IS NOT NULL THEN coalesce((SELECT array_agg(e.email"
+            "        ORDER BY e.position) FROM customer_email e WHERE e.customer_id = c.id),"
+            "        '{}') END AS emails"
+            " FROM customer c LEFT JOIN customer_archive a ON a.customer_id = c.id"
+            " WHERE c.destroyed_at IS NULL AND c.merged_into IS NULL"
+            "   AND (%(kind)s::text IS NULL OR c.kind = %(kind)s)"
+            "   AND (%(level)s::int IS NULL"
+            "        OR effective_level(c.level, c.declassify_at, c.declassify_to) = %(level)s)"
+            "   AND (%(region)s::text IS NULL OR left(c.region, length(%(region)s)) = %(region)s)"
+            "   AND (%(tags)s::text[] IS NULL OR c.tags @> %(tags)s::text[])"
+            "   AND (%(lifecycle)s::text IS NULL OR c.lifecycle = %(lifecycle)s)"
+            "   AND (%(credit_class)s::text IS NULL OR c.credit_class = %(credit_class)s)"
+            "   AND (%(grade)s::text IS NULL OR c.grade = %(grade)s)"
+            " ORDER BY c.number LIMIT %(limit)s",
+            {"kind": query.get("kind"), "level": query.get("level"),
+             "region": query.get("region"), "tags": query.get("tags"),
+             "lifecycle": query.get("lifecycle"), "credit_class": query.get("credit_class"),
+             "grade": query.get("grade"), "limit": limit})
+        while chunk := rows.fetchmany(EXPORT_CHUNK_ROWS):
+            yield chunk

@@ -8,6 +8,11 @@ events), knowledge (knowledge base), overview (the screen pop's part), events (t
 payload of each event published).  `roles` is who may call (the service's @rpc
 takes them from here); errors are besides Unauthenticated and Forbidden, which any
 call may answer.
+
+Within its roles an operation reaches only the tickets of the caller's data scope
+(domain.access: own and group, all for managers up); a ticket out of scope is NotFound.
+A classified customer's tickets, contacts and field jobs show their content only to
+those cleared (`content_withheld` says why otherwise).
 """
 from services.common.contracts import Consumes, Contract, Event, Operation
 from services.common.errors import Conflict, DeadlineExceeded, Invalid, NotFound
@@ -197,9 +202,10 @@ CONTRACT = Contract(
         Event("call_recorded",         CallRecorded),         # telephony (T8)
     ],
     consumes=[
-        Consumes("customer", "customer_destroyed"),  # C6: tickets, jobs, contacts redacted
-        Consumes("customer", "customer_merged"),     # C8: tickets, contacts to the survivor
-        Consumes("gateway", "staff_created"),        # the staff read model (transfer, duty)
+        Consumes("customer", "customer_classified"),  # C4: the level its tickets inherit
+        Consumes("customer", "customer_destroyed"),   # C6: tickets, jobs, contacts redacted
+        Consumes("customer", "customer_merged"),      # C8: tickets, contacts to the survivor
+        Consumes("gateway", "staff_created"),         # the staff read model (transfer, duty)
         Consumes("gateway", "staff_updated"),
     ],
 )

@@ -31,6 +31,9 @@ class ContactIn(Schema):
 
 
 class Contact(Schema):
+    """A contact as logged; of a classified customer (`level`, C4) the note is withheld
+    from those not cleared and `content_withheld` says why."""
+
     id = fields.String()
     channel = fields.String()
     direction = fields.String()
@@ -44,6 +47,8 @@ class Contact(Schema):
     note = fields.String()
     logged_by = fields.String()
     logged_at = fields.AwareDateTime()
+    level = fields.Integer()
+    content_withheld = fields.String()
 
 
 class ContactQuery(Schema):

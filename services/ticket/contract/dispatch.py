@@ -67,6 +67,10 @@ class Handling(Schema):
 
 
 class Dispatch(Schema):
+    """A field job; of a classified customer (`level`, C4) its address, note and the
+    handling record's note and reason are withheld from those not cleared, and
+    `content_withheld` says why."""
+
     id = fields.String()
     ticket_id = fields.String()
     serial = fields.String()
@@ -84,6 +88,8 @@ class Dispatch(Schema):
     created_at = fields.AwareDateTime()
     cancelled_at = fields.AwareDateTime(allow_none=True)
     handling = fields.Nested(Handling, allow_none=True)
+    level = fields.Integer()
+    content_withheld = fields.String()
 
 
 class JobsQuery(Schema):

@@ -1,6 +1,23 @@
 """Events the ticket service publishes: the payload schema of each (consumers ignore
-fields they do not know)."""
-from marshmallow import EXCLUDE, Schema, fields
+fields they do not know).  Every text and list is bounded (consumers load these).
+
+A classified customer's ticket events carry no words of it (issue 9, finding 7): the
+notes of a transfer and the address and note of a field job are left out (the address
+reads WITHHELD_ADDRESS) and `level` says why; the recipients open the ticket."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+# The free-text fields of these payloads: what a destroyed customer's outbox rows lose.
+FREE_TEXT = ("address", "note")
+WITHHELD_ADDRESS = "[保密]"
+_ID = validate.Length(max=100)
+_NOTE = validate.Length(max=4000)
+_NAMES = validate.Length(max=100)
+_FEW = validate.Length(max=100)  # repeated tickets, IVR steps
+_MANY = validate.Length(max=1000)  # people to notify
+
+
+def _id(**kwargs) -> fields.String:
+    return fields.String(validate=_ID, **kwargs)
 
 
 class _Event(Schema):
@@ -11,47 +28,47 @@ class _Event(Schema):
 class _TicketEvent(_Event):
     """An event about one ticket: which, by id and serial."""
 
-    ticket_id = fields.String(required=True)
-    serial = fields.String(required=True)
+    ticket_id = _id(required=True)
+    serial = _id(required=True)
 
 
 class TicketCreated(_TicketEvent):
     """Payload of ticket_created."""
 
-    kind = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    channel = fields.String(required=True)
-    urgency = fields.String(required=True)
-    acceptor_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=_NAMES)
+    customer_id = _id(required=True)
+    channel = fields.String(required=True, validate=_NAMES)
+    urgency = fields.String(required=True, validate=_NAMES)
+    acceptor_id = _id(required=True)
     accepted_at = fields.AwareDateTime(required=True)
-    category_id = fields.String(allow_none=True, load_default=None)
-    repeat_of = fields.List(fields.String(), load_default=list)
-    group_name = fields.String(allow_none=True, load_default=None)
+    category_id = _id(allow_none=True, load_default=None)
+    repeat_of = fields.List(_id(), load_default=list, validate=_FEW)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
 
 
 class TicketRouted(_TicketEvent):
     """ticket_assigned / ticket_transferred: who handles it now.  `notify_staff_ids`
     are the people to tell (the new assignee, or the group's on-duty members)."""
 
-    kind = fields.String(required=True)
-    group_name = fields.String(allow_none=True, load_default=None)
-    assignee_id = fields.String(allow_none=True, load_default=None)
-    from_group = fields.String(allow_none=True, load_default=None)
-    from_assignee_id = fields.String(allow_none=True, load_default=None)
-    note = fields.String(load_default="")
-    notify_staff_ids = fields.List(fields.String(), load_default=list)
+    kind = fields.String(required=True, validate=_NAMES)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    assignee_id = _id(allow_none=True, load_default=None)
+    from_group = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    from_assignee_id = _id(allow_none=True, load_default=None)
+    note = fields.String(load_default="", validate=_NOTE)
+    notify_staff_ids = fields.List(_id(), load_default=list, validate=_MANY)
 
 
 class TicketStatusChanged(_TicketEvent):
     """ticket_status_changed, and also ticket_resolved / ticket_closed."""
 
-    kind = fields.String(required=True)
-    category_id = fields.String(allow_none=True, load_default=None)
-    customer_id = fields.String(required=True)
-    from_status = fields.String(required=True)
-    to_status = fields.String(required=True)
-    assignee_id = fields.String(allow_none=True, load_default=None)
-    group_name = fields.String(allow_none=True, load_default=None)
+    kind = fields.String(required=True, validate=_NAMES)
+    category_id = _id(allow_none=True, load_default=None)
+    customer_id = _id(required=True)
+    from_status = fields.String(required=True, validate=_NAMES)
+    to_status = fields.String(required=True, validate=_NAMES)
+    assignee_id = _id(allow_none=True, load_default=None)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
     at = fields.AwareDateTime(required=True)
 
 
@@ -59,55 +76,57 @@ class TicketSlaBreached(_TicketEvent):
     """ticket_sla_breached: a response or resolution target passed; escalated to
     `notify_staff_ids` (the group's supervisors)."""
 
-    kind = fields.String(required=True)
-    target = fields.String(required=True)  # response / resolution
+    kind = fields.String(required=True, validate=_NAMES)
+    target = fields.String(required=True, validate=_NAMES)  # response / resolution
     due_at = fields.AwareDateTime(required=True)
-    group_name = fields.String(allow_none=True, load_default=None)
-    assignee_id = fields.String(allow_none=True, load_default=None)
-    notify_staff_ids = fields.List(fields.String(), load_default=list)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    assignee_id = _id(allow_none=True, load_default=None)
+    notify_staff_ids = fields.List(_id(), load_default=list, validate=_MANY)
 
 
 class TicketDispatched(_TicketEvent):
     """ticket_dispatched: a field job sent to a field staff member (T7)."""
 
-    dispatch_id = fields.String(required=True)
-    staff_id = fields.String(required=True)
-    address = fields.String(required=True)
+    dispatch_id = _id(required=True)
+    staff_id = _id(required=True)
+    address = fields.String(required=True, validate=validate.Length(max=500))
     window_start = fields.AwareDateTime(required=True)
     window_end = fields.AwareDateTime(required=True)
-    note = fields.String(load_default="")
+    note = fields.String(load_default="", validate=_NOTE)
+    level = fields.Integer(load_default=0)
 
 
 class TicketReminderDue(_TicketEvent):
     """ticket_reminder_due: a personal reminder ("remind me in 2 days") fell due."""
 
-    reminder_id = fields.String(required=True)
-    staff_id = fields.String(required=True)
-    note = fields.String(load_default="")
+    reminder_id = _id(required=True)
+    staff_id = _id(required=True)
+    note = fields.String(load_default="", validate=_NOTE)
     due_at = fields.AwareDateTime(required=True)
 
 
 class ContactLogged(_Event):
     """contact_logged: a call or message in the contact log (T8)."""
 
-    contact_id = fields.String(required=True)
-    customer_id = fields.String(allow_none=True, load_default=None)
-    ticket_id = fields.String(allow_none=True, load_default=None)
-    channel = fields.String(required=True)
-    direction = fields.String(required=True)
-    agent_id = fields.String(allow_none=True, load_default=None)
+    contact_id = _id(required=True)
+    customer_id = _id(allow_none=True, load_default=None)
+    ticket_id = _id(allow_none=True, load_default=None)
+    channel = fields.String(required=True, validate=_NAMES)
+    direction = fields.String(required=True, validate=_NAMES)
+    agent_id = _id(allow_none=True, load_default=None)
     started_at = fields.AwareDateTime(required=True)
     duration_seconds = fields.Integer(required=True)
-    ivr_path = fields.List(fields.String(), load_default=list)  # e.g. ["1 售后", "2 维修"]
-    call_id = fields.String(allow_none=True, load_default=None)
+    ivr_path = fields.List(fields.String(validate=_NAMES), load_default=list,
+                           validate=_FEW)  # e.g. ["1 售后", "2 维修"]
+    call_id = _id(allow_none=True, load_default=None)
 
 
 class CallRecorded(_Event):
     """call_recorded: one telephony call event (offered, answered, abandoned, queue)."""
 
-    call_id = fields.String(required=True)
-    event = fields.String(required=True)
+    call_id = _id(required=True)
+    event = fields.String(required=True, validate=_NAMES)
     at = fields.AwareDateTime(required=True)
-    queue = fields.String(allow_none=True, load_default=None)
-    agent_id = fields.String(allow_none=True, load_default=None)
+    queue = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    agent_id = _id(allow_none=True, load_default=None)
     wait_seconds = fields.Integer(allow_none=True, load_default=None)

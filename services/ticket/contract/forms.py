@@ -16,10 +16,12 @@ from services.ticket.contract.pages import list_of
 from services.ticket.contract.tickets import (
     AFTER_SALES_TYPES,
     KINDS,
+    MAX_FORM_FIELDS,
     URGENCIES,
     Ticket,
     TicketContact,
     TrailEntry,
+    form_values,
 )
 
 FIELD_TYPES = ("text", "number", "date", "datetime", "choice", "multi_choice", "address",
@@ -28,7 +30,7 @@ CHOICE_TYPES = ("choice", "multi_choice")
 # min/max mean: a number's value, a text's or address's length, how many of a multi_choice.
 BOUNDED_TYPES = ("number", "text", "address", "multi_choice")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-MAX_FIELDS = 50
+MAX_FIELDS = MAX_FORM_FIELDS
 MAX_TEXT = 2000  # a text or address value's length when the form sets no max
 
 
@@ -163,7 +165,7 @@ class TicketUpdate(Schema):
         unknown = RAISE
 
     subject = fields.String(allow_none=True, validate=validate.Length(max=200))
-    form = fields.Dict(keys=fields.String())
+    form = form_values()
     contact = fields.Nested(TicketContact, allow_none=True)
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     fee = fields.Decimal(allow_nan=False, as_string=True,

@@ -16,7 +16,7 @@ class OverviewQuery(Schema):
 # its other due and end times.
 POP_TICKET = ("id", "serial", "kind", "category_id", "subject", "content", "channel", "urgency",
               "status", "waiting_on", "group_name", "assignee_id", "accepted_at",
-              "resolution_due_at", "repeat_of")
+              "resolution_due_at", "repeat_of", "level", "content_withheld")
 
 
 class CustomerOverview(Schema):

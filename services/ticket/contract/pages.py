@@ -19,7 +19,6 @@ def page_size(default: int, most: int) -> fields.Integer:
     return fields.Integer(load_default=default, validate=validate.Range(min=1, max=most))
 
 
-def page_cursor(most: int | None = 200) -> fields.String:
+def page_cursor(most: int = 200) -> fields.String:
     """The cursor of the page to continue from (a previous answer's `next`)."""
-    return fields.String(load_default=None, allow_none=True,
-                         validate=validate.Length(max=most) if most else None)
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=most))

@@ -102,7 +102,7 @@ class Reminder(Schema):
 
 class ReminderQuery(Schema):
     pending = fields.Boolean(load_default=True)
-    cursor = page_cursor(most=None)
+    cursor = page_cursor()
     limit = page_size(50, 200)
 
 
@@ -112,7 +112,7 @@ ReminderList = list_of(Reminder, "reminders", "ReminderList", cursor="next")
 class DueQuery(Schema):
     breached = fields.Boolean(load_default=False)
     group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    cursor = page_cursor(most=None)
+    cursor = page_cursor()
     limit = page_size(50, 200)
 
 

@@ -3,7 +3,7 @@ it, the trail step, and the kinds, statuses, channels and urgencies every other 
 uses."""
 from marshmallow import Schema, fields, validate
 
-from services.common.fields import PhoneNumber
+from services.common.fields import Json, PhoneNumber
 from services.ticket.contract.pages import list_of, page_size
 
 KINDS = ("consultation", "after_sales", "complaint", "suggestion")
@@ -11,6 +11,18 @@ AFTER_SALES_TYPES = ("delivery", "installation", "repair", "maintenance", "retur
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
 CHANNELS = ("phone", "web", "sms", "email", "fax", "walk_in", "wechat")
 URGENCIES = ("low", "medium", "high", "urgent")
+MAX_FORM_FIELDS = 50  # fields of a category's form, and so values of a ticket's form
+MAX_FORM_VALUE = 10_000  # a form value's size (services.common.fields.Json units)
+
+
+def form_values(**kwargs) -> fields.Dict:
+    """A ticket's form values by field name, bounded before the category's form checks
+    them (issue 9, finding 2): as many as a form has fields, names as long as a field's
+    name may be, each value (text, number, list, an address's parts; null removes one in
+    an update) bounded in size and nesting."""
+    return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                       values=Json(max_length=MAX_FORM_VALUE, max_depth=4, allow_none=True),
+                       validate=validate.Length(max=MAX_FORM_FIELDS), **kwargs)
 
 
 class TicketContact(Schema):
@@ -32,7 +44,7 @@ class TicketCreate(Schema):
     category_id = fields.UUID(allow_none=True, load_default=None)
     subject = fields.String(allow_none=True, load_default=None,
                             validate=validate.Length(max=200))
-    form = fields.Dict(keys=fields.String(), load_default=dict)
+    form = form_values(load_default=dict)
     contact = fields.Nested(TicketContact, allow_none=True, load_default=None)
     asset_serial = fields.String(allow_none=True, load_default=None,
                                  validate=validate.Length(min=1, max=64))
@@ -46,7 +58,13 @@ class TicketCreate(Schema):
 class TicketSummary(Schema):
     """A ticket as lists show it: the queues and a workflow step's answer (without
     `repeat_of`), the screen pop (fewer fields, see contract.overview) and the due view
-    (contract.sla.DueTicket, with the clock).  The record (Ticket) extends it."""
+    (contract.sla.DueTicket, with the clock).  The record (Ticket) extends it.
+
+    `level` is the customer's confidentiality level, which its tickets inherit (C4).
+    Of a classified customer's ticket, those not cleared to read it — and every list of
+    many customers' tickets — get the identity only: no content, subject, form, contact
+    or asset, and `content_withheld` says why (opening the ticket is what the borrowing
+    log records).  The contact's phone is always masked (`138****8000`)."""
 
     id = fields.String()
     serial = fields.String()
@@ -69,6 +87,8 @@ class TicketSummary(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     repeat_of = fields.List(fields.String())
+    level = fields.Integer()
+    content_withheld = fields.String()
 
 
 class Ticket(TicketSummary):
@@ -98,6 +118,13 @@ class TrailEntry(Schema):
     from_handler = fields.String(allow_none=True)
     to_handler = fields.String(allow_none=True)
     note = fields.String()
+
+
+class ReadReason(Schema):
+    """Why a ticket is opened: written to the borrowing log when it is a classified
+    customer's (C4)."""
+
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class CustomerTickets(Schema):

@@ -22,7 +22,6 @@ import chinese_calendar
 
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.zone import CHINA
-from services.ticket.domain.workflow import may_act
 from services.vocabulary import MANAGERS_UP
 
 MAX_SCAN_DAYS = 3660  # a calendar without any working day must not loop forever
@@ -211,16 +210,12 @@ def escalation_note(target: str, due_at: datetime.datetime, notify: list[str]) -
     return f"{target} due {due_at.isoformat()} passed; notified {', '.join(notify) or 'nobody'}"
 
 
-def due_groups(principal, group: str | None) -> list[str] | None:
-    """The groups the due view reads (None: all): managers up any or all; supervisors
-    their own groups, or one of them (NotFound for another)."""
-    if principal.has_any(MANAGERS_UP):
-        return [group] if group else None
-    if group:
-        if group not in principal.groups:
-            raise NotFound("no such group")
-        return [group]
-    return sorted(principal.groups)
+def due_group(principal, group: str | None) -> str | None:
+    """The one group the due view is asked for (None: all the caller's scope): managers
+    up any group, supervisors one of theirs (NotFound for another)."""
+    if group and not principal.has_any(MANAGERS_UP) and group not in principal.groups:
+        raise NotFound("no such group")
+    return group
 
 
 # --- the calendar -------------------------------------------------------------
@@ -259,15 +254,6 @@ def calendar_view(start: datetime.date, end: datetime.date, overrides: dict) -> 
 
 
 # --- reminders ------------------------------------------------------------------
-
-def check_reminder_scope(principal, ticket: dict | None) -> dict:
-    """A reminder may be set on a ticket one may act on (see workflow.may_act) or
-    accepted oneself; NotFound otherwise."""
-    if ticket is None or not (may_act(principal, ticket)
-                              or ticket["acceptor_id"] == principal.id):
-        raise NotFound("no such ticket")
-    return ticket
-
 
 def check_cancel(reminder: dict | None, staff_id: str) -> dict:
     """The reminder, when one may cancel it: one's own, not sent (cancelled already:

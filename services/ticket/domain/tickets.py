@@ -3,9 +3,8 @@ import datetime
 import re
 from decimal import Decimal
 
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Invalid
 from services.common.zone import business_day
-from services.vocabulary import FIELD
 
 KIND_PREFIX = {"consultation": "ZX", "after_sales": "SH", "complaint": "TS", "suggestion": "JY"}
 CENT = Decimal("0.01")
@@ -140,15 +139,3 @@ def final_handler(ticket: dict) -> dict:
     """Who handles it now: the assignee if any, else the group."""
     assignee, group = ticket.get("assignee_id"), ticket.get("group_name")
     return {"assignee_id": assignee, "group_name": group, "handler": handler_of(group, assignee)}
-
-
-def sees_only_own(principal) -> bool:
-    """Field staff (外勤) with no other role see only the tickets assigned to them."""
-    return principal is not None and principal.roles == frozenset({FIELD})
-
-
-def check_visible(principal, ticket: dict | None) -> dict:
-    """The ticket if the caller may see it (field staff: only their own), else NotFound."""
-    if ticket is None or (sees_only_own(principal) and ticket["assignee_id"] != principal.id):
-        raise NotFound("no such ticket")
-    return ticket

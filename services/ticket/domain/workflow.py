@@ -19,7 +19,7 @@ import re
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.paging import decode_cursor
-from services.vocabulary import FRONT_LINE, SUPERVISORS_UP
+from services.vocabulary import AUDITOR, FRONT_LINE, MANAGERS_UP, SUPERVISORS_UP
 
 STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed", "cancelled")
 WAITING_ON = ("customer", "parts")
@@ -106,26 +106,7 @@ def reopen_expired(closed_at: datetime.datetime | None, now: datetime.datetime) 
         days=REOPEN_CLOSED_DAYS)
 
 
-# ---- who may act ----------------------------------------------------------------
-
-def may_act(principal, ticket: dict) -> bool:
-    """Supervisors and up always; the assignee; front-line staff of the ticket's group
-    (or anyone front line when it has no group, and its acceptor) while it is
-    unassigned.  Field staff only on tickets assigned to them."""
-    if principal.has_any(SUPERVISORS_UP) or ticket["assignee_id"] == principal.id:
-        return True
-    if ticket["assignee_id"] is not None or not principal.has_any(FRONT_LINE):
-        return False
-    group = ticket["group_name"]
-    return group is None or group in principal.groups or ticket["acceptor_id"] == principal.id
-
-
-def check_may_act(principal, ticket: dict | None) -> dict:
-    """The ticket, or NotFound when it does not exist or is out of the caller's scope."""
-    if ticket is None or not may_act(principal, ticket):
-        raise NotFound("no such ticket")
-    return ticket
-
+# ---- routing (who may act on a ticket at all: domain.access.act_scope) ----------------
 
 def check_routable(ticket: dict, what: str) -> None:
     if ticket["status"] not in ROUTABLE:
@@ -184,10 +165,10 @@ def like_escape(text: str) -> str:
 
 
 def queue_scope(principal, query: dict) -> dict:
-    """Which slice of the tickets a list may read: {"view", "assignee_id"?, "groups"?}.
-    Forbidden when the role may not use the view; NotFound for a group not one's own."""
+    """Which view of the tickets a list reads: {"view", "assignee_id"?, "groups"?} — cut
+    further to the caller's data scope (domain.access).  Forbidden when the role may not
+    use the view; NotFound for a group not one's own (managers: any group)."""
     view = query["view"]
-    supervisor = principal.has_any(SUPERVISORS_UP)
     if view == "mine":
         statuses = query.get("status") or ()
         shut = [s for s in statuses if s in FINISHED]
@@ -198,14 +179,14 @@ def queue_scope(principal, query: dict) -> dict:
     if view == "group_unassigned":
         group = query.get("group")
         if group:
-            if not supervisor and group not in principal.groups:
+            if not principal.has_any(MANAGERS_UP) and group not in principal.groups:
                 raise NotFound("no such group")
             return {"view": view, "groups": [group]}
         if not principal.groups:
             raise Invalid("you belong to no group; name one", {"group": ["required"]})
         return {"view": view, "groups": sorted(principal.groups)}
     # view == "all": supervisors and up; the front line only to look something up
-    if supervisor or principal.has_any({"auditor"}):
+    if principal.has_any(SUPERVISORS_UP | {AUDITOR}):
         return {"view": "all"}
     if principal.has_any(FRONT_LINE) and (query.get("customer_id") or query.get("text")):
         return {"view": "all"}
@@ -213,14 +194,18 @@ def queue_scope(principal, query: dict) -> dict:
 
 
 def queue_filters(principal, query: dict) -> dict:
-    """What a queue list reads: {"scope" (see queue_scope), "after" (the cursor's
-    position), "serial" (the text is a serial) or "pattern" (words in the content)}."""
+    """What a queue list reads: {"view" (see queue_scope), "after" (the cursor's
+    position), "serial" (the text is a serial) or "text" and its LIKE "pattern" (words
+    in the content)}."""
     text = (query.get("text") or "").strip()
+    if query.get("text") is not None and len(text) < 2:
+        raise Invalid("search for at least two characters", {"text": ["at least 2 characters"]})
     serial = text.upper() if text and looks_like_serial(text) else None
-    return {"scope": queue_scope(principal, query),
+    words = text if text and not serial else None
+    return {"view": queue_scope(principal, query),
             "after": decode_cursor(query.get("cursor")),
-            "serial": serial,
-            "pattern": f"%{like_escape(text)}%" if text and not serial else None}
+            "serial": serial, "text": words,
+            "pattern": f"%{like_escape(words)}%" if words else None}
 
 
 def counts_view(rows, my_id: str, groups) -> dict:

@@ -1,12 +1,15 @@
-"""Use cases of the contact log and of telephony call events (T8)."""
+"""Use cases of the contact log and of telephony call events (T8).  Contacts are reached
+within the caller's data scope; a classified customer's notes only by those cleared
+(domain.access, handlers.reading)."""
 from services.common.errors import NotFound
 from services.common.identity import Principal
 from services.common.metrics import Counter, MetricsServer
 from services.common.paging import decode_cursor
 from services.ticket.contract.events import CallRecorded, ContactLogged
+from services.ticket.domain import access, pages
 from services.ticket.domain import contacts as rules
-from services.ticket.domain import pages
 from services.ticket.domain.tickets import REDACTED
+from services.ticket.handlers import reading
 from services.ticket.store import contacts as store
 from services.ticket.store import tickets as tickets_store
 
@@ -22,7 +25,8 @@ def log_contact(tx, principal: Principal, metrics: MetricsServer, fields: dict,
     key = rules.contact_key(principal.id, idempotency_key)
     if key and (existing := store.contact_for_request(tx.cur, key)):
         return existing
-    ticket = (tickets_store.ticket(tx.cur, str(fields["ticket_id"]))
+    ticket = (tickets_store.ticket(tx.cur, str(fields["ticket_id"]),
+                                   access.read_scope(principal))
               if fields["ticket_id"] else None)
     given = str(fields["customer_id"]) if fields["customer_id"] else None
     customer_id = rules.customer_of(given, ticket, fields["ticket_id"] is not None)
@@ -39,15 +43,23 @@ def log_contact(tx, principal: Principal, metrics: MetricsServer, fields: dict,
     return row
 
 
-def contacts_of(tx, principal: Principal, of: str, of_id: str, query: dict) -> dict:
-    """The contacts of a customer or a ticket (`of`), newest first, keyset paged; NotFound
-    for an unknown ticket."""
+def contacts_of(db, principal: Principal, customers, of: str, of_id: str,
+                query: dict) -> dict:
+    """The contacts of the caller's scope of a customer or a ticket (`of`), newest
+    first, keyset paged; NotFound for a ticket out of scope.  Their notes as the
+    customer's rule allows (one decision, logged)."""
     before = decode_cursor(query["before"], "before")
-    if of == "ticket" and tickets_store.ticket(tx.cur, of_id) is None:
-        raise NotFound("no such ticket")
-    rows = store.contacts_of(tx.cur, of, of_id, before, query["limit"] + 1)
+    scope = access.read_scope(principal)
+    with db.transaction() as tx:
+        customer_id = of_id
+        if of == "ticket":
+            customer_id = access.found(tickets_store.ticket(tx.cur, of_id, scope))[
+                "customer_id"]
+        rows = store.contacts_of(tx.cur, of, of_id, before, query["limit"] + 1, scope)
     rows, following = pages.page(rows, query["limit"], "started_at")
-    return {"contacts": rows, "next": following}
+    seen = reading.customer_reading(principal, customers, customer_id, rows, "",
+                                    {f"contacts_of_{of}": of_id})
+    return {"contacts": [access.contact_view(r, seen) for r in rows], "next": following}
 
 
 def record_call_events(tx, principal: Principal, metrics: MetricsServer,

@@ -1,12 +1,18 @@
 """Use cases of field dispatch 派单 (T7): jobs sent to field staff, their handling
-records, the lists of open and overdue jobs, the overdue flag."""
+records, the lists of open and overdue jobs, the overdue flag.  A job is reached with
+its ticket (the caller's data scope) or by the one it was sent to; a classified
+customer's address and notes only by those cleared (domain.access)."""
 from services.common.identity import Principal
 from services.common.metrics import Counter, MetricsServer
-from services.ticket.contract.events import TicketDispatched, TicketStatusChanged
+from services.ticket.contract.events import (
+    WITHHELD_ADDRESS,
+    TicketDispatched,
+    TicketStatusChanged,
+)
+from services.ticket.domain import access, pages
 from services.ticket.domain import dispatch as rules
-from services.ticket.domain import pages
 from services.ticket.domain.tickets import REDACTED, handler_of
-from services.ticket.handlers import sla
+from services.ticket.handlers import reading, sla
 from services.ticket.store import dispatch as store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
@@ -29,7 +35,8 @@ def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id:
     dispatch of the ticket is cancelled (a reschedule), the person is told through
     ticket_dispatched."""
     actor = principal.id
-    ticket = rules.check_dispatchable(store.ticket_for_dispatch(tx.cur, ticket_id))
+    ticket = rules.check_dispatchable(
+        store.ticket_for_dispatch(tx.cur, ticket_id, access.dispatch_scope(principal)))
     rules.check_field_staff(staff_store.get(tx.cur, fields["staff_id"]))
     at = tickets_store.now(tx.cur)
     rules.check_window(fields["window_end"], at)
@@ -51,15 +58,17 @@ def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id:
             "category_id": ticket["category_id"], "customer_id": ticket["customer_id"],
             "from_status": from_status, "to_status": to_status,
             "assignee_id": fields["staff_id"], "group_name": ticket["group_name"], "at": at}))
+    level = ticket["level"]
     tx.emit("ticket_dispatched", DISPATCHED.dump({
         "ticket_id": ticket_id, "serial": ticket["serial"], "dispatch_id": dispatch_id,
-        "staff_id": fields["staff_id"], "address": address,
+        "staff_id": fields["staff_id"],
+        "address": access.shareable(level, address, WITHHELD_ADDRESS),
         "window_start": fields["window_start"], "window_end": fields["window_end"],
-        "note": fields["note"]}))
-    row = store.dispatch(tx.cur, dispatch_id)
+        "note": access.shareable(level, fields["note"]), "level": level}))
+    row = store.dispatch(tx.cur, dispatch_id, fields["staff_id"])
     assert row is not None  # inserted above, in this transaction
     outcomes(metrics).labels("rescheduled" if previous else "dispatched").inc()
-    return rules.present(row, at)
+    return _listed(principal, row, at)
 
 
 def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_id: str,
@@ -67,27 +76,30 @@ def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_i
     """The handling record of one's own dispatch (a loaded HandlingIn); sets the ticket's
     fee and paid flag."""
     staff_id = principal.id
-    row = rules.check_handling(store.dispatch(tx.cur, dispatch_id, lock=True), staff_id)
+    row = rules.check_handling(store.dispatch(tx.cur, dispatch_id, staff_id, lock=True),
+                               staff_id)
     store.insert_handling(tx.cur, row, staff_id, fields)
     store.set_ticket_fee(tx.cur, row["ticket_id"], fields["fee"], fields["paid"])
     trail.append(tx.cur, row["ticket_id"], staff_id, "handled",
                  from_status=row["ticket_status"], to_status=row["ticket_status"],
                  note=rules.handling_note(fields))
-    shown = store.dispatch(tx.cur, dispatch_id)
+    shown = store.dispatch(tx.cur, dispatch_id, staff_id)
     assert shown is not None  # locked above, in this transaction
     at = tickets_store.now(tx.cur)
     outcomes(metrics).labels("handled" if fields["done"] else "not_done").inc()
-    return rules.present(shown, at)
+    return _listed(principal, shown, at)
 
 
 def dispatches(tx, principal: Principal, query: dict) -> dict:
-    """Open dispatches (a loaded DispatchQuery), or the overdue ones (their window passed
-    without a handling record), by appointment end; of one staff member if asked."""
-    rows = store.open_dispatches(tx.cur, query.get("state") == "overdue", query.get("staff_id"),
+    """Open dispatches of the caller's scope (a loaded DispatchQuery), or the overdue
+    ones (their window passed without a handling record), by appointment end; of one
+    staff member if asked."""
+    rows = store.open_dispatches(tx.cur, access.read_scope(principal),
+                                 query.get("state") == "overdue", query.get("staff_id"),
                                  rules.decode_cursor(query["after"]), query["limit"] + 1)
     at = tickets_store.now(tx.cur)
     rows, following = pages.page(rows, query["limit"], "window_end")
-    return {"dispatches": [rules.present(r, at) for r in rows], "next": following}
+    return {"dispatches": [_listed(principal, r, at) for r in rows], "next": following}
 
 
 def my_jobs(tx, principal: Principal, query: dict) -> dict:
@@ -95,11 +107,18 @@ def my_jobs(tx, principal: Principal, query: dict) -> dict:
     return dispatches(tx, principal, {**query, "staff_id": principal.id})
 
 
-def dispatches_of_ticket(tx, principal: Principal, ticket_id: str) -> dict:
-    """Every dispatch of a ticket with its handling record, newest first."""
-    rows = store.of_ticket(tx.cur, ticket_id)
-    at = tickets_store.now(tx.cur)
-    return {"dispatches": [rules.present(r, at) for r in rows]}
+def dispatches_of_ticket(db, principal: Principal, customers, ticket_id: str) -> dict:
+    """Every dispatch of a ticket of the caller's scope with its handling record, newest
+    first; a classified customer's addresses and notes as its rule allows (logged)."""
+    with db.transaction() as tx:
+        ticket = access.found(tickets_store.ticket(tx.cur, ticket_id,
+                                                   access.read_scope(principal)))
+        rows = store.of_ticket(tx.cur, ticket_id)
+        at = tickets_store.now(tx.cur)
+    seen = reading.customer_reading(principal, customers, ticket["customer_id"], rows, "",
+                                    {"dispatches_of_ticket": ticket_id,
+                                     "serial": ticket["serial"]})
+    return {"dispatches": [access.dispatch_view(rules.present(r, at), seen) for r in rows]}
 
 
 def flag_overdue(tx, principal: Principal, metrics: MetricsServer) -> int:
@@ -113,6 +132,11 @@ def flag_overdue(tx, principal: Principal, metrics: MetricsServer) -> int:
     if flagged:
         outcomes(metrics).labels("overdue").inc(len(flagged))
     return len(flagged)
+
+
+def _listed(principal: Principal, row: dict, at) -> dict:
+    """A job as a list shows it: a classified customer's without its words."""
+    return access.dispatch_view(rules.present(row, at), access.in_list(principal, row["level"]))
 
 
 def customer_destroyed(tx, customer_id: str) -> None:

@@ -7,8 +7,8 @@ from services.common.errors import Conflict, Invalid, NotFound
 from services.common.identity import Principal
 from services.common.zone import day_start
 from services.ticket.contract import EDITORS
+from services.ticket.domain import access, pages
 from services.ticket.domain import knowledge as rules
-from services.ticket.domain import pages
 from services.ticket.store import knowledge as store
 from services.ticket.store import tickets as tickets_store
 from services.ticket.store import trail
@@ -120,7 +120,7 @@ def kb_suggest(tx, principal: Principal, query: dict) -> dict:
 def kb_link(tx, principal: Principal, ticket_id: str, article_id: str) -> dict:
     """Link a published article to a ticket (again: no change); from a consultation it
     counts as asked.  The ticket's articles after."""
-    ticket = _ticket(tx.cur, ticket_id)
+    ticket = _ticket(tx.cur, ticket_id, access.act_scope(principal))
     found = store.article(tx.cur, article_id, ("published",))
     if found is None:
         raise NotFound("no such published article", {"article_id": ["not found"]})
@@ -136,7 +136,7 @@ def kb_link(tx, principal: Principal, ticket_id: str, article_id: str) -> dict:
 
 def kb_unlink(tx, principal: Principal, ticket_id: str, article_id: str) -> dict:
     """Remove a link (and its count as asked); the ticket's articles after."""
-    ticket = _ticket(tx.cur, ticket_id)
+    ticket = _ticket(tx.cur, ticket_id, access.act_scope(principal))
     gone = store.unlink(tx.cur, ticket["id"], article_id)
     if gone is None:
         raise NotFound("the article is not linked to this ticket")
@@ -148,14 +148,17 @@ def kb_unlink(tx, principal: Principal, ticket_id: str, article_id: str) -> dict
 
 def kb_ticket_articles(tx, principal: Principal, ticket_id: str) -> dict:
     """The articles linked to a ticket, last linked first."""
-    return _articles_of(tx.cur, principal, _ticket(tx.cur, ticket_id)["id"])
+    return _articles_of(tx.cur, principal,
+                        _ticket(tx.cur, ticket_id, access.read_scope(principal))["id"])
 
 
 def kb_article_tickets(tx, principal: Principal, article_id: str, page: dict) -> dict:
-    """The tickets an article is linked to, last linked first, keyset paged."""
+    """The tickets of the caller's scope an article is linked to, last linked first,
+    keyset paged."""
     after = _cursor(page["before"], "before")
     kb_article(tx, principal, article_id)
-    rows = store.tickets_of_article(tx.cur, article_id, after, page["limit"])
+    rows = store.tickets_of_article(tx.cur, article_id, after, page["limit"],
+                                    access.read_scope(principal))
     return {"tickets": rows,
             "next": pages.after_full(rows, page["limit"], "linked_at")}
 
@@ -218,11 +221,8 @@ def _check_categories(cur, fields: dict) -> None:
         raise NotFound("no such ticket category", {"ticket_category_id": ["not found"]})
 
 
-def _ticket(cur, ticket_id: str) -> dict:
-    row = tickets_store.ticket(cur, ticket_id)
-    if row is None:
-        raise NotFound("no such ticket")
-    return row
+def _ticket(cur, ticket_id: str, scope: dict) -> dict:
+    return access.found(tickets_store.ticket(cur, ticket_id, scope))
 
 
 def _cursor(text: str | None, name: str):

@@ -12,7 +12,7 @@ from services.common.errors import NotFound
 from services.common.identity import Principal
 from services.common.paging import decode_cursor
 from services.ticket.contract.events import TicketReminderDue, TicketSlaBreached
-from services.ticket.domain import pages
+from services.ticket.domain import access, pages
 from services.ticket.domain import sla as rules
 from services.ticket.store import sla as store
 from services.ticket.store import staff as staff_store
@@ -161,8 +161,8 @@ def _escalation_recipients(cur, group_name: str | None) -> list[str]:
 # -- reminders ------------------------------------------------------------------------
 
 def remind(tx, principal: Principal, ticket_id: str, fields: dict) -> dict:
-    """A reminder of a ticket in the caller's scope, for the caller."""
-    rules.check_reminder_scope(principal, tickets_store.ticket(tx.cur, ticket_id))
+    """A reminder of a ticket of the caller's scope, for the caller."""
+    access.found(tickets_store.ticket(tx.cur, ticket_id, access.read_scope(principal)))
     due = rules.reminder_due(tickets_store.now(tx.cur), fields)
     return store.insert_reminder(tx.cur, ticket_id, principal.id, due, fields["note"])
 
@@ -200,9 +200,9 @@ def send_reminders(db) -> None:
 # -- the due view ---------------------------------------------------------------------
 
 def due_tickets(tx, principal: Principal, query: dict) -> dict:
-    """Open tickets by resolution due time, soonest first, of the groups the caller
-    oversees (see domain.sla.due_groups)."""
-    groups = rules.due_groups(principal, query["group"])
-    rows = store.due_tickets(tx.cur, groups, query["breached"], decode_cursor(query["cursor"]),
-                             query["limit"])
+    """Open tickets of the caller's scope (of one group if asked: domain.sla.due_group)
+    by resolution due time, soonest first."""
+    rows = store.due_tickets(tx.cur, access.read_scope(principal),
+                             rules.due_group(principal, query["group"]), query["breached"],
+                             decode_cursor(query["cursor"]), query["limit"])
     return {"tickets": rows, "next": pages.after_full(rows, query["limit"], "resolution_due_at")}

@@ -1,9 +1,11 @@
 """Use cases of the workflow (T4): status transitions, transfer to a group or a person,
-accept and hand back.  Every step, in one transaction: the ticket updated under an
-optimistic guard, one trail row, the SLA hook, and its events through the outbox."""
+accept and hand back.  Every step, in one transaction, on a ticket the caller may act on
+(domain.access.act_scope): the ticket updated under an optimistic guard, one trail row,
+the SLA hook, and its events through the outbox."""
 from services.common.errors import Conflict, Invalid
 from services.common.identity import Principal
 from services.ticket.contract.events import TicketRouted, TicketStatusChanged
+from services.ticket.domain import access
 from services.ticket.domain import workflow as rules
 from services.ticket.domain.tickets import handler_of
 from services.ticket.handlers import sla
@@ -22,7 +24,7 @@ def transition_ticket(tx, principal: Principal, ticket_id: str, move: dict) -> d
     plan = rules.plan_transition(before, move["to"], move["waiting_on"], principal.id,
                                  tickets_store.now(tx.cur))
     change = {**plan, "group_name": before["group_name"]}
-    return _step(tx, principal.id, before, change, plan["action"], move["note"])
+    return _step(tx, principal, before, change, plan["action"], move["note"])
 
 
 def transfer_ticket(tx, principal: Principal, ticket_id: str, order: dict) -> dict:
@@ -35,7 +37,7 @@ def transfer_ticket(tx, principal: Principal, ticket_id: str, order: dict) -> di
         raise Conflict("the ticket is already there", {"target": ["no change"]})
     change = _routed(before, rules.transfer_status(person is not None), group, person)
     action = "assigned" if person else "transferred"
-    return _step(tx, principal.id, before, change, action, order["note"], notify=notify,
+    return _step(tx, principal, before, change, action, order["note"], notify=notify,
                  route_event=f"ticket_{action}")
 
 
@@ -46,7 +48,7 @@ def accept_ticket(tx, principal: Principal, ticket_id: str) -> dict:
     taken = before["assignee_id"] is None
     if taken:
         staff_store.mark_assigned(tx.cur, principal.id)
-    return _step(tx, principal.id, before,
+    return _step(tx, principal, before,
                  _routed(before, "in_progress", before["group_name"], principal.id),
                  "accepted", "", route_event="ticket_assigned" if taken else None)
 
@@ -56,14 +58,14 @@ def hand_back_ticket(tx, principal: Principal, ticket_id: str, note: str) -> dic
     before = _ticket(tx.cur, principal, ticket_id)
     rules.check_hand_back(principal, before, note)
     notify = staff_store.on_duty_ids(tx.cur, before["group_name"])
-    return _step(tx, principal.id, before, _routed(before, "new", before["group_name"], None),
+    return _step(tx, principal, before, _routed(before, "new", before["group_name"], None),
                  "handed_back", note, notify=[i for i in notify if i != principal.id],
                  route_event="ticket_transferred")
 
 
 def _ticket(cur, principal: Principal, ticket_id: str) -> dict:
     """The ticket, if the caller may act on it (NotFound otherwise)."""
-    return rules.check_may_act(principal, tickets_store.ticket(cur, ticket_id))
+    return access.found(tickets_store.ticket(cur, ticket_id, access.act_scope(principal)))
 
 
 def _routed(before: dict, status: str, group: str | None, person: str | None) -> dict:
@@ -94,9 +96,11 @@ def _target(cur, order: dict, before: dict) -> tuple[str | None, str | None, lis
     return person["id"], group, [person["id"]]
 
 
-def _step(tx, actor_id: str, before: dict, change: dict, action: str, note: str,
+def _step(tx, principal: Principal, before: dict, change: dict, action: str, note: str,
           notify=None, route_event: str | None = None) -> dict:
-    """Apply one step: guarded update, trail row, SLA hook, events; {ticket, step}."""
+    """Apply one step: guarded update, trail row, SLA hook, events; {ticket, step} —
+    the ticket as a list shows it (a classified customer's: its identity)."""
+    actor_id = principal.id
     after = store.apply(tx.cur, before, change)
     if after is None:
         raise Conflict("the ticket changed meanwhile; reload it and try again",
@@ -123,6 +127,8 @@ def _step(tx, actor_id: str, before: dict, change: dict, action: str, note: str,
     if route_event and rerouted:
         tx.emit(route_event, TICKET_ROUTED.dump({
             **after, "ticket_id": after["id"], "from_group": before["group_name"],
-            "from_assignee_id": before["assignee_id"], "note": note,
+            "from_assignee_id": before["assignee_id"],
+            "note": access.shareable(after["level"], note),
             "notify_staff_ids": list(notify or [])}))
-    return {"ticket": after, "step": step}
+    return {"ticket": access.ticket_view(after, access.in_list(principal, after["level"])),
+            "step": step}

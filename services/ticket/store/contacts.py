@@ -1,10 +1,14 @@
-"""Contact log and call events (T8): all SQL."""
+"""Contact log and call events (T8): all SQL.  Lists of contacts are cut to the
+caller's data scope (store.scope.contacts); a contact carries the level its customer
+gives it."""
 from psycopg2 import sql
+
+from services.ticket.store import scope as scoped
 
 # A contact as the contract's Contact names it.
 CONTACT = sql.SQL("c.id::text, c.channel, c.direction, c.agent_id, c.started_at,"
                   " c.duration_seconds, c.ivr_path, c.customer_id::text, c.ticket_id::text,"
-                  " c.call_id, c.note, c.logged_by, c.logged_at")
+                  " c.call_id, c.note, c.logged_by, c.logged_at, ") + scoped.level("c")
 # The lists of contacts: a customer's, a ticket's (each by its own index).
 OF = {"customer": sql.SQL("c.customer_id"), "ticket": sql.SQL("c.ticket_id")}
 
@@ -34,7 +38,8 @@ def insert_contact(cur, data: dict, agent_id: str, customer_id: str | None,
         " VALUES (%s, %s, %s, coalesce(%s, now()), %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (request_key) DO NOTHING"
         " RETURNING id::text, channel, direction, agent_id, started_at, duration_seconds,"
-        " ivr_path, customer_id::text, ticket_id::text, call_id, note, logged_by, logged_at",
+        " ivr_path, customer_id::text, ticket_id::text, call_id, note, logged_by, logged_at,"
+        " level_of(customer_id) AS level",
         (data["channel"], data["direction"], agent_id, data["started_at"],
          data["duration_seconds"], list(data["ivr_path"]), customer_id,
          str(data["ticket_id"]) if data["ticket_id"] else None, data["call_id"], data["note"],
@@ -43,16 +48,17 @@ def insert_contact(cur, data: dict, agent_id: str, customer_id: str | None,
     return cur.fetchone()
 
 
-def contacts_of(cur, of: str, of_id: str, before, limit: int) -> list[dict]:
-    """The contacts of a customer or a ticket (`of`), newest first, keyset
+def contacts_of(cur, of: str, of_id: str, before, limit: int, scope: dict) -> list[dict]:
+    """The contacts of the scope of a customer or a ticket (`of`), newest first, keyset
     (started_at, id) descending from before the cursor's position."""
     before_at, before_id = before or (None, None)
     cur.execute(sql.SQL(
-        "SELECT {columns} FROM contact_log c WHERE {of} = %(id)s"
+        "SELECT {columns} FROM contact_log c WHERE {of} = %(id)s AND {scope}"
         " AND (%(at)s::timestamptz IS NULL OR (c.started_at, c.id) < (%(at)s, %(bid)s::uuid))"
         " ORDER BY c.started_at DESC, c.id DESC LIMIT %(limit)s").format(
-            columns=CONTACT, of=OF[of]),
-        {"id": of_id, "at": before_at, "bid": before_id, "limit": limit},
+            columns=CONTACT, of=OF[of], scope=scoped.contacts(scope)),
+        {"id": of_id, "at": before_at, "bid": before_id, "limit": limit,
+         **scoped.params(scope)},
     )
     return cur.fetchall()
 

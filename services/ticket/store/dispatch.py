@@ -1,5 +1,11 @@
-"""Field dispatch 派单 (T7): all SQL of dispatches and handling records."""
+"""Field dispatch 派单 (T7): all SQL of dispatches and handling records.  A job is read
+within the caller's data scope (store.scope.dispatches) and carries the level its
+ticket's customer gives it."""
 import json
+
+from psycopg2 import sql
+
+from services.ticket.store import scope as scoped
 
 _COLUMNS = (
     "d.id::text, d.ticket_id::text, t.serial, t.kind, t.status AS ticket_status, d.staff_id,"
@@ -8,22 +14,22 @@ _COLUMNS = (
     " h.done AS handling_done, h.reason AS handling_reason, h.parts AS handling_parts,"
     " h.fee AS handling_fee, h.paid AS handling_paid, h.note AS handling_note,"
     " h.arrived_at AS handling_arrived_at, h.finished_at AS handling_finished_at,"
-    " h.recorded_at AS handling_recorded_at")
+    " h.recorded_at AS handling_recorded_at, level_of(t.customer_id) AS level")
 _FROM = (" FROM dispatch d JOIN ticket t ON t.id = d.ticket_id"
          " LEFT JOIN handling_record h ON h.dispatch_id = d.id")
-SELECT = "SELECT " + _COLUMNS + _FROM
+SELECT = sql.SQL("SELECT " + _COLUMNS + _FROM)
 
 
-def ticket_for_dispatch(cur, ticket_id: str) -> dict | None:
-    """The ticket, locked, with what a dispatch needs; None when unknown (or its
-    customer was destroyed)."""
-    cur.execute(
+def ticket_for_dispatch(cur, ticket_id: str, scope: dict) -> dict | None:
+    """The ticket of the scope, locked, with what a dispatch needs; None when unknown,
+    out of scope or its customer was destroyed."""
+    cur.execute(sql.SQL(
         "SELECT t.id::text, t.serial, t.kind, t.status, t.assignee_id, t.group_name,"
-        " t.customer_id::text, t.category_id::text, t.form, t.contact, t.waiting_on"
-        " FROM ticket t WHERE t.id = %s"
+        " t.customer_id::text, t.category_id::text, t.form, t.contact, t.waiting_on, {}"
+        " FROM ticket t WHERE t.id = %(id)s AND {}"
         " AND NOT EXISTS (SELECT 1 FROM destroyed_customer x WHERE x.customer_id = t.customer_id)"
-        " FOR UPDATE OF t",
-        (ticket_id,),
+        " FOR UPDATE OF t").format(scoped.level("t"), scoped.tickets(scope)),
+        {"id": ticket_id, **scoped.params(scope)},
     )
     return cur.fetchone()
 
@@ -60,11 +66,12 @@ def assign_to_field(cur, ticket_id: str, staff_id: str, from_status: str,
     return cur.rowcount == 1
 
 
-def dispatch(cur, dispatch_id: str, lock: bool = False) -> dict | None:
+def dispatch(cur, dispatch_id: str, staff_id: str, lock: bool = False) -> dict | None:
+    """A job sent to `staff_id` (none of anyone else's), locked when asked."""
     cur.execute(
-        SELECT + " WHERE d.id = %s"
-        + (" FOR UPDATE OF d" if lock else ""),
-        (dispatch_id,),
+        SELECT + sql.SQL(" WHERE d.id = %s AND d.staff_id = %s"
+                         + (" FOR UPDATE OF d" if lock else "")),
+        (dispatch_id, staff_id),
     )
     return cur.fetchone()
 
@@ -101,26 +108,29 @@ def flag_overdue(cur, limit: int = 200) -> list[dict]:
     return cur.fetchall()
 
 
-def open_dispatches(cur, overdue: bool, staff_id: str | None, after, limit: int) -> list[dict]:
-    """Open dispatches by (window_end, id); `overdue` only the flagged ones.  The
-    optional filters are constants to the planner (psycopg2 binds client-side), so
-    it folds them away and walks the matching partial index."""
+def open_dispatches(cur, scope: dict, overdue: bool, staff_id: str | None, after,
+                    limit: int) -> list[dict]:
+    """Open dispatches of the scope by (window_end, id); `overdue` only the flagged
+    ones.  The optional filters are constants to the planner (psycopg2 binds
+    client-side), so it folds them away and walks the matching partial index."""
     after_at, after_id = after or (None, None)
     cur.execute(
-        SELECT + " WHERE d.state = 'open' AND (NOT %(overdue)s OR d.flagged_at IS NOT NULL)"
-        " AND (%(staff)s::text IS NULL OR d.staff_id = %(staff)s)"
-        " AND (%(after_at)s::timestamptz IS NULL"
-        "      OR (d.window_end, d.id) > (%(after_at)s, %(after_id)s::uuid))"
-        " ORDER BY d.window_end, d.id LIMIT %(limit)s",
+        SELECT + sql.SQL(
+            " WHERE d.state = 'open' AND (NOT %(overdue)s OR d.flagged_at IS NOT NULL)"
+            " AND (%(staff)s::text IS NULL OR d.staff_id = %(staff)s) AND {}"
+            " AND (%(after_at)s::timestamptz IS NULL"
+            "      OR (d.window_end, d.id) > (%(after_at)s, %(after_id)s::uuid))"
+            " ORDER BY d.window_end, d.id LIMIT %(limit)s").format(scoped.dispatches(scope)),
         {"overdue": overdue, "staff": staff_id, "after_at": after_at, "after_id": after_id,
-         "limit": limit},
+         "limit": limit, **scoped.params(scope)},
     )
     return cur.fetchall()
 
 
 def of_ticket(cur, ticket_id: str) -> list[dict]:
-    cur.execute(SELECT + " WHERE d.ticket_id = %s"
-                " ORDER BY d.created_at DESC LIMIT 100", (ticket_id,))
+    """Every job of a ticket (the caller reached the ticket first), newest first."""
+    cur.execute(SELECT + sql.SQL(" WHERE d.ticket_id = %s"
+                                 " ORDER BY d.created_at DESC LIMIT 100"), (ticket_id,))
     return cur.fetchall()
 
 

@@ -1,5 +1,8 @@
-"""All SQL of the knowledge base 知识库 (T9).  Every list uses an index (see migration 0009)."""
+"""All SQL of the knowledge base 知识库 (T9).  Every list uses an index (see migration 0009);
+the tickets of an article are those of the caller's data scope (store.scope)."""
 from psycopg2 import sql
+
+from services.ticket.store import scope as scoped
 
 # An article as the contract's KbArticle names it, and as lists show it (KbArticleBrief).
 ARTICLE = sql.SQL("a.id::text, a.category_id::text, a.ticket_kind, a.ticket_category_id::text, a.title, a.body, a.tags, a.status, a.version, a.created_by, a.created_at, a.updated_by, a.updated_at, a.published_at")
@@ -234,15 +237,18 @@ def articles_of_ticket(cur, ticket_id: str, statuses) -> list[dict]:
     return cur.fetchall()
 
 
-def tickets_of_article(cur, article_id: str, before, limit: int) -> list[dict]:
+def tickets_of_article(cur, article_id: str, before, limit: int, scope: dict) -> list[dict]:
+    """The tickets of the scope an article is linked to, last linked first."""
     after_at, after_id = before or (None, None)
-    cur.execute(
+    cur.execute(sql.SQL(
         "SELECT t.id::text, t.serial, t.kind, t.status, t.accepted_at, l.linked_by,"
         " l.linked_at FROM kb_ticket_link l JOIN ticket t ON t.id = l.ticket_id"
-        " WHERE l.article_id = %(article)s AND (%(at)s::timestamptz IS NULL"
+        " WHERE l.article_id = %(article)s AND {} AND (%(at)s::timestamptz IS NULL"
         " OR (l.linked_at, l.ticket_id) < (%(at)s, %(id)s::uuid))"
-        " ORDER BY l.linked_at DESC, l.ticket_id DESC LIMIT %(limit)s",
-        {"article": article_id, "at": after_at, "id": after_id, "limit": limit})
+        " ORDER BY l.linked_at DESC, l.ticket_id DESC LIMIT %(limit)s").format(
+            scoped.tickets(scope)),
+        {"article": article_id, "at": after_at, "id": after_id, "limit": limit,
+         **scoped.params(scope)})
     return cur.fetchall()
 
 

@@ -6,6 +6,8 @@ import datetime
 
 from psycopg2 import sql
 
+from services.ticket.store import scope as scoped
+
 # --- the clock of a ticket -------------------------------------------------------
 
 def clock_settings(cur) -> dict:
@@ -218,26 +220,26 @@ def claim_due_reminders(cur, limit: int) -> list[dict]:
 
 # --- the due view ----------------------------------------------------------------
 
-def due_tickets(cur, groups: list[str] | None, breached: bool, after: tuple | None,
+def due_tickets(cur, scope: dict, group: str | None, breached: bool, after: tuple | None,
                 limit: int) -> list[dict]:
-    """Open tickets by resolution due time (keyset (resolution_due_at, id) ascending;
-    indexes ticket_open_by_due / ticket_group_open_by_due — one group is an equality,
-    so the index gives the order); `groups` None = all."""
-    cur.execute(
-        "SELECT id::text, serial, kind, urgency, status, group_name, assignee_id,"
-        " accepted_at, first_response_at, response_due_at, resolution_due_at, paused_since,"
-        " escalated_at, response_escalated_at,"
-        " (paused_since IS NULL AND resolution_due_at < now()) AS breached"
-        " FROM ticket WHERE status NOT IN ('resolved', 'closed', 'cancelled')"
-        " AND resolution_due_at IS NOT NULL"
-        " AND (%(all)s OR %(one)s::text IS NOT NULL OR group_name = ANY(%(groups)s))"
-        " AND (%(one)s::text IS NULL OR group_name = %(one)s)"
-        " AND (NOT %(breached)s OR (resolution_due_at < now() AND paused_since IS NULL))"
+    """Open tickets of the scope (of one group, when given) by resolution due time
+    (keyset (resolution_due_at, id) ascending; indexes ticket_open_by_due /
+    ticket_group_open_by_due — one group is an equality, so the index gives the
+    order)."""
+    cur.execute(sql.SQL(
+        "SELECT t.id::text, t.serial, t.kind, t.urgency, t.status, t.group_name,"
+        " t.assignee_id, t.accepted_at, t.first_response_at, t.response_due_at,"
+        " t.resolution_due_at, t.paused_since, t.escalated_at, t.response_escalated_at,"
+        " (t.paused_since IS NULL AND t.resolution_due_at < now()) AS breached"
+        " FROM ticket t WHERE t.status NOT IN ('resolved', 'closed', 'cancelled')"
+        " AND t.resolution_due_at IS NOT NULL AND {}"
+        " AND (%(one)s::text IS NULL OR t.group_name = %(one)s)"
+        " AND (NOT %(breached)s OR (t.resolution_due_at < now() AND t.paused_since IS NULL))"
         " AND (%(after_due)s::timestamptz IS NULL"
-        "      OR (resolution_due_at, id) > (%(after_due)s::timestamptz, %(after_id)s::uuid))"
-        " ORDER BY resolution_due_at, id LIMIT %(limit)s",
-        {"all": groups is None, "groups": list(groups or []), "breached": breached,
-         "one": groups[0] if groups and len(groups) == 1 else None,
+        "      OR (t.resolution_due_at, t.id) > (%(after_due)s::timestamptz,"
+        "                                        %(after_id)s::uuid))"
+        " ORDER BY t.resolution_due_at, t.id LIMIT %(limit)s").format(scoped.tickets(scope)),
+        {"one": group, "breached": breached,
          "after_due": after[0] if after else None, "after_id": after[1] if after else None,
-         "limit": limit})
+         "limit": limit, **scoped.params(scope)})
     return cur.fetchall()

@@ -5,15 +5,18 @@ COLUMNS = sql.SQL("id, username, display_name, roles, groups, active, on_duty, l
 
 
 def upsert(cur, staff: dict) -> None:
-    """Insert or refresh a staff member; duty and assignment history are ours and stay."""
+    """Insert or refresh a staff member, unless a newer version is already known (an
+    update arriving late changes nothing); duty and assignment history are ours and stay."""
     cur.execute(
-        "INSERT INTO staff_member (id, username, display_name, roles, groups, active)"
-        " VALUES (%s, %s, %s, %s, %s, %s)"
+        "INSERT INTO staff_member AS s (id, username, display_name, roles, groups, active,"
+        " version) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (id) DO UPDATE SET username = excluded.username,"
         " display_name = excluded.display_name, roles = excluded.roles,"
-        " groups = excluded.groups, active = excluded.active, updated_at = now()",
+        " groups = excluded.groups, active = excluded.active, version = excluded.version,"
+        " updated_at = now() WHERE excluded.version >= s.version",
         (staff["staff_id"], staff["username"], staff.get("display_name") or "",
-         list(staff["roles"]), list(staff["groups"]), staff.get("active", True)),
+         list(staff["roles"]), list(staff["groups"]), staff.get("active", True),
+         staff.get("version", 0)),
     )
 
 

@@ -1,7 +1,11 @@
 """SQL of tickets: the record (T2), repeats (T3), the detail, lists of a customer's
-tickets, the customer lifecycle (C6, C8), and the database's clock."""
+tickets, the customer lifecycle (C6, C8), and the database's clock.  Every read of
+tickets a caller asks for takes the caller's data scope (store.scope) into its WHERE
+clause, and gives each ticket the level it inherits from its customer."""
 from psycopg2 import sql
 from psycopg2.extras import Json
+
+from services.ticket.store import scope as scoped
 
 
 def now(cur):
@@ -26,15 +30,15 @@ TICKET = sql.SQL(
     " t.subject, t.form, t.contact, t.asset_serial, t.warranty, t.fee, t.paid,"
     " t.repeat_of::text[], t.group_name, t.assignee_id, t.waiting_on, t.updated_at,"
     " t.first_response_at, t.response_due_at, t.resolution_due_at, t.paused_since,"
-    " t.paused_seconds, t.escalated_at, t.resolved_at, t.closed_at"
-)
+    " t.paused_seconds, t.escalated_at, t.resolved_at, t.closed_at, "
+) + scoped.level("t")
 # The columns of a ticket as lists show it (the contract's TicketSummary).
 SUMMARY = sql.SQL(
     "t.id::text, t.serial, t.kind, t.category_id::text, t.customer_id::text, t.subject,"
     " t.content, t.channel, t.urgency, t.status, t.waiting_on, t.group_name, t.assignee_id,"
     " t.acceptor_id, t.accepted_at, t.updated_at, t.response_due_at, t.resolution_due_at,"
-    " t.resolved_at, t.closed_at, t.repeat_of::text[]"
-)
+    " t.resolved_at, t.closed_at, t.repeat_of::text[], "
+) + scoped.level("t")
 FOR_UPDATE = sql.SQL(" FOR UPDATE")
 
 
@@ -57,10 +61,12 @@ def insert_ticket(cur, serial: str, data: dict, acceptor_id: str, accepted_at) -
     return cur.fetchone()
 
 
-def ticket(cur, ticket_id: str, for_update: bool = False) -> dict | None:
-    """One ticket with every column, or None (locked for update when asked)."""
-    cur.execute(sql.SQL("SELECT {} FROM ticket t WHERE t.id = %s{}").format(
-        TICKET, FOR_UPDATE if for_update else sql.SQL("")), (ticket_id,))
+def ticket(cur, ticket_id: str, scope: dict, for_update: bool = False) -> dict | None:
+    """One ticket of the scope with every column, or None (locked for update when
+    asked)."""
+    cur.execute(sql.SQL("SELECT {} FROM ticket t WHERE t.id = %(id)s AND {}{}").format(
+        TICKET, scoped.tickets(scope), FOR_UPDATE if for_update else sql.SQL("")),
+        {"id": ticket_id, **scoped.params(scope)})
     return cur.fetchone()
 
 
@@ -101,7 +107,8 @@ def repeats_of(cur, customer_id: str, kind: str, category_id: str | None, conten
 
 
 def serials(cur, ticket_ids: list[str]) -> list[dict]:
-    """id, serial and accepted_at of these tickets, in the order given."""
+    """id, serial and accepted_at of these tickets, in the order given: the identity of
+    the tickets a ticket repeats (T3), part of its record whoever handled them."""
     if not ticket_ids:
         return []
     cur.execute("SELECT t.id::text, t.serial, t.accepted_at FROM ticket t"
@@ -124,23 +131,16 @@ def remember_request(cur, key: str, ticket_id: str) -> None:
     cur.execute("INSERT INTO ticket_request (key, ticket_id) VALUES (%s, %s)", (key, ticket_id))
 
 
-def tickets_of_customer(cur, customer_id: str, limit: int) -> list[dict]:
-    cur.execute(
-        "SELECT t.id::text, t.serial, t.kind, t.customer_id::text, t.content, t.channel, t.urgency, t.status, t.acceptor_id, t.accepted_at FROM ticket t WHERE t.customer_id = %s"
-        " ORDER BY t.accepted_at DESC LIMIT %s",
-        (customer_id, limit),
-    )
-    return cur.fetchall()
-
-
-def summaries_of_customer(cur, customer_id: str, limit: int, open_only: bool) -> list[dict]:
-    """The customer's most recent tickets (open ones only, when asked), newest first; the
-    customer's index ticket_customer (customer_id, accepted_at DESC) serves both."""
+def of_customer(cur, customer_id: str, limit: int, scope: dict, columns=SUMMARY,
+                open_only: bool = False) -> list[dict]:
+    """The customer's most recent tickets of the scope (open ones only, when asked),
+    newest first: the summary, or the record (columns=TICKET).  The customer's index
+    ticket_customer (customer_id, accepted_at DESC) serves it."""
     cur.execute(sql.SQL(
-        "SELECT {} FROM ticket t WHERE t.customer_id = %s"
-        " AND (NOT %s OR t.status NOT IN ('closed', 'cancelled'))"
-        " ORDER BY t.accepted_at DESC LIMIT %s").format(SUMMARY),
-        (customer_id, open_only, limit),
+        "SELECT {} FROM ticket t WHERE t.customer_id = %(customer)s AND {}"
+        " AND (NOT %(open)s OR t.status NOT IN ('closed', 'cancelled'))"
+        " ORDER BY t.accepted_at DESC LIMIT %(limit)s").format(columns, scoped.tickets(scope)),
+        {"customer": customer_id, "open": open_only, "limit": limit, **scoped.params(scope)},
     )
     return cur.fetchall()
 
@@ -157,14 +157,41 @@ def mark_destroyed(cur, customer_id: str) -> None:
 
 
 def anonymise_customer(cur, customer_id: str, redacted: str) -> int:
-    """Redact the content of a destroyed customer's tickets (after mark_destroyed, in the
-    same transaction).  Idempotent; returns how many tickets were redacted now."""
+    """Redact what a destroyed customer's tickets say — content and subject become
+    `redacted`, form values and contact go (after mark_destroyed, in the same
+    transaction).  Idempotent; returns how many tickets were redacted now."""
     cur.execute(
-        "UPDATE ticket SET content = %s, anonymised_at = now()"
-        " WHERE customer_id = %s AND anonymised_at IS NULL",
-        (redacted, customer_id),
+        "UPDATE ticket SET content = %(r)s,"
+        " subject = CASE WHEN subject IS NULL THEN NULL ELSE %(r)s END,"
+        " form = '{}', contact = '{}', anonymised_at = now()"
+        " WHERE customer_id = %(customer)s AND anonymised_at IS NULL",
+        {"r": redacted, "customer": customer_id},
     )
     return cur.rowcount
+
+
+def scrub_events(cur, customer_id: str, free_text: list[str], redacted: str) -> None:
+    """C6 (issue 9, finding 11): the outbox rows about a destroyed customer's tickets and
+    contacts get `redacted` for each free-text field they hold; the parked events that
+    name the customer keep their identity and lose their payload."""
+    cur.execute(
+        "UPDATE outbox o SET envelope = jsonb_set(o.envelope, '{data}', (o.envelope -> 'data')"
+        " || (SELECT jsonb_object_agg(k, %(r)s::text) FROM unnest(%(keys)s::text[]) AS k"
+        "     WHERE coalesce(o.envelope -> 'data' ->> k, '') NOT IN ('', %(r)s)))"
+        " WHERE EXISTS (SELECT 1 FROM unnest(%(keys)s::text[]) AS k"
+        "             WHERE coalesce(o.envelope -> 'data' ->> k, '') NOT IN ('', %(r)s))"
+        " AND (o.envelope -> 'data' ->> 'customer_id' = %(customer)s"
+        "      OR o.envelope -> 'data' ->> 'ticket_id' IN"
+        "         (SELECT t.id::text FROM ticket t WHERE t.customer_id = %(customer)s::uuid))",
+        {"r": redacted, "keys": list(free_text), "customer": customer_id},
+    )
+    cur.execute(
+        "UPDATE parked_event SET body = jsonb_build_object('event_id', body -> 'event_id',"
+        " 'type', body -> 'type', 'occurred_at', body -> 'occurred_at', 'data', '{}'::jsonb,"
+        " 'scrubbed', %(r)s::text)"
+        " WHERE body::text LIKE '%%' || %(customer)s || '%%'",
+        {"r": redacted, "customer": customer_id},
+    )
 
 
 def repoint_customer(cur, merged_id: str, survivor_id: str) -> int:

@@ -207,7 +207,7 @@ def test_s1_the_matrix_covers_every_customer_route():
 
 def _staff(admin, role, clearance, groups):
     username, password = "s1" + uuid.uuid4().hex[:12], "Pw-" + uuid.uuid4().hex
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": role,
+    reply = admin.create_staff({"username": username, "display_name": role,
                                          "password": password, "roles": [role],
                                          "groups": groups, "clearance": clearance})
     assert reply.status_code == 201, reply.text

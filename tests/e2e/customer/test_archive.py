@@ -24,7 +24,7 @@ def staff(admin):
     for role, clearance in ROLES.items():
         username = f"{role[:10]}{uuid.uuid4().hex[:6]}"
         password = "Pw-" + uuid.uuid4().hex
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": role,
+        reply = admin.create_staff({"username": username, "display_name": role,
                                              "password": password, "roles": [role],
                                              "groups": [group], "clearance": clearance})
         assert reply.status_code == 201, reply.text
@@ -35,7 +35,7 @@ def staff(admin):
 
 def _member(admin, role, clearance, group):
     username, password = f"m{uuid.uuid4().hex[:10]}", "Pw-" + uuid.uuid4().hex
-    assert admin.post("/api/v1/staff", {"username": username, "display_name": role,
+    assert admin.create_staff({"username": username, "display_name": role,
                                         "password": password, "roles": [role], "groups": [group],
                                         "clearance": clearance}).status_code == 201
     return Client(username, password)

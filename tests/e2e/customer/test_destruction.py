@@ -27,7 +27,7 @@ def people(admin) -> dict[str, Client]:
     for role, clearance in (("agent", 0), ("supervisor", 3), ("manager", 3),
                             ("general_manager", 3), ("auditor", 3)):
         username = f"c6{role.replace('_', '')}{uuid.uuid4().hex[:6]}"
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": f"C6 {role}",
+        reply = admin.create_staff({"username": username, "display_name": f"C6 {role}",
                                              "password": PASSWORD, "roles": [role],
                                              "clearance": clearance})
         assert reply.status_code == 201, reply.text

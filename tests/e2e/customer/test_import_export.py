@@ -29,7 +29,7 @@ def staff(admin):
     out = {}
     for role, clearance in (("agent", 0), ("supervisor", 1), ("manager", 2)):
         username, password = f"{role[:5]}{uuid.uuid4().hex[:8]}", "Pw-" + uuid.uuid4().hex
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": role,
+        reply = admin.create_staff({"username": username, "display_name": role,
                                              "password": password, "roles": [role],
                                              "groups": [group], "clearance": clearance})
         assert reply.status_code == 201, reply.text

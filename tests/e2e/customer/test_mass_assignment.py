@@ -15,7 +15,7 @@ def people(admin):
     out = {}
     for role in ("agent", "supervisor"):
         username, password = "s6" + uuid.uuid4().hex[:12], "Pw-" + uuid.uuid4().hex
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": role,
+        reply = admin.create_staff({"username": username, "display_name": role,
                                              "password": password, "roles": [role],
                                              "groups": [group], "clearance": 3})
         assert reply.status_code == 201, reply.text

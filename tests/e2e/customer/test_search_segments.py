@@ -20,7 +20,7 @@ def people(admin) -> dict[str, Client]:
     out = {}
     for role in ("agent", "supervisor"):
         username = f"c8{role}{uuid.uuid4().hex[:6]}"
-        reply = admin.post("/api/v1/staff", {"username": username, "display_name": f"C8 {role}",
+        reply = admin.create_staff({"username": username, "display_name": f"C8 {role}",
                                              "password": PASSWORD, "roles": [role],
                                              "clearance": 0})
         assert reply.status_code == 201, reply.text

@@ -19,7 +19,7 @@ UTC = datetime.UTC
 
 def account(admin, role: str, groups=()) -> Client:
     username, password = f"day{uuid.uuid4().hex[:10]}", "Pw-" + uuid.uuid4().hex
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": f"{role} 一天",
+    reply = admin.create_staff({"username": username, "display_name": f"{role} 一天",
                                          "password": password, "roles": [role],
                                          "groups": list(groups)})
     assert reply.status_code == 201, reply.text

@@ -17,7 +17,7 @@ UTC = datetime.UTC
 def make_account(admin, role: str) -> Client:
     username = f"{role}{uuid.uuid4().hex[:8]}"
     password = f"pw-{uuid.uuid4().hex}"
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": f"{role} 测试",
+    reply = admin.create_staff({"username": username, "display_name": f"{role} 测试",
                                          "password": password, "roles": [role]})
     assert reply.status_code == 201, reply.text
     return Client(username, password)

@@ -10,7 +10,7 @@ from tests.system import BASE, Client, today_in_china
 
 def agent_of(admin) -> Client:
     username = f"kbagent{uuid.uuid4().hex[:8]}"
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": "知识库坐席",
+    reply = admin.create_staff({"username": username, "display_name": "知识库坐席",
                                          "password": "long-enough-pw", "roles": ["agent"]})
     assert reply.status_code == 201, reply.text
     return Client(username, "long-enough-pw")

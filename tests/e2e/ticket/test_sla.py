@@ -10,7 +10,7 @@ from tests.system import BASE, Client, today_in_china
 
 def staff(admin, roles) -> Client:
     username = f"t6{roles[0][:3]}{uuid.uuid4().hex[:8]}"
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": username,
+    reply = admin.create_staff({"username": username, "display_name": username,
                                          "password": "long-enough-pw", "roles": roles,
                                          "groups": []})
     assert reply.status_code == 201, reply.text

@@ -11,7 +11,7 @@ PASSWORD = "long-enough-pw"
 
 def staff(admin, group: str, roles=("agent",), name="小王") -> Client:
     username = f"u{uuid.uuid4().hex[:10]}"
-    reply = admin.post("/api/v1/staff", {"username": username, "display_name": name,
+    reply = admin.create_staff({"username": username, "display_name": name,
                                          "password": PASSWORD, "roles": list(roles),
                                          "groups": [group]})
     assert reply.status_code == 201, reply.text

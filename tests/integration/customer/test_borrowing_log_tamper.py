@@ -5,12 +5,19 @@ must name exactly the tampered row (or, where the tamperer rewrote that row's ow
 too, the first row after it) in every trial.  Each trial runs in a transaction that is
 rolled back, so every trial starts from the intact log.
 
-The runtime role's lack of UPDATE/DELETE is tested in test_confidentiality.py."""
+The runtime role's lack of UPDATE/DELETE is tested in test_confidentiality.py.
+
+Issue 9, finding 11: the digest of new rows is unambiguous (a comma moved between
+`fields` is caught), the verifier recomputes every digest itself (a redefined database
+function is caught), and the head can be anchored outside the database (a rewritten
+tail, consistent in itself, is caught against the anchor)."""
+import json
 import os
 import random
 import re
 import subprocess
 import sys
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -18,7 +25,7 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from services.customer.handlers.access import verify
+from services.customer.handlers.access import log_head, verify
 from tests.helpers import random_mobile
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -55,22 +62,24 @@ def log(request, built_log):
     if not built_log:
         start, rpc = request.getfixturevalue("start"), request.getfixturevalue("rpc")
         start("customer")
-        boss = rpc("customer", roles=("general_manager",), clearance=3, staff_id="s4-boss")
+        run = uuid.uuid4().hex[:6]  # the test databases keep earlier runs' rows
+        boss = rpc("customer", roles=("general_manager",), clearance=3, staff_id=f"s4-boss-{run}")
         ids = []
         for level in (1, 2, 2, 1):
             c = rpc("customer", roles=("agent",)).create_customer(
                 {"name": "篡改试验", "phones": [random_mobile()], "notes": "档案"})
             boss.classify(c["id"], {"level": level, "reason": "试验"})
             ids.append(c["id"])
-        readers = [rpc("customer", roles=("manager",), clearance=2, staff_id=f"s4-m{i}")
-                   for i in range(3)] + [rpc("customer", roles=("agent",), staff_id="s4-agent")]
+        readers = [rpc("customer", roles=("manager",), clearance=2, staff_id=f"s4-m{i}-{run}")
+                   for i in range(3)] + [rpc("customer", roles=("agent",),
+                                             staff_id=f"s4-agent-{run}")]
         rng = random.Random(4)
         for i in range(READS):
             rng.choice(readers).get_customer(rng.choice(ids), f"试验读取 {i}")
         with closing(owner_conn(autocommit=True)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT seq FROM access_log WHERE actor_id LIKE 's4-%%'"
-                        " AND actor_id <> 's4-boss' AND action IN ('read_archive', 'deny')"
-                        " ORDER BY seq")
+            cur.execute("SELECT seq FROM access_log WHERE actor_id LIKE %s"
+                        " AND actor_id NOT LIKE 's4-boss-%%' AND action IN ('read_archive', 'deny')"
+                        " ORDER BY seq", (f"s4-%-{run}",))
             seqs = [r["seq"] for r in cur.fetchall()]
             cur.execute("SELECT max(seq) AS last FROM access_log")
             last = cur.fetchone()["last"]
@@ -134,17 +143,24 @@ def test_s4_a_changed_row_with_its_hash_recomputed_is_found_at_the_next_row(log)
     """A tamperer who knows the digest rewrites the row's own hash: the chain still
     breaks at the row after it (or, for the last row, at the head)."""
     rng = random.Random(42)
-    seqs = log["seqs"] + [log["last"]] * 5  # include the very last row of the log
+    seqs = log["seqs"] + [None] * 5  # None: the very last row of the log at that moment
     for _ in range(TRIALS):
-        seq = rng.choice(seqs)
+        chosen = rng.choice(seqs)
+        last = {}
 
-        def tamper(cur, seq=seq):
+        def tamper(cur, chosen=chosen, last=last):
+            # the last row as this trial's snapshot sees it (the shared test database
+            # may have grown since the log was built)
+            cur.execute("SELECT max(seq) AS last FROM access_log")
+            last["seq"] = cur.fetchone()["last"]
+            seq = last["seq"] if chosen is None else chosen
             cur.execute("UPDATE access_log SET reason = '改过的理由' WHERE seq = %s", (seq,))
             cur.execute("UPDATE access_log l SET hash = access_log_digest(l) WHERE seq = %s",
                         (seq,))
         ok, message = trial(tamper)
+        seq = last["seq"] if chosen is None else chosen
         assert not ok, seq
-        if seq < log["last"]:  # the next row no longer chains to it
+        if seq < last["seq"]:  # the next row no longer chains to it
             assert named_seq(message) == seq + 1, (seq, message)
             assert "does not chain" in message
         else:  # the last row: only the head kept beside the log still knows its hash
@@ -236,3 +252,99 @@ def test_s4_make_verify_access_log_exits_0_intact_and_nonzero_broken(log):
     assert f"row seq={seq}" in broken.stdout
     assert cli.returncode == 1 and f"row seq={seq}" in cli.stdout, cli.stdout + cli.stderr
     assert make_verify().returncode == 0
+
+
+# ---- issue 9, finding 11 -------------------------------------------------------------
+
+def insert_row(cur, fields: list[str], reason: str = "11a") -> int:
+    """A row appended as the owner would (numbered and chained by the trigger)."""
+    cur.execute("INSERT INTO access_log (actor_id, action, fields, reason, prev_hash, hash)"
+                " VALUES ('s11-owner', 'read_archive', %s, %s, '', '') RETURNING seq",
+                (fields, reason))
+    return cur.fetchone()["seq"]
+
+
+def test_finding11a_a_comma_moved_between_fields_is_caught(log):
+    """Finding 11a: ['a,b'] hashed like ['a', 'b'] — new rows' digest tells them apart."""
+    def tamper(cur):
+        seq = insert_row(cur, ["archive,phones"])
+        cur.execute("UPDATE access_log SET fields = ARRAY['archive', 'phones'] WHERE seq = %s",
+                    (seq,))
+        tamper.seq = seq
+    ok, message = trial(tamper)
+    assert not ok and named_seq(message) == tamper.seq, message
+
+
+def test_finding11b_a_redefined_digest_function_is_caught(log):
+    """Finding 11b: the verifier asked the database for each row's digest, and the owner
+    can redefine that function to bless any content.  It recomputes them itself."""
+    seq = log["seqs"][len(log["seqs"]) // 3]
+
+    def tamper(cur):
+        cur.execute("CREATE OR REPLACE FUNCTION access_log_digest(l access_log) RETURNS text"
+                    " LANGUAGE sql IMMUTABLE AS 'SELECT l.hash'")
+        cur.execute("UPDATE access_log SET reason = '改过的理由' WHERE seq = %s", (seq,))
+    ok, message = trial(tamper)
+    assert not ok and named_seq(message) == seq, message
+
+
+def rewrite_tail(cur, first: int) -> None:
+    """Change row `first` and chain every row after it again, head included: a log
+    consistent in itself, which only an anchor kept elsewhere can tell from the one
+    written."""
+    cur.execute("UPDATE access_log SET reason = '改写的历史' WHERE seq = %s", (first,))
+    cur.execute("SELECT max(seq) AS last FROM access_log")
+    last = cur.fetchone()["last"]
+    for seq in range(first, last + 1):
+        cur.execute("UPDATE access_log l SET prev_hash = (SELECT hash FROM access_log p"
+                    " WHERE p.seq = l.seq - 1) WHERE seq = %s AND seq > 1", (seq,))
+        cur.execute("UPDATE access_log l SET hash = access_log_digest(l) WHERE seq = %s", (seq,))
+    cur.execute("UPDATE access_log_head SET seq = %s,"
+                " hash = (SELECT hash FROM access_log WHERE seq = %s)", (last, last))
+
+
+def test_finding11c_a_rewritten_tail_is_caught_against_the_anchor(log):
+    """Finding 11c: the owner can rewrite the whole tail with the digest; the head
+    exported earlier (the anchor) is what the rewritten log no longer passes through."""
+    conn = owner_conn()
+    try:
+        ok, message, _ = verify(conn)
+        anchor = log_head(conn)
+    finally:
+        conn.rollback()
+        conn.close()
+    assert ok, message
+
+    conn = owner_conn()
+    try:
+        with conn.cursor() as cur:
+            rewrite_tail(cur, anchor["seq"])
+        ok, message, _ = verify(conn)
+        assert ok, message  # consistent in itself
+        ok, message, _ = verify(conn, anchor=anchor)
+        assert not ok and named_seq(message) == anchor["seq"] and "anchor" in message, message
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_finding11c_the_command_writes_and_checks_an_anchor_file(log, tmp_path):
+    """`verify-access-log --anchor FILE` prints the head, writes it to FILE when the log
+    is intact, and holds the log against what FILE says: exit 1 when the log does not
+    pass through it, 2 when FILE cannot be read."""
+    anchor = tmp_path / "anchor.json"
+    command = (sys.executable, "-m", "services.manage", "customer", "verify-access-log",
+               "--anchor", str(anchor))
+    first = verify_cli(*command)
+    assert first.returncode == 0, first.stdout + first.stderr
+    written = json.loads(anchor.read_text())
+    assert f"seq={written['seq']}" in first.stdout and written["hash"] in first.stdout
+    assert oct(anchor.stat().st_mode & 0o777) == "0o600"
+    again = verify_cli(*command)
+    assert again.returncode == 0, again.stdout + again.stderr
+    anchor.write_text(json.dumps({**written, "hash": "0" * 64}))
+    forged = verify_cli(*command)
+    assert forged.returncode == 1 and f"row seq={written['seq']}" in forged.stdout, forged.stdout
+    assert json.loads(anchor.read_text())["hash"] == "0" * 64  # a broken check keeps it
+    anchor.write_text("not json")
+    assert verify_cli(*command).returncode == 2

@@ -174,7 +174,8 @@ class TestC6ThreeStepsAndErase:
         assert [o["event_type"] for o in after["outbox"]].count("customer_destroyed") == 1
 
         # The ticket service kept the ticket and lost the person.
-        kept = rpc("ticket").list_for_customer(cid)["tickets"]
+        # (read by a manager: tickets are scoped to their group for agents, issue 9 finding 8)
+        kept = rpc("ticket", roles=("manager",), clearance=3).list_for_customer(cid)["tickets"]
         assert [(t["serial"], t["kind"], t["content"]) for t in kept] == [
             (ticket["serial"], "complaint", REDACTED)]
         assert tables_holding("KEFU_TICKET_DB_URI", [name, mobile]) == {}
@@ -354,3 +355,48 @@ class TestC6TicketService:
             cur.execute("SELECT content FROM ticket WHERE id = %s", (moved["id"],))
             assert cur.fetchone()["content"] == REDACTED
         assert json.dumps(rows, default=str).count(name) == 0
+
+
+class TestFinding11dEventCopies:
+    """Issue 9, finding 11 (the customer service's part d): outbox rows already sent and
+    parked events kept the person's data after the erase.  The destruction's transaction
+    scrubs them too (an event not yet sent is left to the relay: the consumers are owed
+    it, and it is sent within a second)."""
+
+    def test_finding11d_sent_outbox_and_parked_rows_are_scrubbed(self, customers):
+        rpc = customers
+        name, mobile = rare_name(), random_mobile()
+        cid = make_person(rpc, name, mobile)["id"]
+        other = make_person(rpc, rare_name(), random_mobile())["id"]
+        personal = {"customer_id": cid, "number": "KH-x", "contact": {"name": name,
+                                                                     "phone": mobile}}
+        with connect("KEFU_CUSTOMER_OWNER_DB_URI") as conn, conn.cursor() as cur:
+            for customer in (cid, other):  # already sent: no relay picks them up
+                envelope = {"event_id": str(uuid.uuid4()), "type": "x_test",
+                            "data": {**personal, "customer_id": customer}}
+                cur.execute("INSERT INTO outbox (event_id, event_type, envelope, sent_at)"
+                            " VALUES (%s, 'x_test', %s, now())",
+                            (envelope["event_id"], json.dumps(envelope)))
+            cur.execute("INSERT INTO parked_event (consumer, event_id, event_type, body, error,"
+                        " attempts) VALUES ('customer.ticket_contact', %s, 'ticket_created', %s,"
+                        " %s, 3)", (str(uuid.uuid4()), json.dumps(
+                            {"type": "ticket_created", "data": personal}), f"bad {mobile}"))
+        asked = staff(rpc, "agent", clearance=0).request_destruction(
+            cid, {"reason": "客户依法要求删除个人信息"})
+        assert three_steps(rpc, asked["id"])[-1]["status"] == "destroyed"
+        with connect("KEFU_CUSTOMER_OWNER_DB_URI") as conn, conn.cursor() as cur:
+            cur.execute("SELECT envelope FROM outbox WHERE event_type = 'x_test'"
+                        " AND envelope->'data'->>'customer_id' = ANY(%s)", ([cid, other],))
+            rows = cur.fetchall()
+            cur.execute("SELECT body, error FROM parked_event WHERE body->'data'->>'customer_id'"
+                        " = %s", (cid,))
+            parked = cur.fetchall()
+        scrubbed = [r for r in rows if r["envelope"]["data"]["customer_id"] == cid]
+        assert scrubbed and all(name not in json.dumps(r["envelope"], ensure_ascii=False)
+                                and mobile not in json.dumps(r["envelope"]) for r in scrubbed)
+        assert scrubbed[0]["envelope"]["data"] == {"customer_id": cid}
+        kept = [r for r in rows if r["envelope"]["data"]["customer_id"] == other]
+        assert kept and kept[0]["envelope"]["data"]["contact"]["phone"] == mobile
+        assert parked and all(name not in json.dumps(p, ensure_ascii=False) and mobile not in
+                              json.dumps(p, ensure_ascii=False) for p in parked)
+        assert parked[0]["body"]["data"] == {"customer_id": cid}

@@ -13,6 +13,9 @@ import pytest
 from psycopg2 import sql
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.identity import Principal
+from services.ticket.domain import access
+from services.ticket.domain.access import ALL as EVERY_TICKET
 from services.ticket.store import queues as queue_store
 from tests.integration.ticket.test_workflow import World, db
 
@@ -54,8 +57,12 @@ class TestViews:
         assert {t["id"] for t in named["tickets"]} == waiting
         with pytest.raises(NotFound):
             world.as_b.list_tickets({"view": "group_unassigned", "group": "not-mine"})
+        # issue 9 finding 8: supervisors oversee their own groups; managers every group
         boss = rpc("ticket", roles=("supervisor",), groups=["elsewhere"])
-        assert len(boss.list_tickets({"view": "group_unassigned", "group": world.group})
+        with pytest.raises(NotFound):
+            boss.list_tickets({"view": "group_unassigned", "group": world.group})
+        manager = rpc("ticket", roles=("manager",))
+        assert len(manager.list_tickets({"view": "group_unassigned", "group": world.group})
                    ["tickets"]) == 3
 
     def test_several_groups_merge_in_order_across_pages(self, world, rpc):
@@ -254,10 +261,14 @@ class TestIndexes:
         conn.rollback()
         conn.close()
 
-    def plan(self, cur, scope, query, after=None, serial=None, pattern=None) -> str:
+    def plan(self, cur, view, query, after=None, serial=None, pattern=None,
+             analyze=False, scope=EVERY_TICKET) -> str:
         capture = CapturingCursor()
-        queue_store.list_tickets(capture, scope, query, after, 21, serial, pattern)
-        cur.execute(sql.SQL("EXPLAIN ") + capture.statement, capture.params)
+        text = pattern.strip("%") if pattern else None
+        queue_store.list_tickets(capture, view, scope, query, after, 21,
+                                 serial=serial, text=text, pattern=pattern)
+        explain = "EXPLAIN (ANALYZE, COSTS OFF) " if analyze else "EXPLAIN "
+        cur.execute(sql.SQL(explain) + capture.statement, capture.params)
         return "\n".join(r["QUERY PLAN"] for r in cur.fetchall())
 
     # Where several indexes serve, the planner picks by the statistics: either is fine.
@@ -286,6 +297,34 @@ class TestIndexes:
         assert "Seq Scan" not in plan, plan
         plan = self.plan(cur, {"view": "all"}, {}, serial="SH-20261122-0001")
         assert "Seq Scan" not in plan and "serial" in plan, plan
+
+    @pytest.mark.parametrize("text", ["漏水", "3f", "客户"])
+    def test_finding11_two_characters_are_served_by_an_index(self, cur, text):
+        """Issue 9 finding 11: a 2-character text (no trigram in it) is found through an
+        index: no sequential scan, and the rows read are those the index gave (a rare
+        text does not walk all 200,000 tickets; a common one stops at the page)."""
+        plan = self.plan(cur, {"view": "all"}, {}, pattern=f"%{text}%", analyze=True)
+        assert "Seq Scan" not in plan, plan
+        removed = sum(int(n) for n in re.findall(r"Rows Removed by \w+: (\d+)", plan))
+        assert removed < 2000, plan
+
+    @pytest.mark.parametrize(("view", "query", "pattern", "indexes"), [
+        ({"view": "mine", "assignee_id": "staff-7"}, {}, None, ["ticket_assignee_open"]),
+        ({"view": "group_unassigned", "groups": ["group-3"]}, {}, None,
+         ["ticket_group_unassigned"]),
+        ({"view": "all"}, {"customer_id": uuid.UUID(int=5)}, None,
+         ["ticket_customer", "ticket_customer_kind"]),
+        ({"view": "all"}, {}, "%漏水%", ["ticket_content_bigrams"]),
+    ])
+    def test_finding8_an_agents_scope_keeps_each_list_on_its_index(self, cur, view, query,
+                                                                    pattern, indexes):
+        """Issue 9 finding 8: the scope is in the WHERE clause, and the lists still read
+        by their indexes."""
+        agent = access.read_scope(Principal("staff-7", "a", frozenset({"agent"}),
+                                            frozenset({"group-3"}), 0))
+        plan = self.plan(cur, view, query, pattern=pattern, scope=agent)
+        assert "Seq Scan" not in plan, plan
+        assert set(re.findall(r"(?:using|on) (\w+)", plan)) & set(indexes), plan
 
     def test_a_later_page_uses_the_index_too(self, cur):
         cur.execute("SELECT accepted_at, id::text FROM ticket ORDER BY accepted_at DESC,"

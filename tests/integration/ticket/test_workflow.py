@@ -332,3 +332,22 @@ class TestStaffReadModel:
             rpc("ticket", groups=["other"]).group_duty(group)
         with pytest.raises(Invalid):
             me.set_duty({"on_duty": "maybe"})
+
+    def test_finding9_a_stale_staff_update_does_not_undo_a_newer_one(self, start, rpc,
+                                                                      rabbit_config):
+        """Issue 9, finding 9: staff_updated carries the account's version; one that
+        arrives after a newer one (the person was disabled in version 3, the event of
+        version 2 still says active) changes nothing."""
+        ticket = start("ticket")
+        tag = uuid.uuid4().hex[:8]
+        group, staff_id = f"grp-{tag}", f"st-{tag}"
+        data = {"staff_id": staff_id, "username": f"u{tag}", "display_name": "吴十",
+                "roles": ["agent"], "groups": [group]}
+        for event_type, version, active in (("staff_created", 1, True),
+                                             ("staff_updated", 3, False),
+                                             ("staff_updated", 2, True)):
+            with entrypoint_waiter(ticket, event_type):
+                publish_staff(rabbit_config, event_type,
+                              {**data, "version": version, "active": active})
+        [member] = rpc("ticket", roles=("supervisor",)).group_duty(group)["members"]
+        assert member["active"] is False

@@ -25,3 +25,31 @@ def test_unknown_groups_are_named():
     with pytest.raises(Invalid) as caught:
         domain.check_groups(["a", "zz"], {"a"})
     assert caught.value.fields == {"groups": ["no such group: zz"]}
+
+
+@pytest.mark.parametrize("peer, forwarded, trusted, expected", [
+    ("203.0.113.9", None, frozenset(), "203.0.113.9"),
+    ("203.0.113.9", "198.51.100.1", frozenset(), "203.0.113.9"),  # not a trusted proxy
+    ("127.0.0.1", "198.51.100.1", frozenset({"127.0.0.1"}), "198.51.100.1"),
+    ("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.0.0.2", frozenset({"127.0.0.1", "10.0.0.2"}),
+     "198.51.100.1"),  # the client's own prefix is not believed
+    ("2001:db8:1:2:3:4:5:6", None, frozenset(), "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.9", None, frozenset(), "203.0.113.9"),
+    (None, None, frozenset(), "unknown"),
+])
+def test_finding9_the_client_address_the_throttle_counts(peer, forwarded, trusted, expected):
+    assert domain.client_address(peer, forwarded, trusted) == expected
+
+
+def test_finding9_the_address_allows_more_than_an_account():
+    assert domain.ADDRESS.free > domain.ACCOUNT.free
+    assert domain.lock_for(domain.ADDRESS.free - 1, domain.ADDRESS) is None
+    assert domain.lock_for(domain.ADDRESS.free, domain.ADDRESS).total_seconds() == \
+        domain.ADDRESS.base
+
+
+def test_finding9_a_new_password_differs_and_leaves_out_the_username():
+    domain.check_new_password("a-new-long-password", "old-password", "wang")
+    with pytest.raises(Invalid) as caught:
+        domain.check_new_password("Wang-and-more-1", "Wang-and-more-1", "wang")
+    assert len(caught.value.fields["new"]) == 2

@@ -5,7 +5,6 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.errors import Invalid
-from services.common.identity import Principal
 from services.ticket.contract import forms as contract_forms
 from services.ticket.contract import tickets as contract
 from services.ticket.domain import forms, tickets
@@ -171,18 +170,35 @@ class TestRecordRules:
                                        "content": "y"})
         assert set(exc.value.fields) == {"status", "serial", "content"}
 
-    def test_field_staff_only_see_their_own(self):
-
-        def who(*roles):
-            """A principal with these roles."""
-            return Principal("s", "s", frozenset(roles), frozenset(), 0)
-        assert tickets.sees_only_own(who("field"))
-        assert not tickets.sees_only_own(who("field", "agent"))
-        assert not tickets.sees_only_own(who("agent"))
-
     def test_final_handler_is_the_assignee_else_the_group(self):
         assert tickets.final_handler({"assignee_id": "7", "group_name": "g"})["handler"] == \
             "staff:7"
         assert tickets.final_handler({"assignee_id": None, "group_name": "g"})["handler"] == \
             "group:g"
         assert tickets.final_handler({})["handler"] is None
+
+
+class TestBoundsAtTheSchema:
+    """Issue 9 finding 2: form values are bounded before any rule reads them."""
+
+    BASE = {"customer_id": "6f1c1b9e-8d0e-4a57-9f0e-1d2c3b4a5968", "kind": "consultation",
+            "content": "x"}
+
+    @pytest.mark.parametrize("form", [
+        {f"f{i}": 1 for i in range(10_000)},             # ten thousand fields
+        {"note": "x" * 1_000_000},                       # one value of a million characters
+        {"k" * 100_000: 1},                              # a name of a hundred thousand
+        {"site": {"a": {"b": {"c": {"d": {"e": {"f": {}}}}}}}},  # nested beyond reason
+    ])
+    def test_finding2_form_values_are_bounded_at_the_schema(self, form):
+        for schema, body in ((contract.TicketCreate(), {**self.BASE, "form": form}),
+                             (contract_forms.TicketUpdate(), {"form": form})):
+            with pytest.raises(ValidationError) as exc:
+                schema.load(body)
+            assert list(exc.value.messages) == ["form"]
+
+    def test_finding2_a_real_form_still_loads(self):
+        loaded = contract.TicketCreate().load({**self.BASE, "form": {
+            "fault_type": "漏水", "site": {"city": "杭州", "detail": "文三路"}, "rooms": 3,
+            "parts": ["压缩机"], "note": "x" * 2000}})
+        assert loaded["form"]["site"]["city"] == "杭州"
