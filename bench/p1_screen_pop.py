@@ -54,7 +54,7 @@ def agent_tokens(count: int = 1000) -> list[str]:
     call, and the phone-lookup limit per agent (issue 9, finding 9) would refuse one
     agent popping hundreds of times a second.  Signed like the gateway's (test keys)."""
     from tests.helpers import token
-    return [f"Bearer {token(('agent',), staff_id=f'bench-p1-{i:04d}', ttl=3600)}"
+    return [f"Bearer {token(('agent',), staff_id=f'bench-p1-{i:04d}', ttl=900)}"
             for i in range(count)]
 
 

@@ -5,7 +5,9 @@
 Every service has the platform's commands:
 
     migrate     apply its database migrations (yoyo, as its owner role)
-    declare     declare the queues of its event handlers (before any publisher runs)
+    declare     declare the queues of its event handlers and the exchanges they bind
+                to (before any publisher runs), as the operator, and set its broker
+                user's rights on that vhost (services/common/broker.py)
 
 and its own, in services/<service>/manage.py as `COMMANDS = {"name": function}`
 (each function takes the command's arguments and returns an exit status), e.g.
@@ -42,11 +44,24 @@ def migrate(name: str) -> int:
 
 
 def declare(name: str) -> int:
+    from kombu import Connection
+
+    from services.common import broker
     from services.common.events import declare_subscriptions
     from services.common.runner import service_class
 
-    queues = declare_subscriptions(service_class(name), service_config(name))
-    print(f"declare {name}: {', '.join(queues) or 'no subscriptions'}")
+    operator, management = os.environ.get("KEFU_AMQP_URI"), os.environ.get("KEFU_RABBIT_CTL_URI")
+    if not operator or not management:
+        raise SystemExit("KEFU_AMQP_URI and KEFU_RABBIT_CTL_URI (the operator's) are not set: "
+                         "source deploy/local/env.sh first")
+    service = service_class(name)
+    config = {**service_config(name), "AMQP_URI": operator}
+    queues = declare_subscriptions(service, config)
+    grants = broker.grants(service, importlib.import_module(f"services.{name}.contract").CONTRACT)
+    vhost = Connection(operator).virtual_host
+    broker.Management(management).grant(vhost, grants)
+    print(f"declare {name}: {', '.join(queues) or 'no subscriptions'}; "
+          f"broker user {grants.user} granted its rights on {vhost}")
     return 0
 
 

@@ -45,17 +45,48 @@ def today_in_china() -> str:
     return datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
+class SignedInSession(requests.Session):
+    """An HTTP session that keeps its bearer token fresh (issue 9, finding 5: access tokens
+    live at most 15 minutes): before a request, when the access token has less than
+    FRESH_SECONDS left, the refresh token gets the next pair.  So the token a test copies
+    out of `headers` after a request still lives FRESH_SECONDS at least."""
+
+    FRESH_SECONDS = 600
+
+    def __init__(self):
+        super().__init__()
+        self.refresh_token: str | None = None
+        self.expires_at = float("inf")
+
+    def signed_in(self, answer: dict) -> None:
+        self.headers["Authorization"] = "Bearer " + answer["token"]
+        self.refresh_token = answer["refresh_token"]
+        self.expires_at = time.monotonic() + answer["expires_in"]
+
+    def request(self, method, url, *args, **kwargs):
+        if self.refresh_token and time.monotonic() > self.expires_at - self.FRESH_SECONDS:
+            self.refresh()
+        return super().request(method, url, *args, **kwargs)
+
+    def refresh(self) -> None:
+        token, self.refresh_token = self.refresh_token, None
+        reply = super().request("POST", f"{BASE}/api/v1/auth/refresh",
+                                json={"refresh_token": token}, timeout=10)
+        if reply.status_code == 200:  # else the session ended: the old token goes on
+            self.signed_in(reply.json())
+
+
 class Client:
     """A signed-in HTTP session against the gateway.  An admin's `approver` is the
     second admin who approves what needs two (issue 9, finding 6)."""
 
     def __init__(self, username: str, password: str):
         self.approver: Client | None = None
-        self.http = requests.Session()
+        self.http = SignedInSession()
         reply = self.http.post(f"{BASE}/api/v1/auth/login",
                                json={"username": username, "password": password}, timeout=10)
         reply.raise_for_status()
-        self.http.headers["Authorization"] = "Bearer " + reply.json()["token"]
+        self.http.signed_in(reply.json())
         self.staff = reply.json()["staff"]
 
     def get(self, path, **kw):

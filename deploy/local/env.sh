@@ -46,6 +46,15 @@ fi
 for _kefu_svc in "${KEFU_SERVICES[@]}"; do
   _kefu_up=$(printf '%s' "$_kefu_svc" | tr '[:lower:]' '[:upper:]')
   _kefu_db=${KEFU_DATABASE[$_kefu_svc]}$_kefu_dbsfx
+  # The service's own broker user (issue 9, finding 3), named like its database;
+  # KEFU_AMQP_URI above is the operator's (declarations, tests, tools).
+  _kefu_role=${KEFU_DATABASE[$_kefu_svc]}
+  _kefu_pw=$(_kefu_secret "rabbitmq-$_kefu_role")
+  _kefu_uri=""
+  if [[ -n $_kefu_pw && -n $_kefu_vhost ]]; then
+    _kefu_uri="amqp://$_kefu_role:$(_kefu_urlencode "$_kefu_pw")@127.0.0.1:$KEFU_AMQP_PORT/$(_kefu_urlencode "$_kefu_vhost")"
+  fi
+  export "KEFU_${_kefu_up}_AMQP_URI=$_kefu_uri"
   for _kefu_kind in "" _OWNER; do
     _kefu_role=${KEFU_DATABASE[$_kefu_svc]}${_kefu_kind:+_owner}
     _kefu_pw=$(_kefu_secret "db-$_kefu_role")
@@ -57,9 +66,20 @@ for _kefu_svc in "${KEFU_SERVICES[@]}"; do
   done
 done
 
-export KEFU_JWT_SECRET
-KEFU_JWT_SECRET=$(_kefu_secret jwt-secret)
+# Token keys (issue 9, finding 4; made by deploy/local/stack.sh): the folder of public
+# keys every service verifies with, the gateway's staff-signing key, and each service's
+# own system key (KEFU_<SERVICE>_SYSTEM_KEY; services/common/config.py gives a service
+# only its own).  Empty until the stack made them.
+export KEFU_TOKEN_KEYS="" KEFU_STAFF_SIGNING_KEY=""
+_kefu_keys=$KEFU_VAR/secrets/token-keys/${KEFU_ENV:-run}
+if [[ -n $_kefu_vhost && -r $_kefu_keys/staff.pub ]]; then
+  KEFU_TOKEN_KEYS=$_kefu_keys KEFU_STAFF_SIGNING_KEY=$_kefu_keys/staff.key
+fi
+for _kefu_svc in "${KEFU_SERVICES[@]}"; do
+  _kefu_up=$(printf '%s' "$_kefu_svc" | tr '[:lower:]' '[:upper:]')
+  export "KEFU_${_kefu_up}_SYSTEM_KEY=${KEFU_TOKEN_KEYS:+$_kefu_keys/system-$_kefu_svc.key}"
+done
 
-unset -v _kefu_root _kefu_vhost _kefu_dbsfx _kefu_pw _kefu_svc _kefu_up _kefu_db _kefu_kind _kefu_role _kefu_uri
+unset -v _kefu_keys _kefu_root _kefu_vhost _kefu_dbsfx _kefu_pw _kefu_svc _kefu_up _kefu_db _kefu_kind _kefu_role _kefu_uri
 unset -f _kefu_secret _kefu_urlencode
 true

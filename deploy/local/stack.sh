@@ -53,6 +53,30 @@ ensure_secret() { # name length
 }
 secret() { local s; s=$(<"$SECRETS/$1"); printf '%s' "$s"; }
 
+# Token signing keys (issue 9, finding 4), Ed25519, generated once per environment into
+# $SECRETS/token-keys/<run|test>/: staff.key (the gateway's alone: it signs staff tokens)
+# and system-<service>.key for each service (its system identity), each with its .pub,
+# which every service reads to verify.  Private keys 0600 from birth; the folders 0700.
+ensure_token_keys() {
+  local env dir name
+  for env in run test; do
+    dir=$SECRETS/token-keys/$env
+    install -d -m 0700 "$SECRETS" "$SECRETS/token-keys" "$dir"
+    for name in staff "${KEFU_SERVICES[@]/#/system-}"; do
+      if [[ ! -s $dir/$name.key ]]; then
+        (umask 077 && openssl genpkey -algorithm ed25519 -out "$dir/$name.key.tmp") &&
+          mv "$dir/$name.key.tmp" "$dir/$name.key"
+        rm -f "$dir/$name.pub"
+      fi
+      chmod 0600 "$dir/$name.key"
+      [[ -s $dir/$name.pub ]] ||
+        { openssl pkey -in "$dir/$name.key" -pubout -out "$dir/$name.pub.tmp" &&
+          mv "$dir/$name.pub.tmp" "$dir/$name.pub"; }
+      chmod 0644 "$dir/$name.pub"
+    done
+  done
+}
+
 # Daemons run as their own users: every ancestor of var/ must be searchable by them.
 check_traverse() { # user dir
   local p="" part parts
@@ -253,21 +277,37 @@ epmd_stop() {
     pkill -u rabbitmq -x epmd || true
 }
 
+# Users: `kefu`, the operator (administrator: rabbitmqctl-free management, migrate-time
+# declarations, tests), and one user per service (issue 9, finding 3), named like its
+# database, with no tag and no right of its own here: `services.manage <svc> declare`,
+# run by the operator at migrate time, grants it on the vhost it declares in exactly what
+# the service's code needs (services/common/broker.py).  Passwords are (re)applied so
+# broker and files agree, via stdin rather than argv so they do not show in `ps`.
+rmq_user() { # name secret-file -> the user exists with that password and no tag
+  local pw
+  ensure_secret "$2" 32
+  pw=$(secret "$2")
+  grep -q "^$1"$'\t' <<<"$users" || printf '%s\n' "$pw" | ctl -q add_user "$1" >/dev/null
+  printf '%s\n' "$pw" | ctl -q change_password "$1" >/dev/null
+}
+
 rmq_bootstrap() {
-  ensure_secret rabbitmq-password 32
-  local pw users vhosts v
+  local pw users vhosts v s u
+  users=$(ctl -q -s list_users)
+  rmq_user kefu rabbitmq-password
   pw=$(secret rabbitmq-password)
-  users=$(ctl -q -s list_users | cut -f1)
-  # Password via stdin rather than argv, so it does not show in `ps`.
-  grep -qx kefu <<<"$users" || printf '%s\n' "$pw" | ctl -q add_user kefu >/dev/null
-  printf '%s\n' "$pw" | ctl -q change_password kefu >/dev/null
   ctl -q set_user_tags kefu administrator >/dev/null
   vhosts=$(ctl -q -s list_vhosts name)
   for v in kefu kefu_test; do
     grep -qx "$v" <<<"$vhosts" || ctl -q add_vhost "$v" >/dev/null
     ctl -q set_permissions -p "$v" kefu '.*' '.*' '.*' >/dev/null
   done
-  if grep -qx guest <<<"$users"; then ctl -q delete_user guest >/dev/null; fi
+  for s in "${KEFU_SERVICES[@]}"; do
+    u=${KEFU_DATABASE[$s]}
+    rmq_user "$u" "rabbitmq-$u"
+    grep -qx "$u"$'\t\\[\\]' <<<"$users" || ctl -q set_user_tags "$u" >/dev/null
+  done
+  if grep -q $'^guest\t' <<<"$users"; then ctl -q delete_user guest >/dev/null; fi
   [[ $(http_status "$MGMT_PORT" "kefu:$pw") == 200 ]] || die "management API rejects kefu credentials"
 }
 
@@ -276,7 +316,7 @@ cmd_start() {
   SECONDS=0
   pg_start
   rmq_start
-  ensure_secret jwt-secret 64
+  ensure_token_keys
   pg_bootstrap "" _test
   rmq_bootstrap
   say "ready in ${SECONDS}s"

@@ -180,6 +180,7 @@ class Database(Injects[Session], DependencyProvider):
             statement_ms=int(config.get("DB_STATEMENT_TIMEOUT_MS", 10000)))
         self.relay.pool = self.pool
         self.deliveries.pool = self.pool
+        self.callers.pool = self.pool  # the account versions of revocation
 
     def stop(self):
         self.pool.close()

@@ -7,6 +7,10 @@ is claimed with FOR UPDATE SKIP LOCKED, so N replicas share the work; a row
 is marked sent only after the broker confirmed it (at-least-once: consumers
 are idempotent by event_id).
 
+Each event carries the AMQP `user_id` of the relay's connection, which RabbitMQ checks
+against the user it logged in as: this service's own broker user (issue 9, finding 3),
+the publisher its consumers verify (services.common.events).
+
 Events are published `mandatory` (issue 9, finding 11): one that no queue is bound
 for is returned by the broker (before its confirm) instead of vanishing.  Its row is
 kept, marked sent and `returned_at` (retrying could not route it, and would hold back
@@ -47,7 +51,8 @@ class OutboxRelay(SharedExtension):
         config = self.container.config
         self.interval = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
         self.exchange = event_exchange(self.container.service_name)
-        self.publisher = MandatoryPublisher(config["AMQP_URI"], self.exchange)
+        self.publisher = MandatoryPublisher(config["AMQP_URI"], self.exchange,
+                                            ssl=config.get("AMQP_SSL"))
         self._wake: LightQueue = LightQueue(maxsize=1)
         self._gt = None
         self.published = self.metrics.metric(
@@ -155,14 +160,15 @@ def _event_id(row: dict) -> str:
 
 class MandatoryPublisher:
     """The relay's own connection to the broker: persistent JSON messages, publisher
-    confirms (a publish returns once the broker has taken the message) and `mandatory`,
-    with the broker's returns collected: `publish_all` gives the event ids of the rows
+    confirms (a publish returns once the broker has taken the message), `mandatory`
+    and `user_id` (the connection's own user: the broker refuses any other), with the
+    broker's returns collected: `publish_all` gives the event ids of the rows
     returned as unroutable.  The broker sends a return before the confirm, so a
     publish that has returned has reported it.  A failure drops the connection (the
     relay backs off and a new one is made)."""
 
-    def __init__(self, uri: str, exchange: Exchange):
-        self.uri, self.exchange = uri, exchange
+    def __init__(self, uri: str, exchange: Exchange, ssl: Any = None):
+        self.uri, self.exchange, self.ssl = uri, exchange, ssl
         self._connection: Connection | None = None
         self._producer: Any = None
         self._returned: set[str] = set()
@@ -171,18 +177,21 @@ class MandatoryPublisher:
         self._returned = set()
         try:
             producer = self._producer or self._connect()
+            user = self._connection.userid if self._connection is not None else None
+            stamp = {"user_id": user} if user else {}
             for row in rows:
                 producer.publish(
                     row["envelope"], routing_key=row["event_type"], mandatory=True,
                     message_id=_event_id(row), delivery_mode=PERSISTENT, serializer="json",
-                    retry=False, timeout=CONFIRM_TIMEOUT_SECONDS)
+                    retry=False, timeout=CONFIRM_TIMEOUT_SECONDS, **stamp)
         except Exception:
             self.close()
             raise
         return set(self._returned)
 
     def _connect(self):
-        self._connection = Connection(self.uri, transport_options={"confirm_publish": True})
+        self._connection = Connection(self.uri, ssl=self.ssl,
+                                      transport_options={"confirm_publish": True})
         self._producer = self._connection.Producer(exchange=self.exchange,
                                                    on_return=self._on_return)
         return self._producer

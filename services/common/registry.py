@@ -3,8 +3,8 @@
 Each service has a name (its package under services/ and its nameko name), a
 metrics port (the run port; the test system listens 100 higher) and a database
 (the run database and its runtime role; `<database>_owner` runs migrations, and
-the test database is `<database>_test`).  The Makefile and deploy/local/*.sh read
-the same file, so a service is added in one line.
+the test database is `<database>_test`; the same name is its broker user).  The Makefile
+and deploy/local/*.sh read the same file, so a service is added in one line.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,12 @@ class ServiceEntry:
     @property
     def test_metrics_port(self) -> int:
         return self.metrics_port + TEST_PORT_OFFSET
+
+    @property
+    def broker_user(self) -> str:
+        """The RabbitMQ user it logs in as (deploy/local/stack.sh makes it; its rights:
+        services.common.broker).  Its events carry this user as their user_id."""
+        return self.database
 
     @property
     def env_prefix(self) -> str:

@@ -8,7 +8,9 @@
 Deny by default: the roles allowed to call an operation come from the service's
 contract index (services/<svc>/contract/__init__.py); an operation missing from
 the index cannot be declared.  The caller's token is verified before any worker
-runs.
+runs.  A system identity (a timer's or an event handler's, `system:<svc>`) is allowed
+only on the operations whose line names its service (issue 9, finding 4): it holds no
+role, so no role set lets it in.
 
 Before any worker runs, the request's arguments are checked (no NUL character, no deep
 nesting: services.common.inputs) and a redelivered request has its deliveries counted
@@ -47,7 +49,7 @@ from services.common.errors import (
     Unavailable,
     invalid_from_marshmallow,
 )
-from services.common.identity import CONTEXT_KEY, SYSTEM, Callers
+from services.common.identity import CONTEXT_KEY, Callers, Principal
 from services.common.inputs import check_arguments
 
 log = logging.getLogger(__name__)
@@ -67,11 +69,12 @@ class AuthenticatedRpc(Rpc):
     callers = Callers()
     deliveries = DeliveryCount()
 
-    def __init__(self, allow=None, public=False, **kwargs):
+    def __init__(self, allow=None, public=False, system=(), **kwargs):
         if not public and not allow:
             raise ValueError("@rpc needs allow=<roles> or public=True (deny by default)")
         self.allow = frozenset(allow or ())
         self.public = public
+        self.system = frozenset(system)
         kwargs.setdefault("expected_exceptions", EXPECTED)
         super().__init__(**kwargs)
 
@@ -80,7 +83,7 @@ class AuthenticatedRpc(Rpc):
             try:
                 context = self.unpack_message_headers(message)
                 principal = self.callers.verify(context.get(CONTEXT_KEY))
-                if not principal.has_any(self.allow | {SYSTEM}):
+                if not self.allows(principal):
                     raise Forbidden(f"not allowed to call {self.method_name}")
             except KefuError as exc:
                 refusal = (type(exc), exc, None)
@@ -92,6 +95,12 @@ class AuthenticatedRpc(Rpc):
             self._refuse(message, exc)
             return
         super().handle_message(body, message)
+
+    def allows(self, principal: Principal) -> bool:
+        """A system identity: when its service is declared; anyone else: by role."""
+        if principal.is_system:
+            return principal.service in self.system
+        return principal.has_any(self.allow)
 
     def setup(self):
         super().setup()
@@ -148,8 +157,8 @@ def rpc_entrypoints(contract):
     """The `@rpc` decorator of a service: each operation's roles come from its contract."""
     def rpc(method):
         operation = contract.operation(method.__name__)
-        return AuthenticatedRpc.decorator(allow=operation.roles,
-                                          public=operation.public)(method)
+        return AuthenticatedRpc.decorator(allow=operation.roles, public=operation.public,
+                                          system=operation.system)(method)
     return rpc
 
 

@@ -92,3 +92,27 @@ def park_request(cur, method: str, request_id: str, caller: str | None, body: di
         (method, request_id, caller, json.dumps(body, ensure_ascii=False, default=str),
          deliveries),
     )
+
+
+def keep_account_version(cur, staff_id: str, version: int, active: bool) -> None:
+    """An account's version and activity (revocation, services.common.accounts), unless a
+    newer version is already kept."""
+    cur.execute(
+        "INSERT INTO account_version (staff_id, version, active) VALUES (%s, %s, %s)"
+        " ON CONFLICT (staff_id) DO UPDATE"
+        " SET version = excluded.version, active = excluded.active,"
+        " changed_at = clock_timestamp()"
+        " WHERE account_version.version <= excluded.version",
+        (staff_id, version, active),
+    )
+
+
+def account_versions(cur, since, overlap_seconds: float) -> list[dict]:
+    """Accounts' versions changed since `since` less the overlap (every one when None)."""
+    cur.execute(
+        "SELECT staff_id, version, active, changed_at FROM account_version"
+        " WHERE %(since)s::timestamptz IS NULL"
+        " OR changed_at > %(since)s::timestamptz - make_interval(secs => %(overlap)s)",
+        {"since": since, "overlap": overlap_seconds},
+    )
+    return cur.fetchall()

@@ -82,6 +82,11 @@ def json_response(status: int, body, headers=None) -> Response:
                     headers=headers, content_type="application/json; charset=utf-8")
 
 
+def no_content() -> Response:
+    """204: done, nothing to say."""
+    return Response(status=204)
+
+
 def error_response(status: int, code: str, message: str, fields=None) -> Response:
     body = {"error": code, "message": message}
     if fields:
@@ -241,8 +246,13 @@ class Peers(Injects[dict], DependencyProvider):
 
     rpc_reply_listener = ReplyListener()
 
+    @property
+    def rpc_targets(self) -> list[str]:
+        """The services it calls (its broker user may: services.common.broker)."""
+        return [name for name in registry.NAMES if name != self.container.service_name]
+
     def setup(self):
-        self.names = [name for name in registry.NAMES if name != self.container.service_name]
+        self.names = self.rpc_targets
 
     def get_dependency(self, worker_ctx):
         return {name: ServiceProxy(worker_ctx, name, self.rpc_reply_listener,

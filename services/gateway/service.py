@@ -30,8 +30,9 @@ from services.gateway.contract.duties import (
     StaffChangeList,
     StaffChangeQuery,
 )
+from services.gateway.contract.errors import Error
 from services.gateway.contract.health import Health
-from services.gateway.contract.login import LoginRequest, PasswordChange, Token
+from services.gateway.contract.login import LoginRequest, PasswordChange, Refresh, Token
 from services.gateway.contract.staff import (
     Group,
     GroupCreate,
@@ -52,6 +53,7 @@ from services.gateway.http import (
     import_upload,
     load_body,
     load_query,
+    no_content,
     optional_object,
 )
 from services.gateway.routes import (
@@ -69,7 +71,7 @@ from services.gateway.routes import (
     valid_query,
     whole,
 )
-from services.gateway.signin import SignInGuard
+from services.gateway.signin import SessionSeconds, SignInGuard
 from services.notify import contract as notify_contract
 from services.report import contract as report_contract
 from services.ticket import contract as ticket_contract
@@ -80,6 +82,7 @@ CUSTOMER, TICKET = Upstream(customer_contract.CONTRACT), Upstream(ticket_contrac
 NOTIFY, REPORT = Upstream(notify_contract.CONTRACT), Upstream(report_contract.CONTRACT)
 # Schema instances are reused: building one per call costs more than the dump itself.
 LOGIN_REQUEST, TOKEN, PASSWORD_CHANGE = LoginRequest(), Token(), PasswordChange()
+REFRESH = Refresh()
 STAFF_CREATE, STAFF_UPDATE, STAFF_QUERY = StaffCreate(), StaffUpdate(), StaffQuery()
 STAFF_ACCOUNT, STAFF_LIST = Staff(), StaffList()
 GROUP_CREATE, GROUP, GROUP_LIST = GroupCreate(), Group(), GroupList()
@@ -101,6 +104,7 @@ class GatewayService(HealthCheck):
     principal = Identity()
     metrics = Metrics()
     tokens = Tokens()
+    session_seconds = SessionSeconds()
     signin = SignInGuard()
     deadline = Deadline()
     peers = Peers()
@@ -109,16 +113,38 @@ class GatewayService(HealthCheck):
     notify = proxy("notify")
     report = proxy("report")
 
-    # -- sign-in and staff accounts (G1, G2; issue 9: throttle, separation of duties) --
-    @api("POST", "/api/v1/auth/login", "Sign in; returns a bearer token", public=True,
-         body=LoginRequest, response=Token)
+    # -- sign-in and staff accounts (G1, G2; issue 9: throttle, separation of duties, -----
+    # -- sessions with short tokens) ------------------------------------------------------
+    @api("POST", "/api/v1/auth/login", "Sign in; returns a bearer token (at most 15 "
+         "minutes) and a refresh token", public=True, body=LoginRequest, response=Token)
     def login(self, request):
-        """A bearer token and the account it stands for."""
+        """An access token, a refresh token and the account they stand for."""
         credentials = load_body(request, LOGIN_REQUEST)
-        return TOKEN.dump(login.login(self.db, self.tokens, self.signin,
+        return TOKEN.dump(login.login(self.db, self.tokens, self.signin, self.session_seconds,
                                       credentials["username"], credentials["password"],
                                       request.remote_addr,
                                       request.headers.get("X-Forwarded-For")))
+
+    @openapi.answers(401, Error, "the refresh token is not valid (used, ended): sign in")
+    @api("POST", "/api/v1/auth/refresh", "The next access token and refresh token for a "
+         "refresh token, which is used up (401: sign in again)", public=True, body=Refresh,
+         response=Token)
+    def refresh(self, request):
+        """A new pair of tokens; a used refresh token presented again ends the session."""
+        return TOKEN.dump(login.refresh(self.db, self.tokens,
+                                        load_body(request, REFRESH)["refresh_token"]))
+
+    @api("POST", "/api/v1/auth/logout", "End the session of a refresh token (204, known "
+         "or not)", public=True, status=204, body=Refresh)
+    def logout(self, request):
+        """204: the refresh token, and every token refreshed from its sign-in, ended."""
+        login.logout(self.db, load_body(request, REFRESH)["refresh_token"])
+        return no_content()
+
+    @timer(interval=3600)
+    def forget_ended_sessions(self):
+        """Refresh tokens of sessions ended a day ago are dropped."""
+        login.forget_ended_sessions(self.db, 86400)
 
     @api("PUT", "/api/v1/me/password", "Change my password (the current one checked)",
          allow=STAFF | INTEGRATIONS, body=PasswordChange, response=Staff)

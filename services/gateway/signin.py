@@ -6,6 +6,7 @@ hashes run at once; up to SIGN_IN_QUEUE more wait at most SIGN_IN_WAIT_SECONDS,
 and the rest are refused at once (503), so a flood holds neither memory nor more
 than a few workers.  TRUSTED_PROXIES names the proxies whose X-Forwarded-For the
 throttle believes (none by default: the gateway listens on loopback).
+REFRESH_TTL_SECONDS is how long a session lasts from its sign-in (issue 9, finding 5).
 """
 from dataclasses import dataclass
 
@@ -45,3 +46,11 @@ class SignInGuard(Injects[Guard], DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.guard
+
+
+class SessionSeconds(Injects[int], DependencyProvider):
+    """Seconds a session lasts from its sign-in, however often refreshed (config
+    REFRESH_TTL_SECONDS)."""
+
+    def get_dependency(self, worker_ctx):
+        return int(self.container.config.get("REFRESH_TTL_SECONDS", 43200))

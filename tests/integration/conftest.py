@@ -5,9 +5,10 @@ import os
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.common import registry
 from services.common.config import service_config
 from services.common.identity import CONTEXT_KEY
-from tests.helpers import secret, token
+from tests.helpers import key_config, token
 
 
 @pytest.fixture
@@ -17,9 +18,12 @@ def config_for(rabbit_config):
         config = service_config(name)
         config.update(rabbit_config)
         config["DB_URI"] = os.environ[f"KEFU_{name.upper()}_DB_URI"]
-        config["JWT_SECRET"] = secret()
+        config.update(key_config(name))  # the test keys (with KEFU_ENV=test, the same)
         config["METRICS_ADDRESS"] = None
         config["EVENT_RETRY_DELAYS_MS"] = [50, 100]
+        # Every container here logs in as the tier's one broker user, so every service's
+        # events come from it (issue 9, finding 3; the system has a user per service).
+        config["EVENT_PUBLISHERS"] = dict.fromkeys(registry.NAMES, rabbit_config["username"])
         config.update(over)
         return config
     return build

@@ -45,13 +45,20 @@ def effective_level(level: int, declassify_at: datetime.datetime | None,
     return level
 
 
+def reads_classified(principal: Principal) -> bool:
+    """Whether this principal's role reads classified archives (within its clearance):
+    managers up, and a system identity (issue 9, finding 4: logged like anyone's read,
+    and top secret still needs a grant, which no system identity holds)."""
+    return principal.is_system or principal.has_any(CLASSIFIED_READERS)
+
+
 def archive_decision(principal: Principal, effective: int, has_grant: bool) -> Decision:
-    """May this principal read the archive of a record at this effective level?"""
-    if principal.is_system:
-        return Decision(True, None, "system")
+    """May this principal read the archive of a record at this effective level?  The
+    same rule as row-level security's (migration 0006 archive_visible, told by
+    `session_settings`); a decision on a classified archive is always logged."""
     if effective <= 0:
         return Decision(True, None, "ordinary")
-    if not principal.has_any(CLASSIFIED_READERS):
+    if not reads_classified(principal):
         return Decision(False, DENY, "only managers and above read classified archives")
     if effective > principal.clearance:
         return Decision(False, DENY, "above your clearance")
@@ -171,6 +178,6 @@ def session_settings(principal: Principal | None) -> dict:
     return {
         "principal": principal.id,
         "clearance": str(principal.clearance),
-        "classified": "on" if principal.has_any(CLASSIFIED_READERS) else "off",
+        "classified": "on" if reads_classified(principal) else "off",
         "roles": ",".join(sorted(principal.roles)),
     }

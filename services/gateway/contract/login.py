@@ -1,5 +1,6 @@
-"""Sign-in: the credentials, the bearer token with the account it stands for, and a
-password change."""
+"""Sign-in: the credentials, the bearer token with the account it stands for, the
+refresh token that gets the next one and ends the session at logout, and a password
+change."""
 from marshmallow import Schema, fields, validate
 
 from services.gateway.contract.staff import Staff
@@ -13,10 +14,22 @@ class LoginRequest(Schema):
 
 
 class Token(Schema):
+    """An access token (`token`, at most 15 minutes: `expires_in` seconds) and the
+    refresh token that gets the next pair once (POST /api/v1/auth/refresh), until the
+    session ends (`refresh_expires_in` seconds, or logout)."""
+
     token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
+    refresh_token = fields.String()
+    refresh_expires_in = fields.Integer()
     staff = fields.Nested(Staff)
+
+
+class Refresh(Schema):
+    """A refresh token, to use (refresh) or to end (logout)."""
+
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
 class PasswordChange(Schema):

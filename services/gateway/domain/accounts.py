@@ -1,5 +1,7 @@
-"""Staff accounts, free of I/O: passwords (argon2id), sign-in throttling, groups."""
+"""Staff accounts, free of I/O: passwords (argon2id), refresh tokens, sign-in throttling,
+groups."""
 import datetime
+import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -30,6 +32,30 @@ def password_matches(password_hash: str, password: str) -> bool:
 
 def random_password() -> str:
     return secrets.token_urlsafe(18)
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """(an opaque refresh token, its digest — all the database keeps)."""
+    token = secrets.token_urlsafe(32)
+    return token, refresh_digest(token)
+
+
+def refresh_verdict(token: dict | None, account: dict | None) -> tuple[bool, str | None]:
+    """(whether a presented refresh token gets the next pair, why its session ends or
+    None).  Unknown, revoked or past its session's end: refused.  Used already: it was
+    copied — refused, and its session ends.  Its account gone or disabled: the same."""
+    if token is None or token["revoked_at"] is not None or token["expired"]:
+        return False, None
+    if token["used_at"] is not None:
+        return False, "a used refresh token again"
+    if account is None or not account["active"]:
+        return False, "account disabled"
+    return True, None
+
+
+def refresh_digest(token: str) -> str:
+    """A refresh token is 256 random bits: a plain SHA-256 keeps it unguessable."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def check_new_password(new: str, old: str, username: str) -> None:

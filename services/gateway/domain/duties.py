@@ -49,6 +49,12 @@ def rights(account: dict) -> dict:
     return {name: account[name] for name in FIELDS}
 
 
+def rights_changed(before: dict, after: dict) -> bool:
+    """Whether a change touched the account's rights (roles, groups, clearance, active):
+    its sessions end (issue 9, finding 5)."""
+    return any(before[name] != after[name] for name in RIGHTS)
+
+
 def merged(account: dict, changes: dict) -> dict:
     return {**rights(account), **{k: v for k, v in changes.items() if k in FIELDS}}
 

@@ -1,10 +1,10 @@
 """What every change of a staff account shares: who acts (an admin whose own account
-is active now), the audit row, and the event with the account's version — all in
-the transaction of the change."""
+is active now), the audit row, the event with the account's version, and the end of
+its sessions when its rights changed — all in the transaction of the change."""
 from typing import TYPE_CHECKING
 
 from services.gateway.domain import duties
-from services.gateway.store import audit
+from services.gateway.store import audit, sessions
 from services.gateway.store import staff as store
 from services.vocabulary import StaffChanged
 
@@ -31,3 +31,12 @@ def audit_entry(tx, action: str, actor: duties.Actor, username: str, **entry) ->
 def announce(tx, event_type: str, row: dict) -> None:
     """staff_created / staff_updated: the account as it is now, with its version."""
     tx.emit(event_type, STAFF_CHANGED.dump({**row, "staff_id": row["id"]}))
+
+
+def changed(tx, before: dict, row: dict) -> None:
+    """staff_updated for an account changed from `before` to `row`; a change of its
+    rights (disabled, roles, groups, clearance) also ends its sessions: no refresh
+    token of it gets another access token (issue 9, finding 5)."""
+    if duties.rights_changed(before, row):
+        sessions.revoke(tx.cur, "rights changed", staff_id=row["id"])
+    announce(tx, "staff_updated", row)

@@ -12,7 +12,7 @@ from services.common.errors import Conflict, NotFound
 from services.common.paging import decode_cursor, encode_cursor, number
 from services.gateway.contract.duties import APPROVED, REJECTED
 from services.gateway.domain import duties
-from services.gateway.handlers.accounts import acting_admin, announce, audit_entry
+from services.gateway.handlers.accounts import acting_admin, announce, audit_entry, changed
 from services.gateway.store import audit, changes
 from services.gateway.store import staff as store
 
@@ -80,7 +80,7 @@ def _apply(tx, change: dict) -> dict:
     row = store.update_staff(tx.cur, change["staff_id"], change["new"], current["version"])
     if row is None:  # not while the row is locked; named for the reader
         raise Conflict("the account has changed since the request: ask again")
-    announce(tx, "staff_updated", row)
+    changed(tx, current, row)
     return row
 
 

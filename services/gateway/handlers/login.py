@@ -1,5 +1,11 @@
-"""Sign-in and password change: the password checked under the throttle, then a
-token issued (or the new password set).
+"""Sign-in, sessions and password change: the password checked under the throttle, then
+an access token and a refresh token issued (or the new password set).
+
+Sessions (issue 9, finding 5): the access token lives at most 15 minutes; the refresh
+token (opaque, its digest kept in refresh_token) gets the next pair once — a used one
+presented again ends the session, as do logout, a password change and any change of the
+account's rights (handlers/accounts.changed).  A session ends REFRESH_TTL_SECONDS after
+its sign-in however often it is refreshed.
 
 The throttle counts every attempt against the account (the username typed) and
 the client's address before the password is hashed, in one statement per key
@@ -8,6 +14,9 @@ the key's row instead of all reading "not locked yet".  A good attempt gives its
 count back.  argon2 runs in an OS thread under the sign-in guard (signin.py), with
 no database connection held while it runs.
 """
+import datetime
+import uuid
+
 from services.common.errors import (
     Conflict,
     Invalid,
@@ -19,14 +28,14 @@ from services.common.identity import Principal, TokenCodec
 from services.gateway.domain import accounts, duties
 from services.gateway.handlers.accounts import announce, audit_entry
 from services.gateway.signin import Guard
+from services.gateway.store import sessions, throttle
 from services.gateway.store import staff as store
-from services.gateway.store import throttle
 
 
-def login(db, tokens: TokenCodec, guard: Guard, username: str, password: str,
-          peer: str | None, forwarded_for: str | None) -> dict:
-    """The token with the account it stands for; TooManyRequests while the account or
-    the address is locked; Unavailable when sign-in is busy."""
+def login(db, tokens: TokenCodec, guard: Guard, session_seconds: int, username: str,
+          password: str, peer: str | None, forwarded_for: str | None) -> dict:
+    """The access and refresh tokens with the account they stand for; TooManyRequests
+    while the account or the address is locked; Unavailable when sign-in is busy."""
     username = username.strip().lower()
     keys = accounts.throttle_keys(
         username, accounts.client_address(peer, forwarded_for, guard.trusted_proxies))
@@ -40,18 +49,70 @@ def login(db, tokens: TokenCodec, guard: Guard, username: str, password: str,
         raise Unauthenticated("wrong username or password")
     with db.transaction() as tx:
         _succeeded(tx.cur, keys)
-    token = tokens.issue(row["id"], row["username"], row["roles"], row["groups"],
-                         row["clearance"])
-    return {"token": token, "token_type": "Bearer", "expires_in": tokens.ttl, "staff": row}
+        refresh, digest = accounts.new_refresh_token()
+        sessions.insert_token(tx.cur, digest, str(uuid.uuid4()), row["id"],
+                              _now() + datetime.timedelta(seconds=session_seconds))
+    return _tokens(tokens, row, refresh, session_seconds)
+
+
+def refresh(db, tokens: TokenCodec, presented: str) -> dict:
+    """A new access token and refresh token for a live refresh token (the presented one
+    is used up); Unauthenticated otherwise — and a used one presented again ends its
+    whole session (it was copied)."""
+    digest = accounts.refresh_digest(presented)
+    with db.transaction() as tx:
+        used = sessions.token_for_use(tx.cur, digest)
+        row = store.staff_by_id(tx.cur, used["staff_id"]) if used else None
+        answer = None
+        rotate, ends = accounts.refresh_verdict(used, row)
+        if used is not None and ends:
+            sessions.revoke(tx.cur, ends, session_id=used["session_id"])
+        if used is not None and row is not None and rotate:
+            sessions.mark_used(tx.cur, digest)
+            fresh, fresh_digest = accounts.new_refresh_token()
+            sessions.insert_token(tx.cur, fresh_digest, used["session_id"], row["id"],
+                                  used["expires_at"])
+            left = int((used["expires_at"] - _now()).total_seconds())
+            answer = _tokens(tokens, row, fresh, left)
+    if answer is None:  # after the commit: an ended session stays ended
+        raise Unauthenticated("the refresh token is not valid: sign in again")
+    return answer
+
+
+def logout(db, presented: str) -> None:
+    """End the session of this refresh token (nothing when it is unknown); the access
+    token in hand lives out its few minutes."""
+    with db.transaction() as tx:
+        session = sessions.session_of(tx.cur, accounts.refresh_digest(presented))
+        if session is not None:
+            sessions.revoke(tx.cur, "logout", session_id=session)
+
+
+def forget_ended_sessions(db, after_seconds: int) -> int:
+    """Drop refresh tokens of sessions that ended more than `after_seconds` ago."""
+    with db.transaction() as tx:
+        return sessions.forget_ended(tx.cur, after_seconds)
+
+
+def _tokens(tokens: TokenCodec, row: dict, refresh_token: str, refresh_seconds: int) -> dict:
+    access = tokens.issue(row["id"], row["username"], row["roles"], row["groups"],
+                          row["clearance"], version=row["version"])
+    return {"token": access, "token_type": "Bearer", "expires_in": tokens.ttl,
+            "refresh_token": refresh_token, "refresh_expires_in": max(refresh_seconds, 0),
+            "staff": row}
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 def change_password(db, guard: Guard, principal: Principal, old: str, new: str,
                     peer: str | None, forwarded_for: str | None) -> dict:
     """The account with its new version.  The current password is checked like a
     sign-in (a wrong one counts as a failed attempt: Invalid naming `old`); the new
-    one must pass the policy (Invalid naming `new`).  Other sessions' tokens live on
-    until they expire: ending them is the revocation's (staff_updated carries the
-    new version)."""
+    one must pass the policy (Invalid naming `new`).  Every session of the account
+    ends, and every access token of it is refused from the new version on (the
+    services hear it from staff_updated): sign in again with the new password."""
     with db.transaction() as tx:
         row = store.credentials_by_id(tx.cur, principal.id)
         if row is None or not row["active"]:
@@ -72,6 +133,7 @@ def change_password(db, guard: Guard, principal: Principal, old: str, new: str,
             raise Conflict("the account changed meanwhile: try again")
         audit_entry(tx, "password_changed", duties.Actor(principal.id, principal.username),
                     changed["username"], staff_id=changed["id"])
+        sessions.revoke(tx.cur, "password changed", staff_id=changed["id"])
         announce(tx, "staff_updated", changed)
     return changed
 

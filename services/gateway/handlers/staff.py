@@ -8,7 +8,7 @@ staff_updated) with its version, in the same transaction as the write.
 from services.common.errors import Conflict, NotFound, Unauthenticated
 from services.common.identity import Principal
 from services.gateway.domain import accounts, duties
-from services.gateway.handlers.accounts import acting_admin, announce, audit_entry
+from services.gateway.handlers.accounts import acting_admin, announce, audit_entry, changed
 from services.gateway.signin import Guard
 from services.gateway.store import changes, groups
 from services.gateway.store import staff as store
@@ -69,7 +69,7 @@ def update_staff(tx, principal: Principal, staff_id: str, changes: dict) -> tupl
     if row is None:  # not while the row is locked; named for the reader
         raise Conflict("the account changed meanwhile: try again")
     audit_entry(tx, "updated", actor, row["username"], staff_id=row["id"], old=old, new=new)
-    announce(tx, "staff_updated", row)
+    changed(tx, current, row)
     return False, row
 
 

@@ -88,11 +88,13 @@ SERVICE = ProbeService
 
 
 def config(rabbit_config: dict, **over) -> dict:
-    from tests.helpers import secret
+    from tests.helpers import key_config
     cfg = {"AMQP_URI": rabbit_config["AMQP_URI"], "serializer": "json",
-           "DB_URI": os.environ["KEFU_NOTIFY_DB_URI"], "JWT_SECRET": secret(),
+           "DB_URI": os.environ["KEFU_NOTIFY_DB_URI"], **key_config("notify"),
            "METRICS_ADDRESS": None, "EVENT_RETRY_DELAYS_MS": [50, 100], "max_workers": 4,
-           "OUTBOX_POLL_SECONDS": 30}
+           "OUTBOX_POLL_SECONDS": 30,
+           # its source's events come from the tier's one broker user (issue 9, finding 3)
+           "EVENT_PUBLISHERS": {SOURCE: rabbit_config["username"]}}
     cfg.update(over)
     return cfg
 

@@ -21,7 +21,8 @@ def publish_poke(rabbit_config) -> str:
     exchange = Exchange(f"{probe.SOURCE}.events", type="topic", durable=True)
     with Connection(rabbit_config["AMQP_URI"]) as conn:
         conn.Producer(serializer="json").publish(
-            envelope, exchange=exchange, routing_key="poked", declare=[exchange])
+            envelope, exchange=exchange, routing_key="poked", declare=[exchange],
+            user_id=conn.userid)  # its validated publisher (issue 9, finding 3)
     return event_id
 
 

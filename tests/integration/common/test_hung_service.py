@@ -15,7 +15,7 @@ import requests
 from services.common.errors import DeadlineExceeded
 from services.common.rpc import call, proxy
 from services.gateway.http import Api
-from tests.helpers import secret, token
+from tests.helpers import key_config, token
 from tests.integration.common import probe
 
 
@@ -99,7 +99,7 @@ def test_finding9_a_hung_service_gets_a_bounded_share_of_the_gateway(
     probe_rpc(max_workers=4)
     port = _free_port()
     front = container_factory(front_service(), {
-        **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "JWT_SECRET": secret(),
+        **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", **key_config("gateway"),
         "UPSTREAM_CONCURRENCY": 2, "max_workers": 10, "serializer": "json"})
     front.start()
     base = f"http://127.0.0.1:{port}"

@@ -93,7 +93,8 @@ def staff(db):
             if not active:
                 cur.execute("UPDATE staff SET active = false WHERE id = %s", (row["id"],))
         return {**row, "password": password,
-                "token": token(roles, staff_id=row["id"], groups=groups, clearance=clearance)}
+                "token": token(roles, staff_id=row["id"], groups=groups, clearance=clearance,
+                               version=row["version"])}
     return make
 
 

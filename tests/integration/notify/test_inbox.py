@@ -19,7 +19,8 @@ def publish(rabbit_config, event_type: str, data: dict, event_id=None) -> dict:
     exchange = Exchange("ticket.events", type="topic", durable=True)
     with Connection(rabbit_config["AMQP_URI"]) as conn:
         conn.Producer(serializer="json").publish(
-            envelope, exchange=exchange, routing_key=event_type, declare=[exchange])
+            envelope, exchange=exchange, routing_key=event_type, declare=[exchange],
+            user_id=conn.userid)  # its validated publisher (issue 9, finding 3)
     return envelope
 
 

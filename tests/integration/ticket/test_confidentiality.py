@@ -68,7 +68,8 @@ def publish_classified(rabbit_config, customer_id, level, occurred_at) -> dict:
                          "declassify_to": None}}
     with Connection(rabbit_config["AMQP_URI"]) as conn:
         conn.Producer(serializer="json").publish(
-            envelope, exchange=exchange, routing_key="customer_classified", declare=[exchange])
+            envelope, exchange=exchange, routing_key="customer_classified", declare=[exchange],
+            user_id=conn.userid)  # its validated publisher (issue 9, finding 3)
     return envelope
 
 

@@ -10,7 +10,7 @@ from services.common import registry
 from services.common.events import ReliableEventHandler
 from services.common.rpc import AuthenticatedRpc
 
-CONFIG = {"AMQP_URI": "memory://", "JWT_SECRET": "x" * 40, "DB_URI": "", "serializer": "json"}
+CONFIG = {"AMQP_URI": "memory://", "DB_URI": "", "serializer": "json"}
 
 
 def _container(name):
@@ -62,3 +62,50 @@ def test_the_registry_names_each_service_once_with_its_own_port():
     for entry in registry.SERVICES:
         assert importlib.import_module(f"services.{entry.name}.service").SERVICE.name == \
             entry.name
+
+
+# Issue 9, finding 4: the RPCs a system identity calls — a timer's or an event handler's
+# (services.common.identity) — each declared on its operation's line (Operation.system).
+# Read from every handler the services' timers and event handlers run: none of them
+# calls another service (or its own) today, so no operation takes a system caller.
+SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {}
+
+
+def test_finding4_system_identities_are_declared_exactly_where_they_call():
+    declared = {}
+    for name in registry.NAMES:
+        contract = importlib.import_module(f"services.{name}.contract").CONTRACT
+        for operation in contract.operations:
+            assert operation.system <= set(registry.NAMES), (name, operation.name)
+            if operation.system:
+                declared[(name, operation.name)] = operation.system
+    assert declared == SYSTEM_CALLERS
+
+
+def test_finding4_a_system_identity_is_allowed_only_where_its_service_is_declared():
+    from services.common.identity import SYSTEM, SYSTEM_CLEARANCE, Principal
+
+    def system(service):
+        return Principal(f"system:{service}", service, frozenset({SYSTEM}), frozenset(),
+                         SYSTEM_CLEARANCE, service=service)
+
+    entrypoint = AuthenticatedRpc(allow={"agent"}, system={"ticket"})
+    assert entrypoint.allows(system("ticket"))
+    assert not entrypoint.allows(system("notify"))
+    assert entrypoint.allows(Principal("u1", "u1", frozenset({"agent"}), frozenset(), 0))
+    assert not entrypoint.allows(Principal("u2", "u2", frozenset({"auditor"}), frozenset(), 0))
+    # a role set never lets a system identity in, whatever it names
+    assert not AuthenticatedRpc(allow={"agent", SYSTEM}).allows(system("ticket"))
+
+
+def test_every_service_handles_the_staff_events_of_revocation():
+    """Finding 5: the platform's handlers (HealthCheck) are in every service."""
+    from services.common.contracts import PLATFORM_CONSUMES
+
+    for name in registry.NAMES:
+        handled = {(ep.source_service, ep.event_type, ep.method_name)
+                   for ep in _container(name).entrypoints
+                   if isinstance(ep, ReliableEventHandler)}
+        for consumed in PLATFORM_CONSUMES:
+            assert any(h[:2] == (consumed.source, consumed.type)
+                       and h[2].startswith("account_") for h in handled), (name, consumed)

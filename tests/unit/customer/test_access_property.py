@@ -68,13 +68,13 @@ def ref_effective(level, declassify_at, declassify_to, now):
 
 
 def ref_archive(roles, clearance, level, grant):
-    """(allowed, what the log records: None / 'read_archive' / 'deny')."""
-    if "system" in roles:
-        return True, None
+    """(allowed, what the log records: None / 'read_archive' / 'deny').  A system
+    identity reads classified archives like a manager: within its clearance, top secret
+    with a grant, and logged (issue 9, finding 4: it read everything, unlogged)."""
     if level == 0:
         return True, None
-    ok = (bool(roles & CLASSIFIED_ARCHIVE_READERS) and level <= clearance
-          and (level < TOP or grant))
+    readers = bool(roles & CLASSIFIED_ARCHIVE_READERS) or "system" in roles
+    ok = readers and level <= clearance and (level < TOP or grant)
     return ok, ("read_archive" if ok else "deny")
 
 
