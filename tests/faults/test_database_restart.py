@@ -145,10 +145,11 @@ def test_f3_one_services_database_goes_away_and_comes_back(admin, load):
         time.sleep(5)
         assert load.answered, f"no ticket accepted before the outage: {load.statuses}"
         database = ticket_database()
+        assert database.isidentifier(), database  # from our own configuration; quoted below
         load.phase = "ticket database away"
         superuser(f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false")
         try:
-            superuser("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            superuser("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"  # noqa: S608
                       f" WHERE datname = '{database}'")
             time.sleep(OUTAGE_SECONDS)
         finally:
