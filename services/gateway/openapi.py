@@ -1,8 +1,10 @@
 """The OpenAPI document, generated from the routes and their contract schemas."""
 import re
+from decimal import Decimal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 from services.gateway.contract.errors import Error
 
@@ -31,8 +33,11 @@ def path_names(url: str) -> list[str]:
 
 
 def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()])
+                   plugins=[marshmallow])
+    assert marshmallow.converter is not None  # set when the spec took the plugin
+    marshmallow.converter.add_attribute_function(_decimal_as_text)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=Error)
@@ -47,7 +52,7 @@ def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
         paths.setdefault(path, {})[route["method"]] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _numbers(spec.to_dict())
 
 
 def _operation(route: dict) -> dict:
@@ -63,6 +68,11 @@ def _operation(route: dict) -> dict:
     if not route["public"]:
         responses["401"] = {"description": "not authenticated", **error}
         responses["403"] = {"description": "not allowed", **error}
+    # Every other refusal has the same body: 404 (none, or out of your scope), 409 (not
+    # in this state), 413, 414, 422, 429 (slow down), 503 (busy or down), 504 (no answer
+    # in time).
+    responses["default"] = {"description": "refused or failed: the reason in the body",
+                            **error}
     operation: dict = {"summary": route["summary"], "responses": responses}
     if not route["public"]:
         operation["security"] = [{"bearer": []}]
@@ -72,3 +82,42 @@ def _operation(route: dict) -> dict:
     if route["query"] is not None:
         operation["parameters"] = [{"in": "query", "schema": route["query"]}]
     return operation
+
+
+_DECIMAL_TEXT = r"^-?[0-9]{1,16}(\.[0-9]{1,6})?$"
+
+
+def _decimal_as_text(self, field, ret, **kwargs) -> dict:
+    """A money field (Decimal, `as_string`) is written as text ("12.50": no rounding on
+    the way) and read from text or a number: document it as the text, with its bounds
+    kept as `x-minimum`/`x-maximum` (apispec wrote them as JSON Schema's number bounds,
+    which the answers, being text, could never meet)."""
+    if not (isinstance(field, fields.Decimal) and field.as_string):
+        return {}
+    for bound in ("minimum", "maximum"):
+        if bound in ret:
+            ret[f"x-{bound}"] = ret.pop(bound)
+    return {"type": "string", "format": "decimal", "pattern": _DECIMAL_TEXT}
+
+
+def _numbers(value):
+    """The document with the bounds of money fields as JSON numbers: apispec writes a
+    Range of a Decimal field as the field would serialize it — text ("0.00") for an
+    `as_string` field — and `minimum`/`maximum` must be numbers."""
+    if isinstance(value, list):
+        return [_numbers(inner) for inner in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: _number(inner) if key in _BOUNDS else _numbers(inner)
+            for key, inner in value.items()}
+
+
+_BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                     "x-minimum", "x-maximum"})
+
+
+def _number(bound):
+    if isinstance(bound, bool) or not isinstance(bound, (str, Decimal)):
+        return bound  # a number already (or OpenAPI 3.0's boolean exclusive flags)
+    exact = Decimal(bound)
+    return int(exact) if exact == exact.to_integral_value() else float(exact)

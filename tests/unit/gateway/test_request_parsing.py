@@ -75,3 +75,22 @@ def test_finding9_nul_in_an_import_form_is_a_400():
                              query_string="filename=x%00.csv").get_environ()
     error = _invalid(http.import_upload, Request(environ))
     assert "filename" in error.fields
+
+
+@pytest.mark.parametrize("body,field", [
+    (b'{"name": "\\ud800"}', "name"),
+    (b'{"contact": {"notes": ["ok", "\\u5ba2\\udfff"]}}', "contact.notes.1"),
+    (b'{"\\udc00": 1}', "_body"),
+])
+def test_s5_half_a_surrogate_pair_is_a_400_naming_the_field(body, field):
+    """Found by the fuzzer (S5): JSON may escape half of a UTF-16 pair, which has no UTF-8
+    form, so the database driver or the broker's encoder failed on it (500).  Chinese
+    text around it is fine; the lone half is refused, naming the field."""
+    error = _invalid(http.json_object, _request(body))
+    assert field in error.fields
+    assert "surrogate" in str(error.fields[field])
+
+
+def test_s5_text_with_chinese_and_emoji_passes():
+    body = {"name": "张三 😀", "notes": ["客户说空调不制冷"]}
+    assert http.json_object(_request(json.dumps(body).encode())) == body
