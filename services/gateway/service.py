@@ -123,7 +123,8 @@ class GatewayService(HealthCheck):
         return TOKEN.dump(login.login(self.db, self.tokens, self.signin, self.session_seconds,
                                       credentials["username"], credentials["password"],
                                       request.remote_addr,
-                                      request.headers.get("X-Forwarded-For")))
+                                      request.headers.get("X-Forwarded-For"),
+                                      credentials.get("device")))
 
     @openapi.answers(401, Error, "the refresh token is not valid (used, ended): sign in")
     @api("POST", "/api/v1/auth/refresh", "The next access token and refresh token for a "

@@ -97,7 +97,12 @@ ACCOUNT = Policy("account", FREE_FAILURES, LOCK_BASE_SECONDS, LOCK_MAX_SECONDS, 
 # office behind one NAT shares it, so it allows more, and a good sign-in only gives
 # its own count back (it does not wipe out the failures of others behind it).
 ADDRESS = Policy("address", 30, 60, LOCK_MAX_SECONDS, 3600, False)
-POLICIES = (ACCOUNT, ADDRESS)  # the order rows are locked in: never a deadlock
+# Per known device (a device token given to this account by a good sign-in): its
+# owner mistyping, or a thief guessing with a stolen token; the account's and the
+# address's locks do not apply to it.
+DEVICE = Policy("device", FREE_FAILURES, LOCK_BASE_SECONDS, LOCK_MAX_SECONDS, 86400, True)
+POLICIES = (ACCOUNT, ADDRESS, DEVICE)  # the order rows are locked in: never a deadlock
+DEVICE_DAYS = 90  # a device token unused this long is forgotten
 
 
 def lock_for(failures: int, policy: Policy = ACCOUNT) -> datetime.timedelta | None:
@@ -109,8 +114,12 @@ def lock_for(failures: int, policy: Policy = ACCOUNT) -> datetime.timedelta | No
     return datetime.timedelta(seconds=seconds)
 
 
-def throttle_keys(username: str, address: str) -> list[tuple[Policy, str]]:
-    """What one sign-in attempt counts against, in POLICIES order."""
+def throttle_keys(username: str, address: str,
+                  device: str | None = None) -> list[tuple[Policy, str]]:
+    """What one sign-in attempt counts against, in POLICIES order: the account and the
+    address; from a known device (its token's digest) that device alone."""
+    if device is not None:
+        return [(DEVICE, device)]
     return [(ACCOUNT, username), (ADDRESS, address)]
 
 

@@ -13,6 +13,13 @@ the client's address before the password is hashed, in one statement per key
 the key's row instead of all reading "not locked yet".  A good attempt gives its
 count back.  argon2 runs in an OS thread under the sign-in guard (signin.py), with
 no database connection held while it runs.
+
+Known devices: a good sign-in hands out a device token (kept by its digest,
+store/devices.py).  Presented again with the same username it stands for a client
+that signed in before: that attempt is counted against the device alone — the
+account's and the address's locks, which anyone guessing can set, do not shut the
+owner out — and waits in the guard's first queue.  A password change forgets the
+account's devices.
 """
 import datetime
 import uuid
@@ -27,32 +34,39 @@ from services.common.errors import (
 from services.common.identity import Principal, TokenCodec
 from services.gateway.domain import accounts, duties
 from services.gateway.handlers.accounts import announce, audit_entry
-from services.gateway.signin import Guard
-from services.gateway.store import sessions, throttle
+from services.gateway.signin import ANYONE, KNOWN, Guard
+from services.gateway.store import devices, sessions, throttle
 from services.gateway.store import staff as store
 
 
 def login(db, tokens: TokenCodec, guard: Guard, session_seconds: int, username: str,
-          password: str, peer: str | None, forwarded_for: str | None) -> dict:
-    """The access and refresh tokens with the account they stand for; TooManyRequests
-    while the account or the address is locked; Unavailable when sign-in is busy."""
+          password: str, peer: str | None, forwarded_for: str | None,
+          device: str | None = None) -> dict:
+    """The access and refresh tokens with the account they stand for, and the device
+    token to present next time; TooManyRequests while the account or the address (or
+    the known device) is locked; Unavailable when sign-in is busy."""
     username = username.strip().lower()
-    keys = accounts.throttle_keys(
-        username, accounts.client_address(peer, forwarded_for, guard.trusted_proxies))
     with db.transaction() as tx:
+        known = device is not None and devices.owner(
+            tx.cur, accounts.refresh_digest(device), username, accounts.DEVICE_DAYS) is not None
+        keys = accounts.throttle_keys(
+            username, accounts.client_address(peer, forwarded_for, guard.trusted_proxies),
+            accounts.refresh_digest(device) if known and device else None)
         _count(tx.cur, keys)
         row = store.staff_by_username(tx.cur, username)
     # An unknown username costs the same as a wrong password.
     ok = _verify(db, guard, keys, row["password_hash"] if row else accounts.DUMMY_HASH,
-                 password) and row is not None and row["active"]
+                 password, KNOWN if known else ANYONE) and row is not None and row["active"]
     if not ok or row is None:
         raise Unauthenticated("wrong username or password")
+    device_token = device if known and device else accounts.new_refresh_token()[0]
     with db.transaction() as tx:
         _succeeded(tx.cur, keys)
+        devices.remember(tx.cur, accounts.refresh_digest(device_token), row["id"])
         refresh, digest = accounts.new_refresh_token()
         sessions.insert_token(tx.cur, digest, str(uuid.uuid4()), row["id"],
                               _now() + datetime.timedelta(seconds=session_seconds))
-    return _tokens(tokens, row, refresh, session_seconds)
+    return {**_tokens(tokens, row, refresh, session_seconds), "device_token": device_token}
 
 
 def refresh(db, tokens: TokenCodec, presented: str) -> dict:
@@ -89,8 +103,10 @@ def logout(db, presented: str) -> None:
 
 
 def forget_ended_sessions(db, after_seconds: int) -> int:
-    """Drop refresh tokens of sessions that ended more than `after_seconds` ago."""
+    """Drop refresh tokens of sessions that ended more than `after_seconds` ago, and
+    device tokens unused for DEVICE_DAYS."""
     with db.transaction() as tx:
+        devices.forget_unused(tx.cur, accounts.DEVICE_DAYS)
         return sessions.forget_ended(tx.cur, after_seconds)
 
 
@@ -134,6 +150,7 @@ def change_password(db, guard: Guard, principal: Principal, old: str, new: str,
         audit_entry(tx, "password_changed", duties.Actor(principal.id, principal.username),
                     changed["username"], staff_id=changed["id"])
         sessions.revoke(tx.cur, "password changed", staff_id=changed["id"])
+        devices.forget_account(tx.cur, changed["id"])
         announce(tx, "staff_updated", changed)
     return changed
 
@@ -157,11 +174,12 @@ def _count(cur, keys: list) -> None:
             throttle.lock(cur, policy.scope, key, period)
 
 
-def _verify(db, guard: Guard, keys: list, password_hash: str, password: str) -> bool:
+def _verify(db, guard: Guard, keys: list, password_hash: str, password: str,
+            lane: str = ANYONE) -> bool:
     """The password checked under the guard; when sign-in is busy the attempt never
     ran, and its count is given back."""
     try:
-        return guard.hashing(accounts.password_matches, password_hash, password)
+        return guard.hashing(accounts.password_matches, password_hash, password, lane=lane)
     except Unavailable:
         with db.transaction() as tx:
             for policy, key in keys:

@@ -54,8 +54,10 @@ class Http:
     def patch(self, path, body=None):
         return self.request("PATCH", path, body)
 
-    def login(self, username: str, password: str) -> requests.Response:
-        return self.post("/api/v1/auth/login", {"username": username, "password": password})
+    def login(self, username: str, password: str, device: str | None = None
+              ) -> requests.Response:
+        body = {"username": username, "password": password}
+        return self.post("/api/v1/auth/login", body | ({"device": device} if device else {}))
 
 
 @pytest.fixture

@@ -136,3 +136,89 @@ class TestPasswordChange:
         assert http.put("/api/v1/me/password", {"old": member["password"],
                                                 "new": "a-new-long-password"}
                         ).status_code == 429
+
+
+class TestKnownDevices:
+    """Bench P10 found that the throttle and the bounded hashing, which hold off a flood,
+    also shut out the people it attacks: five wrong guesses lock the account for its
+    owner too, and during a spray from 200 addresses every real sign-in got 503.  A good
+    sign-in now hands out a device token; with it the owner is counted apart and served
+    first (OWASP's device cookies)."""
+
+    def test_the_owners_device_signs_in_while_guessing_has_locked_the_account(
+            self, gateway, staff):
+        base = gateway()
+        member = staff()
+        first = Http(base).login(member["username"], member["password"])
+        assert first.status_code == 200, first.text
+        device = first.json()["device_token"]
+        attacker = Http(base)
+        codes = [attacker.login(member["username"], "wrong-guess-1").status_code
+                 for _ in range(accounts.ACCOUNT.free + 1)]
+        assert codes[-1] == 429, codes
+        # without the device, the owner waits out the lock like anyone
+        assert Http(base).login(member["username"], member["password"]).status_code == 429
+        again = Http(base).login(member["username"], member["password"], device)
+        assert again.status_code == 200, again.text
+        assert again.json()["device_token"] == device
+
+    def test_a_device_counts_only_for_the_account_it_was_given_to(self, gateway, staff):
+        base = gateway()
+        owner, other = staff(), staff()
+        device = Http(base).login(owner["username"], owner["password"]).json()["device_token"]
+        attacker = Http(base)
+        for _ in range(accounts.ACCOUNT.free + 1):
+            attacker.login(other["username"], "wrong-guess-1")
+        reply = Http(base).login(other["username"], other["password"], device)
+        assert reply.status_code == 429, reply.text  # someone else's device: no way round
+
+    def test_guessing_with_a_stolen_device_token_locks_that_device(self, gateway, staff):
+        base = gateway()
+        member = staff()
+        device = Http(base).login(member["username"], member["password"]).json()["device_token"]
+        thief = Http(base)
+        codes = [thief.login(member["username"], "wrong-guess-1", device).status_code
+                 for _ in range(accounts.DEVICE.free + 1)]
+        assert codes[:accounts.DEVICE.free] == [401] * accounts.DEVICE.free, codes
+        assert codes[-1] == 429
+        assert Http(base).login(member["username"], member["password"], device
+                                ).status_code == 429
+        # the account itself was not charged: from a fresh client the owner signs in
+        assert Http(base).login(member["username"], member["password"]).status_code == 200
+
+    def test_a_password_change_forgets_the_accounts_devices(self, gateway, staff):
+        base = gateway()
+        member = staff()
+        device = Http(base).login(member["username"], member["password"]).json()["device_token"]
+        http = Http(base, bearer=member["token"])
+        new = "another-long-password"
+        assert http.put("/api/v1/me/password", {"old": member["password"], "new": new}
+                        ).status_code == 200
+        attacker = Http(base)
+        for _ in range(accounts.ACCOUNT.free + 1):
+            attacker.login(member["username"], "wrong-guess-1")
+        assert Http(base).login(member["username"], new, device).status_code == 429
+
+    def test_a_known_device_is_served_before_a_flood_of_unknown_clients(
+            self, gateway, staff, monkeypatch):
+        """P10's spray in small: one hashing slot, a short queue full of unknown clients
+        from many addresses; the owner's device still gets in."""
+        matches = accounts.password_matches
+
+        def slow(password_hash, password):
+            real_threading.Event().wait(0.05)
+            return matches(password_hash, password)
+
+        base = gateway(SIGN_IN_HASHING=1, SIGN_IN_QUEUE=3, SIGN_IN_WAIT_SECONDS=1)
+        member = staff()
+        device = Http(base).login(member["username"], member["password"]).json()["device_token"]
+        monkeypatch.setattr(accounts, "password_matches", slow)
+        pool = eventlet.GreenPool(60)
+        flood = [pool.spawn(lambda i: Http(base).login(f"spray-{i}-{client_address()[-6:]}",
+                                                       "wrong-guess-1").status_code, i)
+                 for i in range(50)]
+        eventlet.sleep(0.1)
+        owner = Http(base).login(member["username"], member["password"], device)
+        codes = [thread.wait() for thread in flood]
+        assert 503 in codes, codes  # the flood was refused in part: the queue was full
+        assert owner.status_code == 200, owner.text

@@ -1,0 +1,916 @@
+"""S1 (issue 9, "Tests and figures"): the authorization matrix over EVERY route of the
+gateway × role × object, against the running system.
+
+`test_s1_every_route_has_a_row` reads the OpenAPI document the running gateway serves
+and asserts that its (METHOD, /path/{x}) pairs are exactly the rows of this file, the
+rows of the customer matrix (tests/e2e/customer/test_access_matrix.py: PER_CUSTOMER,
+GENERAL, DECISIONS, by route name) and the PUBLIC routes: a route added without a row
+fails the build.
+
+The table is written from the rules, not from the answers:
+- roles per route: the contract indexes (services/<svc>/contract/__init__.py; the
+  gateway's own routes in services/gateway/service.py); the gateway refuses a role not
+  allowed with 403 before anything else, so a refused role is 403 whatever the object;
+- tickets: services/ticket/domain/access.py — data scope (read: managers up and
+  auditors every ticket; agents, supervisors, admins their own and their groups'; field
+  staff those assigned to them) and act scope (managers up every ticket; supervisors
+  their read scope; agents and admins also their groups' unassigned ones; auditors and
+  field staff only those assigned to them); out of scope = 404, checked before the
+  validation or the state of the ticket (so 400/409 mean "in scope");  content: level 0
+  for all, classified only for managers up within their clearance, top secret only
+  with a grant (nobody here holds one);
+- customers: services/customer/domain/access.py, destruction.py, records.check_writable;
+- staff: services/gateway/domain/duties.py (nobody edits their own rights).
+
+Members (all in group g1; clearances as the customer matrix):
+    agent 1, supervisor 1, manager 2, general_manager 2, admin 1, auditor 2,
+    field 0 (field staff), telephony 0 (an integration account)
+
+Objects of the ticket routes (after-sales tickets accepted by an agent of their group):
+    own           group g1, unassigned, of an ordinary customer
+    other         group g2, unassigned
+    conf          group g1, unassigned, of a customer classified 2 (confidential):
+                  within the managers' clearance, above everyone else's
+    top           group g1, unassigned, of a top-secret customer (3): above everyone's
+    declassified  group g1, unassigned, of a customer classified 3 that declassified to
+                  0 a few seconds after (read after that instant)
+    field         group g1, dispatched to the field member (assigned, accepted by them)
+    unknown       an id no ticket has
+
+Cells: a status, or for GET a ticket "S" (200, what it says shown) / "W" (200, withheld:
+`content_withheld`), for an article's tickets "n<k>" (200 with k of the world's
+tickets).  Probes change nothing, or are reverted by the same caller at once
+(accept → hand back, unlink → link, a calendar override deleted → put again).
+"""
+import datetime
+import io
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+from services.gateway.service import GatewayService
+from tests.e2e.customer.test_access_matrix import (
+    DECISIONS,
+    GENERAL,
+    PER_CUSTOMER,
+    general_call,
+    observed,
+    per_customer_call,
+)
+from tests.helpers import random_mobile
+from tests.system import BASE, Client
+
+ROLES = ("agent", "supervisor", "manager", "general_manager", "admin", "auditor", "field",
+         "telephony")
+CLEARANCE = {"agent": 1, "supervisor": 1, "manager": 2, "general_manager": 2, "admin": 1,
+             "auditor": 2, "field": 0, "telephony": 0}
+PUBLIC = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
+          ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/openapi.json"),
+          ("GET", "/healthz")}
+
+
+def refused(n: int) -> tuple:
+    """A role the route does not allow: 403 whatever the object."""
+    return (403,) * n
+
+
+# ================================================================== the expected table
+# -- routes about one ticket: role -> cells for TICKET_OBJECTS ----------------------------
+TICKET_OBJECTS = ("own", "other", "conf", "top", "declassified", "field", "unknown")
+T = "/api/v1/tickets/{ticket_id}"
+X7 = refused(7)
+TICKETS = {
+    # read scope; content by the archive's rule
+    ("GET", T): {
+        "agent":           ("S", 404, "W", "W", "S", "S", 404),
+        "supervisor":      ("S", 404, "W", "W", "S", "S", 404),
+        "manager":         ("S", "S", "S", "W", "S", "S", 404),
+        "general_manager": ("S", "S", "S", "W", "S", "S", 404),
+        "admin":           ("S", 404, "W", "W", "S", "S", 404),
+        "auditor":         ("S", "S", "W", "W", "S", "S", 404),  # all, but not classified
+        "field":           (404, 404, 404, 404, 404, "S", 404),
+        "telephony":       X7,
+    },
+    # OPERATORS; act scope; the subject (what it says) written again unchanged: only
+    # those who may read it (403 otherwise)
+    ("PATCH", T): {
+        "agent":           (200, 404, 403, 403, 200, 404, 404),
+        "supervisor":      (200, 404, 403, 403, 200, 200, 404),
+        "manager":         (200, 200, 200, 403, 200, 200, 404),
+        "general_manager": (200, 200, 200, 403, 200, 200, 404),
+        "admin":           (200, 404, 403, 403, 200, 404, 404),
+        "auditor":         X7,
+        "field":           X7,
+        "telephony":       X7,
+    },
+    # STAFF; act scope; to "closed" from new / in progress: 409 after the scope
+    ("POST", T + "/transitions"): {
+        "agent":           (409, 404, 409, 409, 409, 404, 404),
+        "supervisor":      (409, 404, 409, 409, 409, 409, 404),
+        "manager":         (409, 409, 409, 409, 409, 409, 404),
+        "general_manager": (409, 409, 409, 409, 409, 409, 404),
+        "admin":           (409, 404, 409, 409, 409, 404, 404),
+        "auditor":         (404,) * 7,  # acts only on what is assigned to them
+        "field":           (404, 404, 404, 404, 404, 409, 404),
+        "telephony":       X7,
+    },
+    # STAFF; act scope; to any on-duty member of a group with nobody on duty: 409
+    ("POST", T + "/transfer"): {
+        "agent":           (409, 404, 409, 409, 409, 404, 404),
+        "supervisor":      (409, 404, 409, 409, 409, 409, 404),
+        "manager":         (409, 409, 409, 409, 409, 409, 404),
+        "general_manager": (409, 409, 409, 409, 409, 409, 404),
+        "admin":           (409, 404, 409, 409, 409, 404, 404),
+        "auditor":         (404,) * 7,
+        "field":           (404, 404, 404, 404, 404, 409, 404),
+        "telephony":       X7,
+    },
+    # STAFF; act scope; an unassigned ticket is taken (200, handed back at once); the
+    # field job is assigned to the field member (others: 409) who accepted it (409)
+    ("POST", T + "/accept"): {
+        "agent":           (200, 404, 200, 200, 200, 404, 404),
+        "supervisor":      (200, 404, 200, 200, 200, 409, 404),
+        "manager":         (200, 200, 200, 200, 200, 409, 404),
+        "general_manager": (200, 200, 200, 200, 200, 409, 404),
+        "admin":           (200, 404, 200, 200, 200, 404, 404),
+        "auditor":         (404,) * 7,
+        "field":           (404, 404, 404, 404, 404, 409, 404),
+        "telephony":       X7,
+    },
+    # STAFF; act scope; a blank note: 400 after the scope
+    ("POST", T + "/hand-back"): {
+        "agent":           (400, 404, 400, 400, 400, 404, 404),
+        "supervisor":      (400, 404, 400, 400, 400, 400, 404),
+        "manager":         (400, 400, 400, 400, 400, 400, 404),
+        "general_manager": (400, 400, 400, 400, 400, 400, 404),
+        "admin":           (400, 404, 400, 400, 400, 404, 404),
+        "auditor":         (404,) * 7,
+        "field":           (404, 404, 404, 404, 404, 400, 404),
+        "telephony":       X7,
+    },
+    # STAFF; read scope; a time in the past: 400 after the scope
+    ("POST", T + "/reminders"): {
+        "agent":           (400, 404, 400, 400, 400, 400, 404),
+        "supervisor":      (400, 404, 400, 400, 400, 400, 404),
+        "manager":         (400, 400, 400, 400, 400, 400, 404),
+        "general_manager": (400, 400, 400, 400, 400, 400, 404),
+        "admin":           (400, 404, 400, 400, 400, 400, 404),
+        "auditor":         (400, 400, 400, 400, 400, 400, 404),
+        "field":           (404, 404, 404, 404, 404, 400, 404),
+        "telephony":       X7,
+    },
+    # OPERATORS; dispatch scope = read scope; to someone who is not field staff: 400
+    ("POST", T + "/dispatch"): {
+        "agent":           (400, 404, 400, 400, 400, 400, 404),
+        "supervisor":      (400, 404, 400, 400, 400, 400, 404),
+        "manager":         (400, 400, 400, 400, 400, 400, 404),
+        "general_manager": (400, 400, 400, 400, 400, 400, 404),
+        "admin":           (400, 404, 400, 400, 400, 400, 404),
+        "auditor":         X7,
+        "field":           X7,
+        "telephony":       X7,
+    },
+    # OPERATORS; act scope; an article linked already: linked again, nothing changes
+    ("POST", T + "/articles"): {
+        "agent":           (200, 404, 200, 200, 200, 404, 404),
+        "supervisor":      (200, 404, 200, 200, 200, 200, 404),
+        "manager":         (200, 200, 200, 200, 200, 200, 404),
+        "general_manager": (200, 200, 200, 200, 200, 200, 404),
+        "admin":           (200, 404, 200, 200, 200, 404, 404),
+        "auditor":         X7,
+        "field":           X7,
+        "telephony":       X7,
+    },
+}
+_READS = {  # STAFF; read scope; 200 with a list
+    "agent":           (200, 404, 200, 200, 200, 200, 404),
+    "supervisor":      (200, 404, 200, 200, 200, 200, 404),
+    "manager":         (200, 200, 200, 200, 200, 200, 404),
+    "general_manager": (200, 200, 200, 200, 200, 200, 404),
+    "admin":           (200, 404, 200, 200, 200, 200, 404),
+    "auditor":         (200, 200, 200, 200, 200, 200, 404),
+    "field":           (404, 404, 404, 404, 404, 200, 404),
+    "telephony":       X7,
+}
+for _path in (T + "/dispatches", T + "/contacts", T + "/articles"):
+    TICKETS[("GET", _path)] = dict(_READS)
+# OPERATORS; act scope; unlinked (200) and linked again at once
+TICKETS[("DELETE", T + "/articles/{article_id}")] = dict(TICKETS[("POST", T + "/articles")])
+
+# -- routes about one customer that the customer matrix leaves to others ------------------
+CUSTOMER_OBJECTS = ("own", "other", "conf", "top", "unknown")
+C = "/api/v1/customers/{customer_id}"
+X5 = refused(5)
+CUSTOMERS = {
+    # STAFF; the ticket service keeps no customers: any id, 200 (contacts of the scope)
+    ("GET", C + "/contacts"): {r: (200,) * 5 for r in ROLES} | {"telephony": X5},
+    # SUPERVISORS_UP; check_writable on the survivor (scope: supervisors their groups',
+    # managers all; above the clearance 404), then a merge that happened: the same answer
+    ("POST", C + "/merge"): {
+        "agent":           X5,
+        "supervisor":      (200, 404, 404, 404, 404),
+        "manager":         (200, 200, 200, 404, 404),
+        "general_manager": (200, 200, 200, 404, 404),
+        "admin":           X5,
+        "auditor":         X5,
+        "field":           X5,
+        "telephony":       X5,
+    },
+    # FRONT_LINE; above the clearance 404 (no group scope for a request); every world
+    # customer already has a pending request: 409
+    ("POST", C + "/destruction-requests"): {
+        "agent":           (409, 409, 404, 404, 404),
+        "supervisor":      (409, 409, 404, 404, 404),
+        "manager":         (409, 409, 409, 404, 404),
+        "general_manager": (409, 409, 409, 404, 404),
+        "admin":           X5,
+        "auditor":         X5,
+        "field":           X5,
+        "telephony":       X5,
+    },
+}
+
+# -- other routes with an id: (objects, role -> cells) ------------------------------------
+A = "/api/v1/kb/articles/{article_id}"
+ARTICLE_OBJECTS = ("published", "draft", "unknown")
+_ARTICLE_READ = {  # STAFF; drafts only for editors (supervisors up, admins)
+    "agent": (200, 404, 404), "supervisor": (200, 200, 404), "manager": (200, 200, 404),
+    "general_manager": (200, 200, 404), "admin": (200, 200, 404), "auditor": (200, 404, 404),
+    "field": (200, 404, 404), "telephony": refused(3),
+}
+_EDITORS_ONLY = {r: refused(3) for r in ("agent", "auditor", "field", "telephony")}
+# The world's tickets an article is linked to (all six), as each role's read scope has
+# them: g1's five for the front line and admins, all six for managers and auditors, the
+# one assigned to field staff.
+_ARTICLE_TICKETS = {
+    "agent": ("n5", 404, 404), "supervisor": ("n5", "n0", 404), "manager": ("n6", "n0", 404),
+    "general_manager": ("n6", "n0", 404), "admin": ("n5", "n0", 404),
+    "auditor": ("n6", 404, 404), "field": ("n1", 404, 404), "telephony": refused(3),
+}
+DISPATCH_OBJECTS = ("own_handled", "other", "unknown")
+REMINDER_OBJECTS = ("own_cancelled", "own_sent", "other", "unknown")
+INBOX_OBJECTS = ("own", "other", "unknown")
+STAFF_OBJECTS = ("other", "self", "unknown")
+CHANGE_OBJECTS = ("decided", "unknown")
+DESTRUCTION_OBJECTS = ("own_rejected", "conf_rejected", "unknown")
+CATEGORY_OBJECTS = ("existing", "unknown")
+IMPORT_OBJECTS = ("dry_run", "unknown")
+GROUP_OBJECTS = ("own", "other", "unknown")
+_DESTRUCTION_DECIDE = {  # approvers; within their clearance (else 404); decided: 409
+    "agent": refused(3), "supervisor": (409, 404, 404), "manager": (409, 409, 404),
+    "general_manager": (409, 409, 404), "admin": refused(3), "auditor": refused(3),
+    "field": refused(3), "telephony": refused(3),
+}
+_CHANGE_DECIDE = {r: refused(2) for r in ROLES} | {"admin": (409, 404)}
+BY_ID = {
+    ("GET", A): (ARTICLE_OBJECTS, _ARTICLE_READ),
+    ("GET", A + "/versions"): (ARTICLE_OBJECTS, _ARTICLE_READ),
+    ("GET", A + "/versions/{number}"): (ARTICLE_OBJECTS, _ARTICLE_READ),
+    ("GET", A + "/tickets"): (ARTICLE_OBJECTS, _ARTICLE_TICKETS),
+    # EDITORS; a stale base_version: 409 once found
+    ("PATCH", A): (ARTICLE_OBJECTS, _EDITORS_ONLY | {
+        r: (409, 409, 404) for r in ("supervisor", "manager", "general_manager", "admin")}),
+    # EDITORS; published already: as it is
+    ("POST", A + "/publish"): (("published", "unknown"), {
+        r: refused(2) for r in ("agent", "auditor", "field", "telephony")} | {
+        r: (200, 404) for r in ("supervisor", "manager", "general_manager", "admin")}),
+    # STAFF; categories are for everyone
+    ("GET", "/api/v1/ticket-categories/{category_id}"): (CATEGORY_OBJECTS, {
+        r: (200, 404) for r in ROLES} | {"telephony": refused(2)}),
+    # ADMINS; its name again
+    ("PATCH", "/api/v1/ticket-categories/{category_id}"): (CATEGORY_OBJECTS, {
+        r: refused(2) for r in ROLES} | {"admin": (200, 404)}),
+    # FIELD_STAFF; only one's own dispatch (others' 404); handled already: 409
+    ("POST", "/api/v1/dispatches/{dispatch_id}/handling"): (DISPATCH_OBJECTS, {
+        r: refused(3) for r in ROLES} | {"field": (409, 404, 404)}),
+    # STAFF; one's own (cancelled: as it is; sent: 409), another's 404
+    ("DELETE", "/api/v1/reminders/{reminder_id}"): (REMINDER_OBJECTS, {
+        r: (200, 409, 404, 404) for r in ROLES} | {"telephony": refused(4)}),
+    # STAFF; one's own notice, another's 404
+    ("PUT", "/api/v1/inbox/{item_id}/read"): (INBOX_OBJECTS, {
+        r: (200, 404, 404) for r in ROLES} | {"telephony": refused(3)}),
+    # STAFF; members of the group, and supervisors up (any name)
+    ("GET", "/api/v1/groups/{name}/duty"): (GROUP_OBJECTS, {
+        "agent": (200, 404, 404), "supervisor": (200, 200, 200), "manager": (200, 200, 200),
+        "general_manager": (200, 200, 200), "admin": (200, 404, 404),
+        "auditor": (200, 404, 404), "field": (200, 404, 404), "telephony": refused(3)}),
+    # ADMINS; their roles written again: another's unchanged (200), one's own never (403)
+    ("PATCH", "/api/v1/staff/{staff_id}"): (STAFF_OBJECTS, {
+        r: refused(3) for r in ROLES} | {"admin": (200, 403, 404)}),
+    # ADMINS and AUDITORS read staff changes; ADMINS decide (decided: 409)
+    ("GET", "/api/v1/staff-changes/{change_id}"): (CHANGE_OBJECTS, {
+        r: refused(2) for r in ROLES} | {"admin": (200, 404), "auditor": (200, 404)}),
+    ("POST", "/api/v1/staff-changes/{change_id}/approve"): (CHANGE_OBJECTS, _CHANGE_DECIDE),
+    ("POST", "/api/v1/staff-changes/{change_id}/reject"): (CHANGE_OBJECTS, _CHANGE_DECIDE),
+    # DESTRUCTION_READERS; others' requests only for approvers and auditors, within
+    # their clearance (the agent did not ask: 404)
+    ("GET", "/api/v1/destruction-requests/{request_id}"): (DESTRUCTION_OBJECTS, {
+        "agent": (404, 404, 404), "supervisor": (200, 404, 404), "manager": (200, 200, 404),
+        "general_manager": (200, 200, 404), "admin": refused(3), "auditor": (200, 200, 404),
+        "field": refused(3), "telephony": refused(3)}),
+    ("POST", "/api/v1/destruction-requests/{request_id}/approve"):
+        (DESTRUCTION_OBJECTS, _DESTRUCTION_DECIDE),
+    ("POST", "/api/v1/destruction-requests/{request_id}/reject"):
+        (DESTRUCTION_OBJECTS, _DESTRUCTION_DECIDE),
+    # IMPORTERS; imports are not scoped by owner
+    ("GET", "/api/v1/customer-imports/{import_id}"): (IMPORT_OBJECTS, {
+        r: refused(2) for r in ROLES} | {
+        r: (200, 404) for r in ("supervisor", "manager", "general_manager", "admin")}),
+}
+
+
+# -- collection routes: role -> status ---------------------------------------------------
+def allowed(roles, status: int = 200, others: int = 403) -> dict:
+    return {r: (status if r in roles else others) for r in ROLES}
+
+
+STAFF = set(ROLES) - {"telephony"}
+OPERATORS = {"agent", "supervisor", "manager", "general_manager", "admin"}
+SUPERVISORS_UP = {"supervisor", "manager", "general_manager"}
+FRONT_LINE = SUPERVISORS_UP | {"agent"}
+EDITORS = SUPERVISORS_UP | {"admin"}
+ADMIN = {"admin"}
+COLLECTIONS = {
+    ("GET", "/api/v1/me"): allowed(STAFF),
+    # everyone, telephony too; the new password equal to the old one: 400
+    ("PUT", "/api/v1/me/password"): allowed(ROLES, 400),
+    ("POST", "/api/v1/staff"): allowed(ADMIN, 201),
+    ("GET", "/api/v1/staff"): allowed(SUPERVISORS_UP | ADMIN),
+    ("GET", "/api/v1/staff-changes"): allowed({"admin", "auditor"}),
+    ("GET", "/api/v1/staff-audit"): allowed({"admin", "auditor"}),
+    ("POST", "/api/v1/groups"): allowed(ADMIN, 201),
+    ("GET", "/api/v1/groups"): allowed(STAFF),
+    ("GET", "/api/v1/customers/search"): allowed(STAFF),
+    ("GET", "/api/v1/customers/duplicates"): allowed(SUPERVISORS_UP),
+    ("GET", "/api/v1/customers/segment"): allowed(SUPERVISORS_UP),
+    ("GET", "/api/v1/destruction-requests"): allowed(FRONT_LINE | {"auditor"}),
+    ("POST", "/api/v1/customer-imports"): allowed(SUPERVISORS_UP | ADMIN),  # a dry run
+    ("GET", "/api/v1/customers/export"): allowed(SUPERVISORS_UP),
+    # the gateway lets all staff through; the ticket service takes OPERATORS
+    ("POST", "/api/v1/tickets"): allowed(OPERATORS, 201),
+    ("GET", "/api/v1/tickets"): allowed(STAFF),
+    ("GET", "/api/v1/ticket-categories"): allowed(STAFF),
+    ("POST", "/api/v1/ticket-categories"): allowed(ADMIN, 201),
+    ("GET", "/api/v1/ticket-settings/repeat"): allowed(STAFF),
+    ("PUT", "/api/v1/ticket-settings/repeat"): allowed(ADMIN),  # the rule it has
+    ("GET", "/api/v1/queues/counts"): allowed(STAFF),
+    ("PUT", "/api/v1/me/duty"): allowed(STAFF),
+    ("GET", "/api/v1/sla/policies"): allowed(STAFF),
+    ("PUT", "/api/v1/sla/policies/{kind}/{urgency}"): allowed(ADMIN),  # the targets it has
+    ("GET", "/api/v1/sla/business-hours"): allowed(STAFF),
+    ("PUT", "/api/v1/sla/business-hours"): allowed(ADMIN),  # the hours it has
+    ("GET", "/api/v1/sla/calendar"): allowed(STAFF),
+    ("PUT", "/api/v1/sla/calendar/{day}"): allowed(ADMIN),  # the override it has
+    ("GET", "/api/v1/tickets/overdue"): allowed(SUPERVISORS_UP),
+    ("GET", "/api/v1/reminders"): allowed(STAFF),
+    ("GET", "/api/v1/me/jobs"): allowed({"field"}),
+    ("GET", "/api/v1/dispatches"): allowed(SUPERVISORS_UP),
+    ("POST", "/api/v1/contacts"): allowed(OPERATORS, 201),
+    ("POST", "/api/v1/telephony/call-events"): allowed({"telephony"}),  # a retry: as it is
+    ("GET", "/api/v1/calls/stats"): allowed(SUPERVISORS_UP),
+    ("GET", "/api/v1/kb/categories"): allowed(STAFF),
+    ("POST", "/api/v1/kb/categories"): allowed(EDITORS, 201),
+    ("GET", "/api/v1/kb/articles"): allowed(STAFF),
+    ("POST", "/api/v1/kb/articles"): allowed(EDITORS, 201),
+    ("GET", "/api/v1/kb/suggest"): allowed(STAFF),
+    ("GET", "/api/v1/kb/ranking"): allowed(STAFF),
+    ("GET", "/api/v1/inbox"): allowed(STAFF),
+    ("GET", "/api/v1/reports/tickets/daily"): allowed(STAFF),
+}
+# A calendar override deleted (200; put again at once), and a day with none (404).
+CALENDAR_DELETE = ("DELETE", "/api/v1/sla/calendar/{day}")
+CALENDAR_OBJECTS = ("overridden", "none")
+CALENDAR = {r: refused(2) for r in ROLES} | {"admin": (200, 404)}
+
+
+# -- the customer matrix's routes for the two roles it leaves out ------------------------
+# Its members are the front line, admins and auditors; field staff and the telephony
+# account are STAFF and INTEGRATIONS of the contract: field staff are staff (the card,
+# and the archive of an ordinary record by archive_decision), telephony is none.
+# Objects: own (level 0), conf (level 2), unknown; cells as the customer matrix's.
+MORE_OBJECTS = ("own", "conf", "unknown")
+_F = refused(3)
+MORE = {
+    "get_customer": ("A", "C", 404), "screen_pop": ("A", "C", "N"),
+    "lookup": ("M", "M", "N"), "update_customer": _F, "add_asset": _F, "classify": _F,
+    "unmask_phones": (403, 403, 404),  # not an unmasking role (decided per record)
+    "customer_history": _F, "mark_reviewed": _F, "access_log": _F,
+    "customer_tickets": (200, 200, 200), "request_access": _F,
+    "create_customer": _F, "review_due": _F, "access_requests": _F,
+    "custom_fields": (200, 200, 200), "define_custom_field": _F,
+    "approve_access": _F, "reject_access": _F,
+}
+CUSTOMER_MATRIX_MORE = {name: {"field": cells, "telephony": _F}
+                        for name, cells in MORE.items()}
+
+
+# ================================================================== coverage
+PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # werkzeug's <name> as OpenAPI's {name}
+
+
+def _route_of(name: str) -> tuple[str, str]:
+    for entrypoint in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()):
+        if getattr(entrypoint, "url", None):
+            return entrypoint.method, PARAM.sub(r"{\1}", entrypoint.url)
+    raise LookupError(name)
+
+
+CUSTOMER_MATRIX = {_route_of(name) for table in (PER_CUSTOMER, GENERAL, DECISIONS)
+                   for name in table}
+ROWS = [TICKETS, CUSTOMERS, BY_ID, COLLECTIONS, {CALENDAR_DELETE: CALENDAR}]
+
+
+def test_s1_every_route_has_a_row(admin_password):  # the system up
+    document = requests.get(BASE + "/api/v1/openapi.json", timeout=10).json()
+    served = {(method.upper(), path) for path, operations in document["paths"].items()
+              for method in operations}
+    mine = [key for table in ROWS for key in table]
+    assert len(mine) == len(set(mine)), "a route has two rows"
+    assert not set(mine) & CUSTOMER_MATRIX, "a row repeats the customer matrix"
+    assert not PUBLIC & (set(mine) | CUSTOMER_MATRIX)
+    covered = set(mine) | CUSTOMER_MATRIX | PUBLIC
+    assert served - covered == set(), "routes without a row"
+    assert covered - served == set(), "rows without a route"
+    for key in TICKETS:
+        assert set(TICKETS[key]) == set(ROLES)
+        assert all(len(c) == len(TICKET_OBJECTS) for c in TICKETS[key].values()), key
+    for key in CUSTOMERS:
+        assert set(CUSTOMERS[key]) == set(ROLES)
+        assert all(len(c) == len(CUSTOMER_OBJECTS) for c in CUSTOMERS[key].values()), key
+    for key, (objects, row) in BY_ID.items():
+        assert set(row) == set(ROLES) and all(len(c) == len(objects) for c in row.values()), key
+    for key in COLLECTIONS:
+        assert set(COLLECTIONS[key]) == set(ROLES), key
+    # the customer matrix's rows, with the two roles it leaves out
+    assert set(CUSTOMER_MATRIX_MORE) == set(PER_CUSTOMER) | set(GENERAL) | set(DECISIONS)
+
+
+def test_s1_public_routes_answer_without_a_token(world):
+    anonymous = requests.Session()
+    member = world["logins"]["agent"]
+    assert anonymous.get(BASE + "/healthz", timeout=10).status_code == 200
+    assert anonymous.get(BASE + "/api/v1/openapi.json", timeout=10).status_code == 200
+    signed = anonymous.post(BASE + "/api/v1/auth/login", json=member, timeout=10)
+    assert signed.status_code == 200, signed.text
+    refresh = signed.json()["refresh_token"]
+    again = anonymous.post(BASE + "/api/v1/auth/refresh", json={"refresh_token": refresh},
+                           timeout=10)
+    assert again.status_code == 200, again.text
+    ended = anonymous.post(BASE + "/api/v1/auth/logout",
+                           json={"refresh_token": again.json()["refresh_token"]}, timeout=10)
+    assert ended.status_code == 204, ended.text
+    # and a route that is not public refuses the anonymous caller
+    assert anonymous.get(BASE + "/api/v1/me", timeout=10).status_code == 401
+
+
+# ================================================================== the world
+def later(seconds: float) -> str:
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)).isoformat()
+
+
+def send(client, method, path, body=None, **kw):
+    return client.http.request(method, BASE + path, json=body, timeout=15, **kw)
+
+
+def ok(reply, *statuses):
+    assert reply.status_code in (statuses or (200, 201)), (reply.request.method,
+                                                          reply.request.url, reply.text)
+    return reply.json() if reply.content else None
+
+
+def _account(admin, role, clearance, groups):
+    """(client, {username, password}, the staff change that approved it or None)."""
+    username, password = "s1" + uuid.uuid4().hex[:12], "Pw-" + uuid.uuid4().hex
+    reply = admin.create_staff({"username": username, "display_name": f"矩阵{role}",
+                                "password": password, "roles": [role], "groups": groups,
+                                "clearance": clearance})
+    assert reply.status_code == 201, reply.text
+    change = reply.json()["id"] if "staff" in reply.json() else None
+    return Client(username, password), {"username": username, "password": password}, change
+
+
+def _retry(call, seconds=10.0):
+    """While the ticket service has not yet heard of a new account (staff_created is an
+    event), it answers 400 on staff_id: retry."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = call()
+        waiting = reply.status_code == 400 and "staff_id" in reply.json().get("fields", {})
+        if not waiting or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def world(admin):
+    tag = uuid.uuid4().hex[:8]
+    g1, g2 = f"s1a{tag}", f"s1b{tag}"
+    for g in (g1, g2):
+        ok(admin.post("/api/v1/groups", {"name": g, "display_name": g}), 201)
+    members, logins, changes = {}, {}, {}
+    for role in ROLES:
+        members[role], logins[role], changes[role] = _account(admin, role, CLEARANCE[role],
+                                                              [g1])
+    maker1 = _account(admin, "agent", 0, [g1])[0]
+    maker2 = _account(admin, "agent", 0, [g2])[0]
+    boss = _account(admin, "general_manager", 3, [])[0]
+    sup0 = _account(admin, "supervisor", 2, [g1])[0]
+    field2 = _account(admin, "field", 0, [])[0]
+
+    def customer(maker, name):
+        return ok(maker.post("/api/v1/customers", {"name": f"矩阵{name}", "notes": "档案正文",
+                                                    "phones": [random_mobile()]}), 201)
+
+    def classify(cid, body):
+        ok(send(boss, "PUT", f"/api/v1/customers/{cid}/classification",
+                {"reason": "矩阵", **body}))
+
+    customers = {"own": customer(maker1, "own"), "other": customer(maker2, "other")}
+    for name, level in (("conf", 2), ("top", 3)):
+        customers[name] = customer(maker1, name)
+        classify(customers[name]["id"], {"level": level})
+    customers["declassified"] = customer(maker1, "declassified")
+    at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=4)
+    classify(customers["declassified"]["id"],
+             {"level": 3, "declassify_at": at.isoformat(), "declassify_to": 0})
+    customers["unknown"] = {"id": str(uuid.uuid4())}
+
+    # merges that happened (the merge probe is their retry)
+    merged = {}
+    for name in ("own", "other", "conf"):
+        gone = customer(maker1, f"merged-{name}")
+        ok(send(boss, "POST", f"/api/v1/customers/{customers[name]['id']}/merge",
+                {"merge_id": gone["id"], "reason": "矩阵"}))
+        merged[name] = gone["id"]
+    merged["top"] = merged["unknown"] = str(uuid.uuid4())
+
+    def ticket(maker, cid, group):
+        return ok(maker.post("/api/v1/tickets", {
+            "customer_id": cid, "kind": "after_sales", "content": "矩阵工单正文",
+            "subject": "矩阵", "group_name": group}), 201)
+
+    tickets = {name: ticket(maker1, customers[name]["id"], g1)
+               for name in ("own", "conf", "top", "declassified")}
+    tickets["other"] = ticket(maker2, customers["other"]["id"], g2)
+    tickets["field"] = ticket(maker1, customers["own"]["id"], g1)
+    field, fid = members["field"], members["field"].staff["id"]
+    job = ok(_retry(lambda: maker1.post(f"/api/v1/tickets/{tickets['field']['id']}/dispatch", {
+        "staff_id": fid, "address": "北京市朝阳区矩阵路1号", "window_start": later(3600),
+        "window_end": later(7200), "note": "矩阵"})), 201)
+    ok(field.post(f"/api/v1/tickets/{tickets['field']['id']}/accept", {}))
+    ok(field.post(f"/api/v1/dispatches/{job['id']}/handling", {"done": True}), 201)
+    elsewhere = ticket(maker1, customers["own"]["id"], g1)
+    other_job = ok(_retry(lambda: maker1.post(f"/api/v1/tickets/{elsewhere['id']}/dispatch", {
+        "staff_id": field2.staff["id"], "address": "北京市矩阵路2号", "window_start": later(3600),
+        "window_end": later(7200)})), 201)
+    tickets["unknown"] = {"id": str(uuid.uuid4())}
+    # a contact on each ticket, its note saying what the ticket says (withheld with it)
+    for name in ("own", "other", "conf", "top", "declassified", "field"):
+        maker = maker2 if name == "other" else maker1
+        ok(maker.post("/api/v1/contacts", {"channel": "phone", "direction": "in",
+                                           "ticket_id": tickets[name]["id"],
+                                           "note": "矩阵工单正文"}), 201)
+
+    # the knowledge base: a published article linked to every world ticket, a draft
+    published = ok(boss.post("/api/v1/kb/articles", {"title": f"矩阵{tag}", "body": "矩阵正文",
+                                                     "status": "published"}), 201)
+    draft = ok(boss.post("/api/v1/kb/articles", {"title": f"矩阵草稿{tag}", "body": "草稿"}), 201)
+    for name in ("own", "other", "conf", "top", "declassified", "field"):
+        ok(boss.post(f"/api/v1/tickets/{tickets[name]['id']}/articles",
+                     {"article_id": published["id"]}))
+    articles = {"published": published["id"], "draft": draft["id"],
+                "unknown": str(uuid.uuid4())}
+    category = ok(admin.post("/api/v1/ticket-categories", {
+        "kind": "consultation", "name": f"矩阵{tag}"}), 201)
+
+    # reminders: each one's own, cancelled; and one sent (a notice in their inbox)
+    reminders, sent = {}, {}
+    readable = {r: tickets["field" if r == "field" else "own"]["id"] for r in ROLES
+                if r != "telephony"}
+    people = {**{r: members[r] for r in readable}, "outsider": maker1}
+    readable["outsider"] = tickets["own"]["id"]
+    for who, client in people.items():
+        path = f"/api/v1/tickets/{readable[who]}/reminders"
+        sent[who] = ok(client.post(path, {"at": later(1.5), "note": "矩阵"}), 201)["id"]
+        kept = ok(client.post(path, {"in_days": 30}), 201)["id"]
+        ok(send(client, "DELETE", f"/api/v1/reminders/{kept}"))
+        reminders[who] = kept
+    inbox = {}
+    for who, client in people.items():
+        assert client.wait_for(lambda c=client, r=sent[who]: r not in [
+            x["id"] for x in c.get("/api/v1/reminders").json()["reminders"]], seconds=15), who
+        assert client.wait_for(lambda c=client: c.get("/api/v1/inbox").json()["items"],
+                               seconds=15), who
+        inbox[who] = client.get("/api/v1/inbox").json()["items"][0]["id"]
+
+    # destruction: two requests rejected at step 1; every world customer has one pending
+    rejected = {}
+    for name, level in (("own_rejected", 0), ("conf_rejected", 2)):
+        made = customer(maker1, name)
+        if level:
+            classify(made["id"], {"level": level})
+        asked = ok(send(boss, "POST", f"/api/v1/customers/{made['id']}/destruction-requests",
+                        {"reason": "矩阵测试"}), 201)
+        ok(send(sup0, "POST", f"/api/v1/destruction-requests/{asked['id']}/reject",
+                {"comment": "矩阵测试"}))
+        rejected[name] = asked["id"]
+    rejected["unknown"] = str(uuid.uuid4())
+    for name in ("own", "other", "conf", "top"):
+        ok(send(boss, "POST", f"/api/v1/customers/{customers[name]['id']}/destruction-requests",
+                {"reason": "矩阵测试"}), 201)
+
+    dry = admin.http.post(BASE + "/api/v1/customer-imports", timeout=60,
+                          data={"dry_run": "true"},
+                          files={"file": ("s1.csv", _csv(), "text/csv")})
+    assert dry.status_code == 200, dry.text
+
+    day = "2031-06-01"  # a Sunday: made a working day by an override
+    ok(send(admin, "PUT", f"/api/v1/sla/calendar/{day}", {"workday": True, "note": "矩阵"}))
+
+    time.sleep(max(0.0, (at - datetime.datetime.now(datetime.UTC)).total_seconds()) + 0.3)
+    return {
+        "members": members, "logins": logins, "groups": (g1, g2), "tag": tag,
+        "customers": customers, "merged": merged, "tickets": tickets,
+        "articles": articles, "maker1": maker1,
+        "ids": {
+            "dispatch": {"own_handled": job["id"], "other": other_job["id"],
+                         "unknown": str(uuid.uuid4())},
+            "category": {"existing": category["id"], "unknown": str(uuid.uuid4())},
+            "import": {"dry_run": dry.json()["id"], "unknown": str(uuid.uuid4())},
+            "destruction": rejected,
+            "change": {"decided": changes["auditor"], "unknown": str(uuid.uuid4())},
+        },
+        "reminders": reminders, "sent": sent, "inbox": inbox,
+        "category_name": category["name"], "day": day,
+    }
+
+
+def _csv() -> bytes:
+    out = io.StringIO()
+    out.write("姓名,手机\n矩阵导入," + random_mobile() + "\n")
+    return out.getvalue().encode("utf-8")
+
+
+# ================================================================== the calls
+def ticket_call(key, obj: str, world) -> tuple:
+    t = world["tickets"][obj]
+    base = f"/api/v1/tickets/{t['id']}"
+    article = world["articles"]["published"]
+    method, path = key
+    suffix = path[len(T):]
+    body = {
+        "": {"subject": "矩阵"} if method == "PATCH" else None,
+        "/transitions": {"to": "closed", "note": "矩阵"},
+        "/transfer": {"any_on_duty_of": f"s1nobody{world['tag']}", "note": "矩阵"},
+        "/accept": {},
+        "/hand-back": {"note": " "},
+        "/reminders": {"at": later(-3600)},
+        "/dispatch": {"staff_id": world["maker1"].staff["id"], "window_start": later(3600),
+                      "window_end": later(7200)},
+        "/articles": {"article_id": article} if method == "POST" else None,
+        "/dispatches": None, "/contacts": None,
+        "/articles/{article_id}": None,
+    }[suffix]
+    return method, base + suffix.replace("{article_id}", article), body
+
+
+def ticket_cell(key, reply):
+    if key == ("GET", T) and reply.status_code == 200:
+        ticket = reply.json()["ticket"]
+        shown = "content" in ticket and ticket.get("content_withheld") is None
+        withheld = "content" not in ticket and bool(ticket.get("content_withheld"))
+        return "S" if shown else "W" if withheld else f"half-withheld {ticket}"
+    return reply.status_code
+
+
+def revert(key, client, obj, reply, world):
+    """Undo what a probe changed, as the same caller."""
+    if reply.status_code != 200:
+        return
+    t = world["tickets"][obj]["id"]
+    if key == ("POST", T + "/accept"):
+        ok(client.post(f"/api/v1/tickets/{t}/hand-back", {"note": "矩阵：还回"}))
+    elif key == ("DELETE", T + "/articles/{article_id}"):
+        ok(client.post(f"/api/v1/tickets/{t}/articles",
+                       {"article_id": world["articles"]["published"]}))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(TICKETS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_ticket_routes(world, key, role):
+    client = world["members"][role]
+    reads = TICKETS[("GET", T)][role]
+    got, problems = [], []
+    for obj, expected in zip(TICKET_OBJECTS, TICKETS[key][role], strict=True):
+        method, path, body = ticket_call(key, obj, world)
+        reply = send(client, method, path, body)
+        cell = ticket_cell(key, reply)
+        revert(key, client, obj, reply, world)
+        got.append(cell)
+        if cell != expected:
+            problems.append(f"{obj}: expected {expected}, got {cell}: {reply.text[:300]}")
+        if reply.status_code in (200, 201) and reads[TICKET_OBJECTS.index(obj)] != "S":
+            if "矩阵工单正文" in reply.text:  # what GET withholds, no other answer shows
+                problems.append(f"{obj}: the content leaks: {reply.text[:300]}")
+    assert not problems, f"{key} as {role}: {tuple(got)}\n" + "\n".join(problems)
+
+
+def customer_call(key, obj, world):
+    cid = world["customers"][obj]["id"]
+    method, path = key
+    body = {
+        "/contacts": None,
+        "/merge": {"merge_id": world["merged"][obj], "reason": "矩阵"},
+        "/destruction-requests": {"reason": "矩阵测试"},
+    }[path[len(C):]]
+    return method, path.replace("{customer_id}", cid), body
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(CUSTOMERS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_customer_routes(world, key, role):
+    client = world["members"][role]
+    reads = dict(zip(TICKET_OBJECTS, TICKETS[("GET", T)][role], strict=True))
+    ticket_names = {t["id"]: name for name, t in world["tickets"].items()}
+    got, leaks = [], []
+    for obj in CUSTOMER_OBJECTS:
+        reply = send(client, *customer_call(key, obj, world))
+        got.append(reply.status_code)
+        # a customer's contacts are reached with their tickets, and say what GET of
+        # their ticket would say (the field job is the own customer's too)
+        for contact in reply.json().get("contacts", []) if reply.status_code == 200 else []:
+            cell = reads.get(ticket_names.get(contact.get("ticket_id"), ""), 404)
+            if cell == 404 or (cell != "S" and "矩阵工单正文" in str(contact)):
+                leaks.append(f"{obj}: {contact}")
+    assert tuple(got) == CUSTOMERS[key][role], f"{key} as {role}"
+    assert not leaks, f"{key} as {role} shows withheld content:\n" + "\n".join(leaks)
+
+
+def by_id_call(key, obj, role, world):
+    method, path = key
+    ids = world["ids"]
+    if path.startswith(A):
+        aid = world["articles"][obj]
+        body = {"title": "矩阵", "base_version": 99999} if method == "PATCH" else None
+        return method, path.replace("{article_id}", aid).replace("{number}", "1"), body
+    if "ticket-categories" in path:
+        return (method, path.replace("{category_id}", ids["category"][obj]),
+                {"name": world["category_name"]} if method == "PATCH" else None)
+    if "/dispatches/" in path:
+        return method, path.replace("{dispatch_id}", ids["dispatch"][obj]), {"done": True}
+    if "/reminders/" in path:
+        who = role if role != "telephony" else "agent"
+        rid = {"own_cancelled": world["reminders"][who], "own_sent": world["sent"][who],
+               "other": world["reminders"]["outsider"], "unknown": str(uuid.uuid4())}[obj]
+        return method, path.replace("{reminder_id}", rid), None
+    if "/inbox/" in path:
+        who = role if role != "telephony" else "agent"
+        item = {"own": world["inbox"][who], "other": world["inbox"]["outsider"],
+                "unknown": str(uuid.uuid4())}[obj]
+        return method, path.replace("{item_id}", item), None
+    if "/duty" in path:
+        g1, g2 = world["groups"]
+        name = {"own": g1, "other": g2, "unknown": f"s1none{world['tag']}"}[obj]
+        return method, path.replace("{name}", name), None
+    if path.startswith("/api/v1/staff/"):
+        target = {"other": world["maker1"].staff, "self": world["members"][role].staff,
+                  "unknown": {"id": str(uuid.uuid4()), "roles": ["agent"]}}[obj]
+        return method, path.replace("{staff_id}", target["id"]), {"roles": target["roles"]}
+    if "staff-changes" in path:
+        body = {"note": "矩阵"} if path.endswith("reject") else {}
+        return (method, path.replace("{change_id}", ids["change"][obj]),
+                body if method == "POST" else None)
+    if "destruction-requests" in path:
+        body = {"comment": "矩阵测试"} if path.endswith("reject") else {}
+        return (method, path.replace("{request_id}", ids["destruction"][obj]),
+                body if method == "POST" else None)
+    if "customer-imports" in path:
+        return method, path.replace("{import_id}", ids["import"][obj]), None
+    raise LookupError(key)
+
+
+def by_id_cell(key, reply, world):
+    if key == ("GET", A + "/tickets") and reply.status_code == 200:
+        mine = {t["id"] for t in world["tickets"].values()}
+        return f"n{len([t for t in reply.json()['tickets'] if t['id'] in mine])}"
+    return reply.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(BY_ID), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_routes_with_an_id(world, key, role):
+    objects, row = BY_ID[key]
+    client = world["members"][role]
+    got, texts = [], []
+    for obj in objects:
+        reply = send(client, *by_id_call(key, obj, role, world))
+        got.append(by_id_cell(key, reply, world))
+        texts.append(f"{obj}: {reply.status_code} {reply.text[:200]}")
+    assert tuple(got) == row[role], f"{key} as {role}\n" + "\n".join(texts)
+
+
+@pytest.mark.parametrize("role", ("field", "telephony"))
+@pytest.mark.parametrize("name", sorted(CUSTOMER_MATRIX_MORE))
+def test_s1_customer_matrix_routes_for_field_and_telephony(world, name, role):
+    client = world["members"][role]
+    got, texts = [], []
+    for obj in MORE_OBJECTS:
+        customer = world["customers"][obj]
+        customer = {"number": "KH99999999", **customer, "level_now": 2 if obj == "conf" else 0}
+        if name in PER_CUSTOMER:
+            method, path, body = per_customer_call(name, customer)
+        elif name in GENERAL:
+            method, path, body = general_call(name)
+        else:
+            action = "approve" if name == "approve_access" else "reject"
+            method, path, body = "POST", f"/api/v1/access-requests/{uuid.uuid4()}/{action}", {}
+        reply = send(client, method, path, body)
+        got.append(observed(name, reply))
+        texts.append(f"{obj}: {reply.status_code} {reply.text[:200]}")
+    assert tuple(got) == CUSTOMER_MATRIX_MORE[name][role], "\n".join(texts)
+
+
+def test_s1_calendar_day_delete(world):
+    got = {}
+    day = world["day"]
+    for role in ROLES:
+        client = world["members"][role]
+        first = send(client, "DELETE", f"/api/v1/sla/calendar/{day}").status_code
+        if first == 200:  # put back at once
+            ok(send(client, "PUT", f"/api/v1/sla/calendar/{day}",
+                    {"workday": True, "note": "矩阵"}))
+        none = send(client, "DELETE", "/api/v1/sla/calendar/2031-06-08").status_code
+        got[role] = (first, none)
+    assert got == CALENDAR
+
+
+def collection_call(key, world):
+    """(method, path, body, extra request arguments) of a collection probe."""
+    tag, (g1, _) = world["tag"], world["groups"]
+    admin = world["members"]["admin"]
+    method, path = key
+    today = datetime.date.today().isoformat()
+    if key == ("PUT", "/api/v1/ticket-settings/repeat"):
+        rule = ok(admin.get("/api/v1/ticket-settings/repeat"))["rules"][0]
+        return method, path, {k: rule[k] for k in ("kind", "window_days", "threshold")}, {}
+    if key == ("PUT", "/api/v1/sla/policies/{kind}/{urgency}"):
+        p = ok(admin.get("/api/v1/sla/policies"))["policies"][0]
+        return (method, f"/api/v1/sla/policies/{p['kind']}/{p['urgency']}",
+                {"response_minutes": p["response_minutes"],
+                 "resolution_minutes": p["resolution_minutes"]}, {})
+    if key == ("PUT", "/api/v1/sla/business-hours"):
+        h = ok(admin.get("/api/v1/sla/business-hours"))
+        return method, path, {k: h[k] for k in ("timezone", "start", "end")}, {}
+    if key == ("POST", "/api/v1/customer-imports"):
+        return method, path, None, {"data": {"dry_run": "true"},
+                                    "files": {"file": ("s1.csv", _csv(), "text/csv")}}
+    fresh = uuid.uuid4().hex[:10]
+    return {
+        ("PUT", "/api/v1/me/password"): (method, path, {"old": "Same-" + tag * 2,
+                                                        "new": "Same-" + tag * 2}),
+        ("POST", "/api/v1/staff"): (method, path, {
+            "username": "s1n" + fresh, "display_name": "矩阵新人", "password": "Pw-" + fresh * 2,
+            "roles": ["agent"], "groups": [g1]}),
+        ("POST", "/api/v1/groups"): (method, path, {"name": "s1g" + fresh,
+                                                    "display_name": "矩阵组"}),
+        ("GET", "/api/v1/customers/search"): (method, path + "?q=矩阵", None),
+        ("GET", "/api/v1/customers/export"): (method, path + f"?region=无此地区{tag}", None),
+        ("GET", "/api/v1/customers/segment"): (method, path + f"?region=无此地区{tag}", None),
+        ("POST", "/api/v1/tickets"): (method, path, {
+            "customer_id": world["customers"]["own"]["id"], "kind": "consultation",
+            "content": "矩阵新工单", "group_name": g1}),
+        ("GET", "/api/v1/sla/calendar"): (method, path + f"?from={today}&to={today}", None),
+        ("PUT", "/api/v1/sla/calendar/{day}"): (method, f"/api/v1/sla/calendar/{world['day']}",
+                                                {"workday": True, "note": "矩阵"}),
+        ("PUT", "/api/v1/me/duty"): (method, path, {"on_duty": False}),
+        ("POST", "/api/v1/contacts"): (method, path, {"channel": "phone",
+                                                      "direction": "in"}),
+        ("POST", "/api/v1/telephony/call-events"): (method, path, {
+            "call_id": "s1-" + tag, "event": "offered", "at": "2026-01-05T02:00:00+00:00"}),
+        ("POST", "/api/v1/ticket-categories"): (method, path, {"kind": "consultation",
+                                                               "name": "矩阵" + fresh}),
+        ("POST", "/api/v1/kb/categories"): (method, path, {"name": "矩阵" + fresh}),
+        ("POST", "/api/v1/kb/articles"): (method, path, {"title": "矩阵" + fresh}),
+        ("GET", "/api/v1/kb/suggest"): (method, path + "?text=矩阵", None),
+        ("GET", "/api/v1/kb/ranking"): (method, path + f"?from={today}&to={today}", None),
+        ("GET", "/api/v1/reports/tickets/daily"): (method, path + f"?from={today}&to={today}",
+                                                  None),
+    }.get(key, (method, path, None)) + ({},)
+
+
+@pytest.mark.parametrize("key", sorted(COLLECTIONS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_collection_routes(world, key):
+    got, texts = {}, []
+    for role in ROLES:
+        method, path, body, extra = collection_call(key, world)
+        client = world["members"][role]
+        if extra:
+            reply = client.http.request(method, BASE + path, timeout=60, **extra)
+        else:
+            reply = send(client, method, path, body)
+        got[role] = reply.status_code
+        texts.append(f"{role}: {reply.status_code} {reply.text[:200]}")
+    assert got == COLLECTIONS[key], "\n".join(texts)
