@@ -14,7 +14,7 @@ carries the date and command that produced it).  Exit status 1 if a scenario fai
 
 Settings: KEFU_BENCH_SECONDS (measured seconds per step, default 60), KEFU_BENCH_WARMUP
 (default 10).  Needs the test environment: `export KEFU_ENV=test; . deploy/local/env.sh`,
-migrated test databases, and the test lock: `flock var/test.lock make bench`.
+migrated test databases, and the test lock: `flock -o var/test.lock make bench`.
 """
 import warnings
 

@@ -1,6 +1,6 @@
 """Where the screen pop's time goes (not part of `make bench`; run under the test lock):
 
-    flock var/test.lock bash -c 'export KEFU_ENV=test; . deploy/local/env.sh;
+    flock -o var/test.lock bash -c 'export KEFU_ENV=test; . deploy/local/env.sh;
         .venv/bin/python -m bench.profile_p1 [RATE ...]'
 
 1. one request at a time (closed loop): the unloaded latency of the screen pop, of the
