@@ -52,7 +52,7 @@ def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
         paths.setdefault(path, {})[route["method"]] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return _numbers(spec.to_dict())
+    return spec.to_dict()
 
 
 def _operation(route: dict) -> dict:
@@ -90,34 +90,17 @@ _DECIMAL_TEXT = r"^-?[0-9]{1,16}(\.[0-9]{1,6})?$"
 def _decimal_as_text(self, field, ret, **kwargs) -> dict:
     """A money field (Decimal, `as_string`) is written as text ("12.50": no rounding on
     the way) and read from text or a number: document it as the text, with its bounds
-    kept as `x-minimum`/`x-maximum` (apispec wrote them as JSON Schema's number bounds,
-    which the answers, being text, could never meet)."""
+    kept as numbers in `x-minimum`/`x-maximum` (apispec wrote them, as text, into JSON
+    Schema's number bounds, which the answers, being text, could never meet)."""
     if not (isinstance(field, fields.Decimal) and field.as_string):
         return {}
     for bound in ("minimum", "maximum"):
         if bound in ret:
-            ret[f"x-{bound}"] = ret.pop(bound)
+            ret[f"x-{bound}"] = _number(ret.pop(bound))
     return {"type": "string", "format": "decimal", "pattern": _DECIMAL_TEXT}
 
 
-def _numbers(value):
-    """The document with the bounds of money fields as JSON numbers: apispec writes a
-    Range of a Decimal field as the field would serialize it — text ("0.00") for an
-    `as_string` field — and `minimum`/`maximum` must be numbers."""
-    if isinstance(value, list):
-        return [_numbers(inner) for inner in value]
-    if not isinstance(value, dict):
-        return value
-    return {key: _number(inner) if key in _BOUNDS else _numbers(inner)
-            for key, inner in value.items()}
-
-
-_BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                     "x-minimum", "x-maximum"})
-
-
 def _number(bound):
-    if isinstance(bound, bool) or not isinstance(bound, (str, Decimal)):
-        return bound  # a number already (or OpenAPI 3.0's boolean exclusive flags)
+    """apispec writes a bound as the field serializes it: text ("0.00") for a money field."""
     exact = Decimal(bound)
     return int(exact) if exact == exact.to_integral_value() else float(exact)

@@ -46,12 +46,13 @@ def login(db, tokens: TokenCodec, guard: Guard, session_seconds: int, username: 
     token to present next time; TooManyRequests while the account or the address (or
     the known device) is locked; Unavailable when sign-in is busy."""
     username = username.strip().lower()
+    digest = accounts.refresh_digest(device) if device else None
     with db.transaction() as tx:
-        known = device is not None and devices.owner(
-            tx.cur, accounts.refresh_digest(device), username, accounts.DEVICE_DAYS) is not None
+        known = digest is not None and devices.owner(
+            tx.cur, digest, username, accounts.DEVICE_DAYS) is not None
         keys = accounts.throttle_keys(
             username, accounts.client_address(peer, forwarded_for, guard.trusted_proxies),
-            accounts.refresh_digest(device) if known and device else None)
+            digest if known else None)
         _count(tx.cur, keys)
         row = store.staff_by_username(tx.cur, username)
     # An unknown username costs the same as a wrong password.
