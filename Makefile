@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m tests
 MANAGE := $(PY) -m services.manage
 
-.PHONY: run test lint unit integration e2e faults bench stop clean setup stack migrate \
+.PHONY: run test lint unit integration e2e faults fuzz bench stop clean setup stack migrate \
         migrate-test verify-access-log
 
 $(STAMP): requirements.lock
@@ -71,8 +71,14 @@ faults: migrate-test
 	. deploy/local/env.sh
 	$(PYTEST) $(or $(T),tests/faults)
 
+## fuzz: schemathesis over every route (S5); last, as it changes shared settings
+fuzz: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PYTEST) $(or $(T),tests/fuzz)
+
 ## test: set-up, lint, then every tier
-test: setup lint unit integration e2e faults
+test: setup lint unit integration e2e faults fuzz
 
 bench: migrate-test
 	export KEFU_ENV=test
