@@ -41,6 +41,7 @@ from tests.system import BASE, Client
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / "var" / "log" / "test"
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 CHECKS = ("not_a_server_error,response_schema_conformance,status_code_conformance,"
           "content_type_conformance")
@@ -80,7 +81,8 @@ def fuzz(client: Client, seed: int, narrowing: list[str]) -> subprocess.Complete
          "--exclude-path", "/api/v1/auth/logout", "--exclude-path", "/api/v1/auth/login",
          "--exclude-path", "/api/v1/me/password",
          *narrowing],  # later options win over the defaults above
-        cwd=ROOT, capture_output=True, text=True, timeout=420)
+        cwd=ROOT, capture_output=True, text=True, timeout=420,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)})
 
 
 @pytest.mark.timeout(480)
