@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m tests
 MANAGE := $(PY) -m services.manage
 
-.PHONY: run test lint unit integration e2e faults fuzz bench stop clean setup stack migrate \
+.PHONY: run test lint unit integration e2e faults browser fuzz bench stop clean setup stack migrate \
         migrate-test verify-access-log
 
 $(STAMP): requirements.lock
@@ -35,7 +35,8 @@ run: migrate
 	$(MANAGE) gateway ensure-admin var/secrets/admin-password
 	deploy/local/services.sh start
 	echo
-	echo "Kefu is up: http://127.0.0.1:8000  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+	echo "Kefu is up: http://127.0.0.1:8000/  (the console; API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+	echo "Console:    open http://127.0.0.1:8000/ and sign in as admin, password: $$(cat var/secrets/admin-password)"
 	echo "Log in:     POST /api/v1/auth/login {\"username\": \"admin\", \"password\": \"<var/secrets/admin-password>\"}"
 	echo "            curl -s localhost:8000/api/v1/auth/login -d \"{\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"\$$(cat var/secrets/admin-password)\\\"}\""
 	echo "Metrics:    $$(awk '!/^#/ && NF {printf "%s :%s  ", $$1, $$2}' services/registry.txt)"
@@ -71,6 +72,12 @@ faults: migrate-test
 	. deploy/local/env.sh
 	$(PYTEST) $(or $(T),tests/faults)
 
+## browser: the console in Debian's Chromium (Playwright; no eventlet patch: real threads)
+browser: migrate-test
+	export KEFU_ENV=test
+	. deploy/local/env.sh
+	$(PY) -m pytest $(or $(T),tests/browser)
+
 ## fuzz: schemathesis over every route (S5); last, as it changes shared settings
 fuzz: migrate-test
 	export KEFU_ENV=test
@@ -78,7 +85,7 @@ fuzz: migrate-test
 	$(PYTEST) $(or $(T),tests/fuzz)
 
 ## test: set-up, lint, then every tier
-test: setup lint unit integration e2e faults fuzz
+test: setup lint unit integration e2e faults browser fuzz
 
 bench: migrate-test
 	export KEFU_ENV=test

@@ -104,6 +104,11 @@ cmd_install() {
   [[ -x /usr/sbin/rabbitmq-server ]] || pkgs+=(rabbitmq-server)
   [[ -x $PGBIN/postgres && -f /usr/share/postgresql/15/extension/pg_trgm.control ]] ||
     pkgs+=(postgresql-15 postgresql-client-15 postgresql-contrib)
+  # The console's browser tests drive Debian's Chromium (never a browser download) and
+  # need a CJK font to draw Chinese.
+  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
+  [[ -d /usr/share/fonts/opentype/noto ]] && fc-list 2>/dev/null | grep -q "Noto Sans CJK" ||
+    pkgs+=(fonts-noto-cjk)
   ((${#pkgs[@]})) || { say "packages already installed"; return 0; }
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null

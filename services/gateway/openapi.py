@@ -32,6 +32,18 @@ def path_names(url: str) -> list[str]:
     return _PARAM.findall(url)
 
 
+_BUILT: dict[int, dict] = {}
+
+
+def document() -> dict:
+    """The document of every route declared so far, built once (routes are declared at
+    import; building takes ~0.1 s of CPU, which every request for it used to pay)."""
+    if len(ROUTES) not in _BUILT:
+        _BUILT.clear()
+        _BUILT[len(ROUTES)] = build()
+    return _BUILT[len(ROUTES)]
+
+
 def build(title: str = "Kefu 客服 API", version: str = "1") -> dict:
     marshmallow = MarshmallowPlugin()
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",

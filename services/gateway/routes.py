@@ -66,8 +66,9 @@ class Take:
 
 
 def forward(method: str, url: str, summary: str, rpc: Rpc, *takes: Take, allow=None,
-            status: int = 200):
-    """The entrypoint of a route that asks `rpc` and answers with its reply."""
+            status: int = 200, then: Callable[[Any, list, Any], None] | None = None):
+    """The entrypoint of a route that asks `rpc` and answers with its reply; `then`
+    (the service, the RPC's arguments, the reply) runs after a reply came."""
     operation = rpc.operation
     schema = operation.input() if operation.input else None
     if schema is None and any(take.validates for take in takes):
@@ -80,7 +81,10 @@ def forward(method: str, url: str, summary: str, rpc: Rpc, *takes: Take, allow=N
         for take in takes:
             args.extend(take.read(request, schema))
         method_proxy = getattr(getattr(self, rpc.service), operation.name)
-        return call(method_proxy, *args, timeout=self.deadline)
+        reply = call(method_proxy, *args, timeout=self.deadline)
+        if then is not None:
+            then(self, args, reply)
+        return reply
 
     route.__doc__ = f"{summary} ({rpc.service}.{operation.name})"
     return api(method, url, summary, allow=operation.roles if allow is None else allow,

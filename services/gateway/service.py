@@ -56,6 +56,21 @@ from services.gateway.http import (
     no_content,
     optional_object,
 )
+from services.gateway.pages import admin as admin_pages
+from services.gateway.pages import admin_categories as category_admin
+from services.gateway.pages import admin_sla as sla_admin
+from services.gateway.pages import admin_staff as staff_admin
+from services.gateway.pages import archive as archive_pages
+from services.gateway.pages import assets
+from services.gateway.pages import customers as customer_pages
+from services.gateway.pages import jobs as job_pages
+from services.gateway.pages import knowledge as kb_pages
+from services.gateway.pages import live as pushes
+from services.gateway.pages import signin as signin_pages
+from services.gateway.pages import tickets as ticket_pages
+from services.gateway.pages import workbench as workbench_pages
+from services.gateway.pages.knowledge import EDITORS
+from services.gateway.pages.web import Visitor, page
 from services.gateway.routes import (
     BODY,
     CHECKED_QUERY,
@@ -76,7 +91,16 @@ from services.notify import contract as notify_contract
 from services.report import contract as report_contract
 from services.ticket import contract as ticket_contract
 from services.ticket.contract.knowledge import KbVersion
-from services.vocabulary import ADMINS, AUDITOR, INTEGRATIONS, STAFF, SUPERVISORS_UP
+from services.vocabulary import (
+    ADMINS,
+    AUDITOR,
+    FIELD_STAFF,
+    INTEGRATIONS,
+    MANAGERS_UP,
+    OPERATORS,
+    STAFF,
+    SUPERVISORS_UP,
+)
 
 CUSTOMER, TICKET = Upstream(customer_contract.CONTRACT), Upstream(ticket_contract.CONTRACT)
 NOTIFY, REPORT = Upstream(notify_contract.CONTRACT), Upstream(report_contract.CONTRACT)
@@ -112,6 +136,8 @@ class GatewayService(HealthCheck):
     ticket = proxy("ticket")
     notify = proxy("notify")
     report = proxy("report")
+    visitor = Visitor()
+    live = pushes.Live()
 
     # -- sign-in and staff accounts (G1, G2; issue 9: throttle, separation of duties, -----
     # -- sessions with short tokens) ------------------------------------------------------
@@ -505,7 +531,7 @@ class GatewayService(HealthCheck):
         "POST", "/api/v1/telephony/call-events",
         "Call events from the telephony system: one event or {events: [...]}; a retry "
         "of the same (call_id, event) changes nothing (telephony integration only)",
-        TICKET.record_call_events, BODY)
+        TICKET.record_call_events, BODY, then=pushes.ring_consoles)
     call_stats = forward(
         "GET", "/api/v1/calls/stats",
         "Call statistics per queue: offered, answered, abandoned, answer rate, wait "
@@ -571,11 +597,93 @@ class GatewayService(HealthCheck):
     tickets_daily = forward("GET", "/api/v1/reports/tickets/daily", "Tickets per day and kind",
                             REPORT.tickets_daily, valid_query("from", "to"))
 
+    # -- the console 控制台 (issue 10): pages for people, same sign-in and scope ---------------
+    login_page = page("GET", "/login", signin_pages.form, public=True)
+    login_submit = page("POST", "/login", signin_pages.submit, public=True)
+    logout_page = page("POST", "/logout", signin_pages.sign_out, allow=STAFF)
+    static_file = page("GET", "/static/<path:name>", assets.serve, public=True)
+    workbench = page("GET", "/", workbench_pages.show, allow=STAFF)
+    agent_state = page("POST", "/console/state", workbench_pages.state, allow=STAFF)
+    console_events = page("GET", "/console/events", workbench_pages.events, allow=STAFF)
+    call_pop = page("GET", "/console/pop/<call_id>", workbench_pages.pop, allow=STAFF)
+    inbox_part = page("GET", "/console/inbox", workbench_pages.inbox, allow=STAFF)
+    inbox_read = page("POST", "/console/inbox/<item_id>/read", workbench_pages.read_notice,
+                      allow=STAFF)
+    ticket_queues = page("GET", "/tickets", ticket_pages.index, allow=STAFF)
+    ticket_new = page("GET", "/tickets/new", ticket_pages.new, allow=OPERATORS)
+    ticket_form = page("GET", "/tickets/form", ticket_pages.form_fields, allow=OPERATORS)
+    ticket_repeats = page("GET", "/tickets/repeats", ticket_pages.repeats, allow=OPERATORS)
+    ticket_suggest = page("GET", "/tickets/suggest", ticket_pages.suggest, allow=STAFF)
+    ticket_create = page("POST", "/tickets", ticket_pages.create, allow=OPERATORS)
+    ticket_page = page("GET", "/tickets/<ticket_id>", ticket_pages.detail, allow=STAFF)
+    ticket_action = page("POST", "/tickets/<ticket_id>/<action>", ticket_pages.act, allow=STAFF)
+    kb_index = page("GET", "/kb", kb_pages.index, allow=STAFF)
+    kb_new = page("GET", "/kb/new", kb_pages.editor, allow=EDITORS)
+    kb_create = page("POST", "/kb/new", kb_pages.save, allow=EDITORS)
+    kb_page = page("GET", "/kb/<article_id>", kb_pages.article, allow=STAFF)
+    kb_edit = page("GET", "/kb/<article_id>/edit", kb_pages.editor, allow=EDITORS)
+    kb_save = page("POST", "/kb/<article_id>/edit", kb_pages.save, allow=EDITORS)
+    customer_search = page("GET", "/customers", customer_pages.index, allow=STAFF)
+    customer_create = page("POST", "/customers", customer_pages.create, allow=OPERATORS)
+    customer_page = page("GET", "/customers/<customer_id>", customer_pages.card, allow=STAFF)
+    customer_history_page = page("GET", "/customers/<customer_id>/history", archive_pages.history,
+                            allow=SUPERVISORS_UP | archive_pages.LOG_READERS)
+    review_due_page = page("GET", "/customers/review", archive_pages.review_due,
+                           allow=SUPERVISORS_UP)
+    reviewed = page("POST", "/customers/<customer_id>/reviewed", archive_pages.mark_reviewed,
+                    allow=SUPERVISORS_UP)
+    access_requests_page = page("GET", "/customers/access-requests",
+                                archive_pages.access_requests, allow=archive_pages.LOG_READERS)
+    access_request_ask = page("POST", "/customers/<customer_id>/access-requests",
+                              archive_pages.request_access, allow=MANAGERS_UP)
+    access_request_decide = page("POST", "/customers/access-requests/<request_id>",
+                                 archive_pages.decide, allow=MANAGERS_UP)
+    import_page = page("GET", "/customers/import", archive_pages.import_form,
+                       allow=archive_pages.IMPORTERS)
+    import_upload_page = page("POST", "/customers/import", archive_pages.upload,
+                              allow=archive_pages.IMPORTERS)
+    export_page = page("GET", "/customers/export", archive_pages.export_form,
+                       allow=SUPERVISORS_UP)
+    export_file = page("GET", "/customers/export/file", archive_pages.export,
+                       allow=SUPERVISORS_UP)
+    field_jobs = page("GET", "/jobs", job_pages.index, allow=FIELD_STAFF)
+    job_handling = page("POST", "/jobs/<dispatch_id>", job_pages.record, allow=FIELD_STAFF)
+    # console: admin 系统设置 (pages/admin.py)
+    admin_home = page("GET", "/admin", admin_pages.index, allow=ADMINS)
+    admin_staff = page("GET", "/admin/staff", staff_admin.index, allow=ADMINS)
+    admin_staff_create = page("POST", "/admin/staff", staff_admin.create, allow=ADMINS)
+    admin_staff_edit = page("GET", "/admin/staff/<staff_id>", staff_admin.edit, allow=ADMINS)
+    admin_staff_update = page("POST", "/admin/staff/<staff_id>", staff_admin.update,
+                              allow=ADMINS)
+    admin_staff_decide = page("POST", "/admin/staff-changes/<change_id>/<decision>",
+                              staff_admin.decide, allow=ADMINS)
+    admin_groups = page("GET", "/admin/groups", admin_pages.group_list, allow=ADMINS)
+    admin_group_create = page("POST", "/admin/groups", admin_pages.group_create, allow=ADMINS)
+    admin_categories = page("GET", "/admin/categories", category_admin.index, allow=ADMINS)
+    admin_category_new = page("GET", "/admin/categories/new", category_admin.new, allow=ADMINS)
+    admin_category_create = page("POST", "/admin/categories", category_admin.create,
+                                 allow=ADMINS)
+    admin_category = page("GET", "/admin/categories/<category_id>", category_admin.edit,
+                          allow=ADMINS)
+    admin_category_update = page("POST", "/admin/categories/<category_id>",
+                                 category_admin.update, allow=ADMINS)
+    admin_sla = page("GET", "/admin/sla", sla_admin.sla, allow=ADMINS)
+    admin_sla_policies = page("POST", "/admin/sla/policies", sla_admin.sla_policies,
+                              allow=ADMINS)
+    admin_sla_hours = page("POST", "/admin/sla/hours", sla_admin.sla_hours, allow=ADMINS)
+    admin_calendar_set = page("POST", "/admin/sla/calendar", sla_admin.calendar_set,
+                              allow=ADMINS)
+    admin_calendar_delete = page("POST", "/admin/sla/calendar/<day>/delete",
+                                 sla_admin.calendar_delete, allow=ADMINS)
+    admin_repeat = page("GET", "/admin/repeat", sla_admin.repeat, allow=ADMINS)
+    admin_repeat_save = page("POST", "/admin/repeat", sla_admin.repeat_save, allow=ADMINS)
+    # console: end of admin
+
     # -- this API and the system's health -------------------------------------------------
     @api("GET", "/api/v1/openapi.json", "This document", public=True)
     def openapi_document(self, request):
         """The OpenAPI document of every route above."""
-        return openapi.build()
+        return openapi.document()
 
     @openapi.answers(503, Health, "a check failed: the names of those that did")
     @api("GET", "/healthz", "200 when the broker and every service answer", public=True,

@@ -22,6 +22,14 @@ def me(tx, principal: Principal) -> dict:
     return row
 
 
+def get_staff(tx, principal: Principal, staff_id: str) -> dict:
+    """One account by its id (admins' pages); NotFound when there is none."""
+    row = store.staff_by_id(tx.cur, staff_id)
+    if row is None:
+        raise NotFound("no such staff member")
+    return row
+
+
 def create_staff(db, guard: Guard, principal: Principal, data: dict) -> tuple[bool, dict]:
     """(False, the new account), or (True, the staff change waiting for a second admin)
     when the account would hold a right above the ceiling; Conflict when the

@@ -51,3 +51,15 @@ def forget_ended(cur, older_than_seconds: int) -> int:
         (older_than_seconds,),
     )
     return cur.rowcount
+
+
+def live_session(cur, token_hash: str) -> dict | None:
+    """A console's session (its cookie is a refresh token the browser never rotates):
+    the account behind a live, unused, unrevoked token, or None."""
+    cur.execute(
+        "SELECT t.session_id::text, t.staff_id::text FROM refresh_token t"
+        " WHERE t.token_hash = %s AND t.used_at IS NULL AND t.revoked_at IS NULL"
+        " AND t.expires_at > now()",
+        (token_hash,),
+    )
+    return cur.fetchone()

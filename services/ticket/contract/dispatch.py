@@ -8,6 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.ticket.contract.pages import list_of, page_cursor, page_size
 
 STATES = ("open", "overdue")  # what the supervisors' list shows
+PART_PRICE = ("unit price charged to the customer, yuan; optional: leave it out (or null) "
+              "for a part not charged on its own (under warranty, or included in the "
+              "fee), recorded with a null price")
 
 
 class DispatchIn(Schema):
@@ -26,13 +29,26 @@ class DispatchIn(Schema):
 
 
 class Part(Schema):
+    """A part used on the job 配件: its name, how many, and `price`, the unit price
+    charged to the customer (yuan).  `price` is optional: a part not charged for on its
+    own (replaced under warranty, or included in the job's `fee`) is left without one
+    and recorded with a null price — no charge for that part, not a price of 0 typed
+    by someone.  The ticket's fee is the handling record's `fee`, never a sum of parts."""
+
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    price = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=10_000_000))
+    price = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                           validate=validate.Range(min=0, max=10_000_000),
+                           metadata={"description": PART_PRICE})
 
 
 class HandlingIn(Schema):
+    """The handling record 处理记录 of a field job, by the field staff member it was sent
+    to, once: whether the job was done (if not, `reason`), the parts used (Part: a price
+    only for parts charged on their own), the `fee` charged for the whole job and
+    whether it was `paid` (both become the ticket's).  Refused on a closed or cancelled
+    ticket."""
+
     done = fields.Boolean(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     parts = fields.List(fields.Nested(Part), load_default=list,

@@ -198,3 +198,7 @@ class TicketDetail(Schema):
     trail = fields.List(fields.Nested(TrailEntry))
     handler = fields.Nested(Handler)
     repeats = fields.List(fields.Nested(RepeatRef))
+    actions = fields.List(fields.String(), metadata={
+        "description": "what the workflow allows the caller now (accept, in_progress, "
+                       "waiting, resolved, closed, reopen, cancelled, transfer, dispatch, "
+                       "remind); each is checked again when asked"})

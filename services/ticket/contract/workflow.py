@@ -2,7 +2,7 @@
 and the trail row), queue lists and counts, who is on duty.  Lists in HTTP query
 strings are comma separated (`status=new,assigned`)."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from services.common.fields import Moment
 from services.ticket.contract.pages import list_of, page_size
@@ -73,6 +73,10 @@ class Routed(Schema):
     step = fields.Nested(TrailEntry)
 
 
+# The short names of the queue's date filters, as the README writes them: (short, full).
+SHORT_NAMES = (("from", "accepted_from"), ("to", "accepted_to"))
+
+
 class QueueQuery(Schema):
     view = fields.String(load_default="mine", validate=validate.OneOf(VIEWS))
     group = fields.String(validate=NAME,
@@ -84,18 +88,39 @@ class QueueQuery(Schema):
     category_id = fields.UUID()
     urgency = CommaList(fields.String(validate=validate.OneOf(URGENCIES)),
                         validate=validate.Length(min=1, max=len(URGENCIES)))
-    accepted_from = Moment(metadata={"description": "accepted at or after"})
-    accepted_to = Moment(metadata={"description": "accepted before"})
+    accepted_from = Moment(metadata={"description": "accepted at or after (or `from`)"})
+    accepted_to = Moment(metadata={"description": "accepted before (or `to`)"})
+    # The short names (SHORT_NAMES); one name per date, not both.
+    short_from = Moment(data_key="from", load_only=True,
+                        metadata={"description": "accepted_from, for short"})
+    short_to = Moment(data_key="to", load_only=True,
+                      metadata={"description": "accepted_to, for short"})
     text = fields.String(validate=validate.Length(min=2, max=100),
                          metadata={"description": "words in the content, or a serial"})
     cursor = fields.String(validate=validate.Length(max=200))
     limit = page_size(20, MAX_PAGE)
 
     @validates_schema
+    def one_name_per_date(self, data, **kwargs):
+        for short, full in SHORT_NAMES:
+            if f"short_{short}" in data and full in data:
+                raise ValidationError(f"give {short} or {full}, not both", short)
+
+    @validates_schema
     def ordered_dates(self, data, **kwargs):
-        start, end = data.get("accepted_from"), data.get("accepted_to")
+        start = data.get("accepted_from", data.get("short_from"))
+        end = data.get("accepted_to", data.get("short_to"))
         if start and end and start >= end:
-            raise ValidationError("must be after accepted_from", "accepted_to")
+            start_name = "accepted_from" if "accepted_from" in data else "from"
+            raise ValidationError(f"must be after {start_name}",
+                                  "accepted_to" if "accepted_to" in data else "to")
+
+    @post_load
+    def full_names(self, data, **kwargs):
+        for short, full in SHORT_NAMES:
+            if f"short_{short}" in data:
+                data[full] = data.pop(f"short_{short}")
+        return data
 
 
 QueuePage = list_of(TicketSummary, "tickets", "QueuePage", cursor="next_cursor",

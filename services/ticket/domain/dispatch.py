@@ -8,6 +8,10 @@ from services.vocabulary import FIELD
 
 DISPATCHABLE_KIND = "after_sales"
 FINISHED = ("resolved", "closed", "cancelled")
+# A ticket that is over 已结束 takes no handling record: its fee and trail are final.  (A
+# resolved one is still open to reopening, and had no open job when resolved:
+# check_resolvable.)
+RECORDS_CLOSED = ("closed", "cancelled")
 # Keys of an address-typed form value, in the order they are written out.
 ADDRESS_PARTS = ("province", "city", "district", "street", "detail", "line", "text")
 
@@ -75,7 +79,7 @@ def status_after_dispatch(status: str) -> str:
 def check_handling(dispatch: dict | None, staff_id: str) -> dict:
     """The dispatch, when it may take a handling record: only the field staff member it
     was sent to sees it (404 for others); a cancelled or already handled dispatch takes
-    no (further) record."""
+    no (further) record, nor a dispatch whose ticket is closed or cancelled."""
     if dispatch is None or dispatch["staff_id"] != staff_id:
         raise NotFound("no such dispatch")
     if dispatch["state"] == "cancelled":
@@ -84,11 +88,28 @@ def check_handling(dispatch: dict | None, staff_id: str) -> dict:
     if dispatch["state"] == "handled":
         raise Conflict("the handling record was already entered; dispatch again to correct it",
                        {"dispatch_id": ["already handled"]})
+    status = dispatch["ticket_status"]
+    if status in RECORDS_CLOSED:
+        raise Conflict(f"the ticket is {status}: a {status} ticket takes no handling record"
+                       + ("; reopen it first" if status == "closed" else ""),
+                       {"ticket_status": [f"is {status}"]})
     return dispatch
 
 
+def check_resolvable(open_job: dict | None) -> None:
+    """A ticket is resolved only once its field job has a handling record: `open_job`,
+    its dispatch still open (no record), refuses it.  A record saying the job was not
+    done counts; a job replaced by a reschedule does not wait for one."""
+    if open_job is not None:
+        raise Conflict(f"the field job dispatched to {open_job['staff_id']} has no handling "
+                       "record yet: it is entered (done or not, and why) before the ticket "
+                       "is resolved", {"to": ["a dispatched job has no handling record"]})
+
+
 def parts_total(parts: list[dict]) -> Decimal:
-    return sum((Decimal(p["price"]) * p["quantity"] for p in parts), Decimal("0"))
+    """What the parts charged on their own come to; a part without a price adds nothing."""
+    return sum((Decimal(p["price"]) * p["quantity"] for p in parts
+                if p.get("price") is not None), Decimal("0"))
 
 
 def handling_note(record: dict) -> str:

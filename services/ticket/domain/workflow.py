@@ -221,3 +221,30 @@ def counts_view(rows, my_id: str, groups) -> dict:
     return {"mine": mine, "mine_total": sum(mine.values()),
             "groups": [{"group": g, "unassigned": c, "total": sum(c.values())}
                        for g, c in by_group.items()]}
+
+
+# ---- what a detail page offers (issue 10) -----------------------------------------
+
+def actions_for(principal, ticket: dict, may_dispatch: bool) -> list[str]:
+    """The actions the workflow allows this person on this ticket now, in the order a
+    page shows them: accept, the status moves (reopen for a resolved or closed one),
+    transfer, dispatch (after-sales, operators), remind.  The service checks each
+    again when it is asked; this only spares a person buttons that would be refused."""
+    status, assignee = ticket["status"], ticket.get("assignee_id")
+    actions = []
+    mine_started = assignee == principal.id and status in ("in_progress", "waiting")
+    if status in ROUTABLE and assignee in (None, principal.id) and not mine_started:
+        actions.append("accept")
+    for target in ("in_progress", "waiting", "resolved", "closed", "cancelled"):
+        if not allowed(status, target) or (target == "in_progress" and status in
+                                            ("new", "assigned")):
+            continue
+        actions.append("reopen" if target == "in_progress" and status in FINISHED + (
+            "resolved",) else target)
+    if status in ROUTABLE:
+        actions.append("transfer")
+        if ticket.get("kind") == "after_sales" and may_dispatch:
+            actions.append("dispatch")
+    if status not in FINISHED:
+        actions.append("remind")
+    return actions

@@ -7,13 +7,14 @@ from services.common.errors import NotFound
 from services.common.identity import Principal
 from services.common.rpc import call
 from services.ticket.contract.events import FREE_TEXT, TicketCreated
-from services.ticket.domain import access, forms, repeat
+from services.ticket.domain import access, forms, repeat, workflow
 from services.ticket.domain import tickets as rules
 from services.ticket.handlers import reading, sla
 from services.ticket.store import forms as forms_store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as store
 from services.ticket.store import trail
+from services.vocabulary import OPERATORS
 
 TICKET_CREATED = TicketCreated()
 CARD_SECONDS = 5  # how long accepting a ticket waits for the customer's card
@@ -62,7 +63,10 @@ def get_ticket(db, principal: Principal, customers, ticket_id: str, reason: str 
     scope = access.read_scope(principal)
     with db.transaction() as tx:
         detail = _detail(tx.cur, access.found(store.ticket(tx.cur, ticket_id, scope)))
-    return access.detail_view(detail, _opening(principal, customers, detail["ticket"], reason))
+    shown = access.detail_view(detail, _opening(principal, customers, detail["ticket"], reason))
+    shown["actions"] = workflow.actions_for(principal, detail["ticket"],
+                                            principal.has_any(OPERATORS))
+    return shown
 
 
 def writable(data) -> dict:

@@ -6,9 +6,11 @@ from services.common.errors import Conflict, Invalid
 from services.common.identity import Principal
 from services.ticket.contract.events import TicketRouted, TicketStatusChanged
 from services.ticket.domain import access
+from services.ticket.domain import dispatch as dispatch_rules
 from services.ticket.domain import workflow as rules
 from services.ticket.domain.tickets import handler_of
 from services.ticket.handlers import sla
+from services.ticket.store import dispatch as dispatch_store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
 from services.ticket.store import trail
@@ -19,10 +21,15 @@ TICKET_ROUTED = TicketRouted()
 
 
 def transition_ticket(tx, principal: Principal, ticket_id: str, move: dict) -> dict:
-    """Move a ticket along the status graph (domain.workflow.TRANSITIONS)."""
-    before = _ticket(tx.cur, principal, ticket_id)
+    """Move a ticket along the status graph (domain.workflow.TRANSITIONS).  Resolving
+    waits for the handling record of a dispatched field job (Conflict): the ticket is
+    locked first, so no job is dispatched between the check and the move."""
+    resolving = move["to"] == "resolved"
+    before = _ticket(tx.cur, principal, ticket_id, for_update=resolving)
     plan = rules.plan_transition(before, move["to"], move["waiting_on"], principal.id,
                                  tickets_store.now(tx.cur))
+    if resolving:
+        dispatch_rules.check_resolvable(dispatch_store.open_job(tx.cur, ticket_id))
     change = {**plan, "group_name": before["group_name"]}
     return _step(tx, principal, before, change, plan["action"], move["note"])
 
@@ -63,9 +70,10 @@ def hand_back_ticket(tx, principal: Principal, ticket_id: str, note: str) -> dic
                  route_event="ticket_transferred")
 
 
-def _ticket(cur, principal: Principal, ticket_id: str) -> dict:
-    """The ticket, if the caller may act on it (NotFound otherwise)."""
-    return access.found(tickets_store.ticket(cur, ticket_id, access.act_scope(principal)))
+def _ticket(cur, principal: Principal, ticket_id: str, for_update: bool = False) -> dict:
+    """The ticket, if the caller may act on it (NotFound otherwise); locked when asked."""
+    return access.found(tickets_store.ticket(cur, ticket_id, access.act_scope(principal),
+                                             for_update=for_update))
 
 
 def _routed(before: dict, status: str, group: str | None, person: str | None) -> dict:

@@ -67,12 +67,29 @@ def assign_to_field(cur, ticket_id: str, staff_id: str, from_status: str,
 
 
 def dispatch(cur, dispatch_id: str, staff_id: str, lock: bool = False) -> dict | None:
-    """A job sent to `staff_id` (none of anyone else's), locked when asked."""
+    """A job sent to `staff_id` (none of anyone else's).  `lock`: its ticket, then the
+    job, are locked — the order dispatch_ticket takes them in (ticket_for_dispatch, then
+    cancel_open), so the two never deadlock — and the ticket's status stays as read
+    until commit.  NO KEY UPDATE: the overdue timer's trail row (a foreign key's KEY
+    SHARE on the ticket, taken while it holds the job) is not made to wait."""
+    if lock:
+        cur.execute(
+            "SELECT 1 FROM ticket WHERE id = (SELECT ticket_id FROM dispatch"
+            " WHERE id = %s AND staff_id = %s) FOR NO KEY UPDATE",
+            (dispatch_id, staff_id),
+        )
     cur.execute(
         SELECT + sql.SQL(" WHERE d.id = %s AND d.staff_id = %s"
                          + (" FOR UPDATE OF d" if lock else "")),
         (dispatch_id, staff_id),
     )
+    return cur.fetchone()
+
+
+def open_job(cur, ticket_id: str) -> dict | None:
+    """The ticket's open dispatch (one at most: dispatch_one_open), or None."""
+    cur.execute("SELECT id::text, staff_id, window_end FROM dispatch"
+                " WHERE ticket_id = %s AND state = 'open'", (ticket_id,))
     return cur.fetchone()
 
 
@@ -82,7 +99,8 @@ def insert_handling(cur, row: dict, staff_id: str, data: dict) -> None:
         " fee, paid, note, arrived_at, finished_at)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (row["id"], row["ticket_id"], staff_id, data["done"], data["reason"],
-         json.dumps([{"name": p["name"], "quantity": p["quantity"], "price": str(p["price"])}
+         json.dumps([{"name": p["name"], "quantity": p["quantity"],
+                      "price": None if p["price"] is None else str(p["price"])}
                      for p in data["parts"]], ensure_ascii=False),
          data["fee"], data["paid"], data["note"], data["arrived_at"], data["finished_at"]),
     )

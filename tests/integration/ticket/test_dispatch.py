@@ -227,6 +227,103 @@ class TestHandlingRecord:
             rpc("ticket", roles=("agent",)).record_handling(job["id"], {"done": True})
 
 
+    def test_issue10_a_part_without_a_price_is_recorded_with_no_charge(
+            self, ticket_service, rpc, db):
+        """Issue 10 (11.1): a part's price is optional; without one it is stored and shown
+        as null (not charged on its own), and the ticket's fee is the record's fee."""
+        ticket = make_ticket(db)
+        field = make_staff(db)
+        job = desk(rpc).dispatch_ticket(
+            ticket["id"], {"staff_id": field, "address": "南京市鼓楼区", **window()})
+        done = rpc("ticket", roles=("field",), staff_id=field).record_handling(job["id"], {
+            "done": True, "fee": "80.00",
+            "parts": [{"name": "密封圈", "quantity": 2},
+                      {"name": "排水泵", "quantity": 1, "price": None},
+                      {"name": "进水管", "quantity": 1, "price": "80.00"}]})
+        expected = [{"name": "密封圈", "quantity": 2, "price": None},
+                    {"name": "排水泵", "quantity": 1, "price": None},
+                    {"name": "进水管", "quantity": 1, "price": "80.00"}]
+        assert done["handling"]["parts"] == expected
+        assert one(db, "SELECT parts FROM handling_record WHERE dispatch_id = %s",
+                   job["id"])["parts"] == expected
+        [listed] = desk(rpc).dispatches_of_ticket(ticket["id"])["dispatches"]
+        assert listed["handling"]["parts"] == expected
+        assert one(db, "SELECT fee::text FROM ticket WHERE id = %s", ticket["id"])["fee"] \
+            == "80.00"
+
+    @pytest.mark.parametrize("finished", ["closed", "cancelled"])
+    def test_issue10_a_closed_or_cancelled_ticket_takes_no_record(
+            self, ticket_service, rpc, db, finished):
+        """Issue 10 (11.2): a job whose ticket is over takes no handling record: Conflict
+        naming the ticket's status, and nothing changes (fee, trail, events, the job)."""
+        ticket = make_ticket(db, status="in_progress")
+        field = make_staff(db)
+        supervisor = desk(rpc, ("supervisor",))
+        job = supervisor.dispatch_ticket(
+            ticket["id"], {"staff_id": field, "address": "武汉市江汉区", **window()})
+        if finished == "cancelled":
+            supervisor.transition_ticket(ticket["id"], {"to": "cancelled", "note": "客户撤单"})
+        else:  # closed with the job open: as a ticket resolved before issue 10 could be
+            with db.cursor() as cur:
+                cur.execute("UPDATE ticket SET status = 'closed', resolved_at = now(),"
+                            " closed_at = now() WHERE id = %s", (ticket["id"],))
+
+        def snapshot():
+            return (one(db, "SELECT status, fee::text, paid FROM ticket WHERE id = %s",
+                        ticket["id"]),
+                    one(db, "SELECT state FROM dispatch WHERE id = %s", job["id"]),
+                    one(db, "SELECT count(*) AS n FROM handling_record WHERE dispatch_id = %s",
+                        job["id"]),
+                    trail_of(db, ticket["id"]), events_of(db, ticket["id"]))
+
+        before = snapshot()
+        with pytest.raises(Conflict) as err:
+            rpc("ticket", roles=("field",), staff_id=field).record_handling(
+                job["id"], {"done": True, "fee": "300.00", "paid": True})
+        assert f"the ticket is {finished}" in str(err.value)
+        assert err.value.fields == {"ticket_status": [f"is {finished}"]}
+        assert snapshot() == before
+        assert before[0]["status"] == finished and before[1]["state"] == "open"
+
+
+class TestResolvingADispatchedTicket:
+    def test_issue10_resolving_waits_for_the_handling_record(self, ticket_service, rpc, db):
+        """Issue 10 (11.3): a ticket whose field job has no handling record is not
+        resolved (from in_progress or waiting): Conflict saying why, nothing changed.
+        The job replaced by a reschedule needs none; once the open one is recorded (done
+        or not), the ticket resolves."""
+        ticket = make_ticket(db, status="in_progress")
+        first_field, second_field = make_staff(db), make_staff(db)
+        supervisor = desk(rpc, ("supervisor",))
+        supervisor.dispatch_ticket(
+            ticket["id"], {"staff_id": first_field, "address": "西安市雁塔区", **window()})
+        job = supervisor.dispatch_ticket(
+            ticket["id"], {"staff_id": second_field, "address": "西安市雁塔区",
+                           **window(1440, 1560)})
+
+        def snapshot():
+            return (one(db, "SELECT status, resolved_at, first_response_at FROM ticket"
+                            " WHERE id = %s", ticket["id"]),
+                    trail_of(db, ticket["id"]), events_of(db, ticket["id"]))
+
+        for status in ("in_progress", "waiting"):
+            if status == "waiting":
+                supervisor.transition_ticket(ticket["id"], {"to": "waiting",
+                                                            "waiting_on": "parts"})
+            before = snapshot()
+            with pytest.raises(Conflict) as err:
+                supervisor.transition_ticket(ticket["id"], {"to": "resolved"})
+            assert "no handling record" in str(err.value) and second_field in str(err.value)
+            assert "to" in err.value.fields
+            assert snapshot() == before and before[0]["status"] == status
+        rpc("ticket", roles=("field",), staff_id=second_field).record_handling(
+            job["id"], {"done": False, "reason": "客户已自行修好"})
+        resolved = supervisor.transition_ticket(ticket["id"], {"to": "resolved"})
+        assert resolved["ticket"]["status"] == "resolved"
+        assert one(db, "SELECT status FROM ticket WHERE id = %s",
+                   ticket["id"])["status"] == "resolved"
+
+
 class TestOverdue:
     def test_t7_a_window_that_ends_without_a_record_is_flagged_once(
             self, ticket_service, rpc, db):

@@ -120,6 +120,26 @@ class TestFilters:
         assert ids(accepted_from="2000-01-01") == [other["id"], first]
         assert ids(category_id=str(uuid.uuid4())) == []
 
+    def test_issue10_from_and_to_filter_as_the_readme_says(self, world):
+        """Issue 10 (11.5): `from`/`to` are the accepted dates' short names; one name per
+        date, both is Invalid naming the short one."""
+        tid = world.new_ticket()
+        boss = world.as_boss
+        base = {"view": "all", "customer_id": world.customer["id"]}
+
+        def ids(**filters):
+            return [t["id"] for t in boss.list_tickets({**base, **filters})["tickets"]]
+
+        assert ids(**{"from": "2000-01-01", "to": "2000-01-02"}) == []
+        assert ids(**{"from": "2000-01-01"}) == [tid]
+        assert ids(**{"from": "2000-01-01", "accepted_to": "2000-01-02"}) == []
+        assert ids(**{"to": "2000-01-02"}) == []
+        for short in ("from", "to"):
+            with pytest.raises(Invalid) as bad:
+                boss.list_tickets({**base, short: "2000-01-01",
+                                   f"accepted_{short}": "2000-01-01"})
+            assert list(bad.value.fields) == [short]
+
     @pytest.mark.parametrize(("param", "value"), [
         ("view", "everything"), ("status", "open"), ("kind", "x"), ("urgency", "asap"),
         ("customer_id", "123"), ("category_id", "x"), ("accepted_from", "yesterday"),

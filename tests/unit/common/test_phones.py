@@ -25,6 +25,34 @@ class TestNormalize:
             phones.normalize(typed)
 
 
+class TestNearRegionsTypedWithoutPlus:
+    """Issue 10 (11.6): mainland agents type Hong Kong, Macao and Taiwan numbers with the
+    calling code but without + or 00."""
+
+    @pytest.mark.parametrize("typed,e164", [
+        ("852 9123 4567", "+85291234567"), ("85291234567", "+85291234567"),
+        ("852-2123-4567", "+85221234567"), ("853 6612 3456", "+85366123456"),
+        ("886 912 345 678", "+886912345678"), ("886 2 2345 6789", "+886223456789"),
+        ("+852 9123 4567", "+85291234567"), ("00852 9123 4567", "+85291234567"),
+    ])
+    def test_calling_code_without_plus_is_that_regions_number(self, typed, e164):
+        assert phones.normalize(typed) == (e164, None)
+
+    def test_the_extension_is_kept(self):
+        assert phones.normalize("852 2123 4567 ext 12") == ("+85221234567", "12")
+
+    @pytest.mark.parametrize("typed", ["0886-3621234", "8863621234"])
+    def test_a_valid_mainland_number_stays_mainland(self, typed):
+        """0886 is Nujiang's area code: a number valid on the mainland is not re-read."""
+        assert phones.normalize(typed) == ("+868863621234", None)
+
+    @pytest.mark.parametrize("typed", ["852 1234 567", "85212345678", "853 9123 4567",
+                                       "887 912 345 678", "852"])
+    def test_not_valid_for_that_region_is_still_refused(self, typed):
+        with pytest.raises(phones.BadPhone):
+            phones.normalize(typed)
+
+
 def test_mask_middle_hides_four_digits():
     assert phones.mask_middle("+8613800138000") == "138****8000"
 

@@ -39,3 +39,31 @@ def test_s5_every_operation_documents_its_refusals():
                 continue
             assert "default" in operation["responses"], (method, path)
             assert "400" in operation["responses"], (method, path)
+
+
+def test_issue10_creating_staff_is_documented_with_an_example_and_the_roles():
+    """Issue 10 (11.4): the body of POST /api/v1/staff is learnt from the document, not
+    the code: every field described with an example, the role names listed with what
+    each is for, the clearance levels named."""
+    from services.customer.contract.levels import LEVEL_NAMES
+    from services.vocabulary import ROLES
+
+    document = openapi.build()
+    body = document["paths"]["/api/v1/staff"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StaffCreate"}
+    staff = document["components"]["schemas"]["StaffCreate"]
+    fields_ = staff["properties"]
+    assert set(fields_) == {"username", "display_name", "password", "roles", "groups",
+                            "clearance"}
+    for name, field in fields_.items():
+        assert field.get("description"), name
+        assert "example" in field, name
+    example = {name: field["example"] for name, field in fields_.items()}
+    from services.gateway.contract.staff import StaffCreate
+    assert StaffCreate().load(example)["roles"] == example["roles"]  # the example is valid
+    roles = fields_["roles"]
+    assert roles["items"]["enum"] == list(ROLES)
+    assert all(role in roles["description"] for role in ROLES)
+    for level, name in LEVEL_NAMES.items():
+        assert f"{level} {name}" in fields_["clearance"]["description"]

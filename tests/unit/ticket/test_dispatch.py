@@ -137,8 +137,22 @@ class TestHandlingRecord:
             schemas.HandlingIn().load(bad)
         assert field in err.value.messages
 
+    def test_issue10_a_part_without_a_price_records_no_charge(self):
+        """Issue 10 (11.1): `price` is optional; a part replaced under warranty or included
+        in the fee is recorded with a null price and adds nothing to the parts' total."""
+        record = schemas.HandlingIn().load({
+            "done": True, "parts": [{"name": "密封圈", "quantity": 2},
+                                    {"name": "压缩机", "quantity": 1, "price": None},
+                                    {"name": "铜管", "quantity": 2, "price": "35.00"}]})
+        assert [p["price"] for p in record["parts"]] == [None, None, Decimal("35.00")]
+        assert rules.parts_total(record["parts"]) == Decimal("70.00")
+        assert "密封圈×2" in rules.handling_note({**record, "note": ""})
+        shown = schemas.Handling().dump({"parts": record["parts"]})
+        assert shown["parts"][0] == {"name": "密封圈", "quantity": 2, "price": None}
+        assert "price" in (schemas.Part.__doc__ or "")
+
     def test_only_the_staff_member_it_was_sent_to_sees_the_dispatch(self):
-        row = {"staff_id": "field-1", "state": "open"}
+        row = {"staff_id": "field-1", "state": "open", "ticket_status": "assigned"}
         rules.check_handling(row, "field-1")
         with pytest.raises(NotFound):
             rules.check_handling(row, "field-2")
@@ -147,9 +161,38 @@ class TestHandlingRecord:
 
     def test_second_record_and_replaced_dispatch_are_conflicts(self):
         with pytest.raises(Conflict):
-            rules.check_handling({"staff_id": "f", "state": "handled"}, "f")
+            rules.check_handling({"staff_id": "f", "state": "handled",
+                                  "ticket_status": "in_progress"}, "f")
         with pytest.raises(Conflict):
-            rules.check_handling({"staff_id": "f", "state": "cancelled"}, "f")
+            rules.check_handling({"staff_id": "f", "state": "cancelled",
+                                  "ticket_status": "in_progress"}, "f")
+
+    @pytest.mark.parametrize("status", ["closed", "cancelled"])
+    def test_issue10_no_record_on_a_finished_ticket_naming_its_status(self, status):
+        """Issue 10 (11.2): a closed or cancelled ticket takes no handling record."""
+        with pytest.raises(Conflict) as err:
+            rules.check_handling({"staff_id": "f", "state": "open", "ticket_status": status},
+                                 "f")
+        assert status in err.value.message
+        assert err.value.fields == {"ticket_status": [f"is {status}"]}
+
+    @pytest.mark.parametrize("status", ["assigned", "in_progress", "waiting", "resolved"])
+    def test_a_ticket_still_open_takes_the_record(self, status):
+        rules.check_handling({"staff_id": "f", "state": "open", "ticket_status": status}, "f")
+
+
+class TestResolvingADispatchedTicket:
+    def test_issue10_an_open_job_without_a_record_stops_resolving(self):
+        """Issue 10 (11.3): a ticket whose field job has no handling record yet is not
+        resolved; the refusal says why in words."""
+        job = {"id": "d1", "staff_id": "field-1"}
+        with pytest.raises(Conflict) as err:
+            rules.check_resolvable(job)
+        assert "handling record" in err.value.message and "field-1" in err.value.message
+        assert "to" in err.value.fields
+
+    def test_no_open_job_may_be_resolved(self):
+        rules.check_resolvable(None)
 
 
 class TestOverdueAndPaging:

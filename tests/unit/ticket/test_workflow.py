@@ -234,3 +234,37 @@ class TestSchemas:
                                    "accepted_from": "2026-11-01"})
         assert query["status"] == ["new", "waiting"] and query["limit"] == 5
         assert query["accepted_from"].utcoffset() == datetime.timedelta(hours=8)
+
+    def test_issue10_from_and_to_are_the_short_names_of_the_accepted_dates(self):
+        """Issue 10 (11.5): the README's `from=`/`to=` work as well as `accepted_from=` and
+        `accepted_to=`."""
+        from services.ticket.contract.workflow import QueueQuery
+        short = QueueQuery().load({"from": "2026-11-01", "to": "2026-11-02"})
+        long = QueueQuery().load({"accepted_from": "2026-11-01", "accepted_to": "2026-11-02"})
+        assert short == long and set(short) >= {"accepted_from", "accepted_to"}
+        assert "from" not in short and "to" not in short
+        mixed = QueueQuery().load({"from": "2026-11-01", "accepted_to": "2026-11-02"})
+        assert mixed["accepted_to"] == long["accepted_to"]
+
+    @pytest.mark.parametrize(("given", "named"), [
+        ({"from": "2026-11-01", "accepted_from": "2026-11-01"}, "from"),
+        ({"to": "2026-11-02", "accepted_to": "2026-11-02"}, "to"),
+    ])
+    def test_issue10_a_date_given_by_both_names_is_refused_naming_it(self, given, named):
+        from marshmallow import ValidationError
+
+        from services.ticket.contract.workflow import QueueQuery
+        with pytest.raises(ValidationError) as bad:
+            QueueQuery().load(given)
+        assert list(bad.value.messages) == [named]
+        assert f"accepted_{named}" in str(bad.value.messages[named])
+
+    @pytest.mark.parametrize(("param", "value"), [("from", "yesterday"), ("to", "2026-13-01")])
+    def test_issue10_a_bad_short_date_is_refused_naming_the_parameter(self, param, value):
+        from marshmallow import ValidationError
+
+        from services.ticket.contract.workflow import QueueQuery
+        with pytest.raises(ValidationError) as bad:
+            QueueQuery().load({param: value})
+        assert list(bad.value.messages) == [param]
+        assert "not a date" in str(bad.value.messages[param])  # not "unknown field"

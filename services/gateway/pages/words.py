@@ -1,0 +1,64 @@
+"""The console's Chinese words: labels of the API's codes, and refusals said plainly."""
+from services.customer.contract.levels import LEVEL_NAMES
+
+STATUS = {"new": "新建", "assigned": "已分派", "in_progress": "处理中", "waiting": "挂起",
+          "resolved": "已解决", "closed": "已关闭", "cancelled": "已撤销"}
+KIND = {"consultation": "咨询", "after_sales": "售后", "complaint": "投诉", "suggestion": "建议"}
+CHANNEL = {"phone": "电话", "web": "网页", "sms": "短信", "email": "邮件", "fax": "传真",
+           "walk_in": "来访", "wechat": "微信"}
+URGENCY = {"low": "低", "medium": "中", "high": "高", "urgent": "紧急"}
+ROLE = {"agent": "座席", "supervisor": "主管", "manager": "经理", "general_manager": "总经理",
+        "admin": "系统管理员", "auditor": "审计员", "field": "上门服务", "telephony": "话务接口"}
+LEVEL = LEVEL_NAMES
+LIFECYCLE = {"potential": "潜在", "normal": "正常", "declining": "衰退", "lost": "流失"}
+SLA = {"ok": "正常", "due": "即将超时", "breached": "已超时", "paused": "暂停", "done": "已结束"}
+WAITING_ON = {"customer": "等待客户", "parts": "等待配件"}
+EVENT = {"offered": "来电振铃", "answered": "已接听"}
+# The actions a ticket's detail page may offer, in the order shown.
+ACTION = {"accept": "受理", "in_progress": "开始处理", "waiting": "挂起", "resolved": "解决",
+          "closed": "关闭", "reopen": "重新打开", "cancelled": "撤销", "transfer": "转派",
+          "dispatch": "派工上门", "remind": "提醒"}
+STEP = {"created": "创建", "accepted": "受理", "assigned": "分派", "transferred": "转派",
+        "handed_back": "退回", "status": "状态变更", "reopened": "重新打开", "updated": "修改",
+        "dispatched": "派工", "handled": "上门处理", "dispatch_overdue": "上门超时",
+        "escalated": "升级", "kb_linked": "关联知识", "kb_unlinked": "取消关联知识"}
+FIELD_TYPE = {"text": "文本", "number": "数字", "date": "日期", "datetime": "日期时间",
+              "choice": "单选", "multi_choice": "多选", "address": "地址", "phone": "电话",
+              "boolean": "是/否"}
+
+_BY_STATUS = {
+    400: "填写有误", 401: "请重新登录", 403: "无权进行此操作", 404: "找不到，或不在您的权限范围内",
+    409: "当前状态不允许此操作", 413: "文件太大", 414: "地址太长", 422: "请求无法处理",
+    429: "操作过于频繁，请稍后再试", 502: "服务出错，请稍后再试", 503: "服务暂不可用，请稍后再试",
+    504: "服务响应超时，请稍后再试",
+}
+
+
+def refusal(exc: Exception, status: int) -> str:
+    """A refusal in Chinese: what kind of refusal, then the service's own reason."""
+    head = _BY_STATUS.get(status, "出错了，请稍后再试")
+    reason = getattr(exc, "message", "") if status < 500 else ""
+    if not reason or any("\u4e00" <= ch <= "\u9fff" for ch in reason[:1]):
+        return reason or head
+    return f"{head}（{reason}）"
+
+
+REASONS = {
+    "required": "必填", "Missing data for required field.": "必填",
+    "Field may not be null.": "不能为空", "Not a valid UUID.": "格式不对",
+    "Not a valid number.": "不是有效的数字", "Not a valid integer.": "不是有效的整数",
+    "Not a valid datetime.": "不是有效的日期时间", "Not a valid date.": "不是有效的日期",
+    "Unknown field.": "无此字段", "no such field in this category's form": "此类别的表单没有该字段",
+    "no such category": "无此类别", "the category is inactive": "类别已停用",
+}
+
+
+def reasons(texts) -> list[str]:
+    """A field's reasons in Chinese where the words are known, else as the service said."""
+    if isinstance(texts, str | dict):
+        texts = [texts]
+    return [REASONS.get(t, t) if isinstance(t, str) else str(t) for t in texts or ()]
+
+
+def label(table: dict, code) -> str:
+    return table.get(code, code or "")
