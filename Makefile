@@ -9,7 +9,7 @@ PYTEST := $(PY) -m tests
 MANAGE := $(PY) -m services.manage
 
 .PHONY: run test lint unit integration e2e faults browser fuzz bench stop clean setup stack migrate \
-        migrate-test verify-access-log
+        migrate-test verify-access-log call
 
 $(STAMP): requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,6 +41,11 @@ run: migrate
 	echo "            curl -s localhost:8000/api/v1/auth/login -d \"{\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"\$$(cat var/secrets/admin-password)\\\"}\""
 	echo "Metrics:    $$(awk '!/^#/ && NF {printf "%s :%s  ", $$1, $$2}' services/registry.txt)"
 	echo "Stop with:  make stop"
+
+## call: a simulated incoming call for an agent's open console (AGENT=, CALLER=, IVR=)
+call: $(STAMP)
+	. deploy/local/env.sh
+	$(PY) deploy/local/telephony.py --agent "$(AGENT)" --caller "$(CALLER)" $(if $(IVR),--ivr "$(IVR)")
 
 ## migrate-test: fresh test databases, migrated, with their queues declared
 migrate-test: setup

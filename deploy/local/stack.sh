@@ -107,8 +107,7 @@ cmd_install() {
   # The console's browser tests drive Debian's Chromium (never a browser download) and
   # need a CJK font to draw Chinese.
   [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
-  [[ -d /usr/share/fonts/opentype/noto ]] && fc-list 2>/dev/null | grep -q "Noto Sans CJK" ||
-    pkgs+=(fonts-noto-cjk)
+  [[ -n "$(fc-list ':lang=zh-cn' family 2>/dev/null)" ]] || pkgs+=(fonts-noto-cjk)
   ((${#pkgs[@]})) || { say "packages already installed"; return 0; }
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import uuid
 
@@ -442,5 +443,22 @@ def test_the_admins_settings_staff_a_category_with_its_form_and_a_holiday(browse
         agent.goto(f"/tickets/new?customer_id={scene['customer']['id']}")
         agent.page.select_option("#category", made["id"])
         expect(agent.page.locator("#form-who option")).to_have_count(3)
+    finally:
+        agent.close()
+
+
+def test_the_telephony_simulator_of_the_readme_pops_a_call(browser, scene):
+    """`make call AGENT= CALLER=` (deploy/local/telephony.py) is how a newcomer sees the pop."""
+    agent = Console(browser, scene["people"]["agent"])
+    try:
+        wait_live(agent)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "deploy" / "local" / "telephony.py"), "--agent",
+             scene["people"]["agent"].username, "--caller", scene["phone"], "--ivr",
+             "1 售后服务,3 投诉"], env={**os.environ, "KEFU_ENV": "test"},
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        expect(agent.page.locator("#pop-name")).to_have_text(scene["customer"]["name"])
+        expect(agent.page.locator("#call-panel")).to_contain_text("1 售后服务 → 3 投诉")
     finally:
         agent.close()
