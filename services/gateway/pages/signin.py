@@ -12,7 +12,8 @@ MAX_NAME, MAX_PASSWORD = 64, 256
 
 def _next(target: str | None) -> str:
     """Where to go after signing in: a path of ours, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
         return "/"
     return target[:500]
 

@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from eventlet.event import Event
@@ -284,7 +284,7 @@ def error_page(request, exc: Exception) -> Response:
     (or fragment, for htmx) saying what happened in Chinese."""
     htmx = request.headers.get("HX-Request") == "true"
     if isinstance(exc, Unauthenticated):
-        target = "/login?next=" + request.path if request.method == "GET" else "/login"
+        target = "/login?next=" + quote(request.path) if request.method == "GET" else "/login"
         return redirect(target if request.path != "/" else "/login", htmx)
     if isinstance(exc, ValidationError):
         exc = invalid_from_marshmallow(exc)
@@ -317,8 +317,8 @@ def page(method: str, url: str, view, allow=None, public: bool = False):
 
     def route(self, request, **values):
         visit = self.visitor(self, request, public)
-        if not public and not visit.principal.has_any(allow):
-            raise Forbidden("your role may not open this page")
+        if not public and not visit.person.has_any(allow):
+            raise Forbidden("您的角色无权打开此页面")
         return view(visit, request, **values)
 
     route.__doc__ = view.__doc__

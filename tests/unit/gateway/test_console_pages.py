@@ -244,3 +244,13 @@ def test_vendored_files_match_their_recorded_checksums():
 def test_money_and_times_are_written_as_mainland_users_write_them():
     assert web._money("1280") == "¥1,280.00"
     assert web._when("2026-12-07T01:05:00+00:00") == "2026-12-07 09:05"
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/tickets?view=all", "/tickets?view=all"), (None, "/"), ("", "/"),
+    ("https://evil.example/", "/"), ("//evil.example/", "/"), ("/\\evil.example", "/"),
+    ("/ok\r\nSet-Cookie: x=1", "/"), ("/tab\there", "/"),
+])
+def test_after_sign_in_only_a_path_of_ours_and_no_header_breaking_character(target, expected):
+    from services.gateway.pages.signin import _next
+    assert _next(target) == expected
