@@ -18,6 +18,17 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.customer.contract.levels import LEVELS
 from services.customer.contract.records import CREDIT_CLASSES, KINDS, LIFECYCLES
 
+# The fields a file's column may fill (C7), with the Chinese labels an import recognises
+# as headers and an export writes; the console shows them in its column mapping.
+LABELS = {
+    "number": "客户编号", "name": "客户名称", "kind": "类型", "phones": "手机",
+    "emails": "邮箱", "region": "地区", "tags": "标签", "credit_class": "信用等级",
+    "lifecycle": "客户分类", "grade": "客户级别", "notes": "备注",
+    "product": "产品", "model": "型号", "serial": "序列号", "plate": "车牌",
+    "purchased_on": "购买日期", "warranty_end": "保修截止",
+}
+LIFECYCLE_LABELS = {"potential": "潜在", "normal": "正常", "declining": "衰退", "lost": "流失"}
+KIND_LABELS = {"person": "个人", "organization": "企业"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000             # rows of a file: header, title and blank rows count
 MAX_COLUMNS = 256              # columns of a row (A to IV)

@@ -21,6 +21,7 @@ from services.common import phones as phone_rules
 from services.common.errors import Invalid
 from services.common.identity import Principal
 from services.customer.contract import imports as limits
+from services.customer.contract.imports import KIND_LABELS, LABELS, LIFECYCLE_LABELS
 from services.customer.contract.levels import LEVEL_NAMES, ORDINARY, SECRET, TOP_SECRET
 from services.customer.domain import uploads
 from services.customer.domain.access import archive_decision, unmask_decision
@@ -29,13 +30,6 @@ from services.customer.domain.records import norm_code, norm_email
 # ---- fields ----------------------------------------------------------------------
 
 # field -> the Chinese header an export writes (and the first alias an import knows)
-LABELS = {
-    "number": "客户编号", "name": "客户名称", "kind": "类型", "phones": "手机",
-    "emails": "邮箱", "region": "地区", "tags": "标签", "credit_class": "信用等级",
-    "lifecycle": "客户分类", "grade": "客户级别", "notes": "备注",
-    "product": "产品", "model": "型号", "serial": "序列号", "plate": "车牌",
-    "purchased_on": "购买日期", "warranty_end": "保修截止",
-}
 FIELDS = tuple(LABELS)
 MULTI = frozenset({"phones", "emails", "tags"})  # several columns may fill these
 ASSET_FIELDS = ("product", "model", "serial", "plate", "purchased_on", "warranty_end")
@@ -344,8 +338,6 @@ LIFECYCLE_WORDS = {
     "declining": ("衰退", "衰退客户", "declining", "decline"),
     "lost": ("流失", "流失客户", "lost", "churned"),
 }
-LIFECYCLE_LABELS = {"potential": "潜在", "normal": "正常", "declining": "衰退", "lost": "流失"}
-KIND_LABELS = {"person": "个人", "organization": "企业"}
 GRADE_WORDS = {"normal": ("普通", "normal", "一般", "普通客户")}
 _KIND = {header_key(w): k for k, words in KIND_WORDS.items() for w in words}
 _LIFECYCLE = {header_key(w): k for k, words in LIFECYCLE_WORDS.items() for w in words}

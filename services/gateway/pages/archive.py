@@ -5,6 +5,7 @@ from werkzeug.wrappers import Response
 
 from services.common.errors import Invalid, KefuError
 from services.customer import contract as customer_contract
+from services.customer.contract.imports import LABELS as IMPORT_FIELDS
 from services.gateway.http import download, export_query, import_upload
 from services.gateway.pages.web import Visit, invalid_fields, redirect
 from services.gateway.pages.words import refusal
@@ -108,12 +109,3 @@ def export(visit: Visit, request) -> Response:
     except (KefuError, Invalid) as exc:
         return visit.render("customer_export.html", errors=invalid_fields(exc))
 
-
-IMPORT_FIELDS = {
-    "number": "客户编号", "name": "客户名称", "kind": "类型", "phones": "手机",
-    "emails": "邮箱", "region": "地区", "tags": "标签", "credit_class": "信用等级",
-    "lifecycle": "客户分类", "grade": "客户级别", "notes": "备注", "product": "产品",
-    "model": "型号", "serial": "序列号", "plate": "车牌", "purchased_on": "购买日期",
-    "warranty_end": "保修截止",
-}
-"""The fields a column may fill (the customer service's import, C7), with their labels."""

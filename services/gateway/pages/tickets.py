@@ -37,12 +37,13 @@ def _categories(visit: Visit) -> list[dict]:
     return visit.ask("ticket", "list_categories", {}).get("categories", [])
 
 
-def new(visit: Visit, request, values=None, errors=None, status=200) -> Response:
+def new(visit: Visit, request, values=None, errors=None, status=200,
+        categories=None) -> Response:
     """新建工单: kind, category and its form, the content with knowledge-base suggestions."""
     source = values or request.args
     customer_id = source.get("customer_id", "")[:64]
     card = visit.ask("customer", "get_card", customer_id) if customer_id else None
-    categories = _categories(visit)
+    categories = categories if categories is not None else _categories(visit)
     chosen = next((c for c in categories if c["id"] == source.get("category_id")), None)
     fields = forms.inputs(chosen["form"] if chosen else [],
                           (values or {}).get("form"), errors)
@@ -89,7 +90,8 @@ def create(visit: Visit, request) -> Response:
     except KefuError as exc:
         values = {**data, "call_id": form.get("call_id", ""), "category_id": form.get(
             "category_id", "")}
-        return new(visit, request, values=values, errors=invalid_fields(exc))
+        return new(visit, request, values=values, errors=invalid_fields(exc),
+                   categories=categories)
     call_id = form.get("call_id", "")[:100]
     if call_id:
         call = visit.service.live.call_for(call_id, visit.keys)

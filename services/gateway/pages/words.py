@@ -1,4 +1,5 @@
 """The console's Chinese words: labels of the API's codes, and refusals said plainly."""
+from services.customer.contract.imports import LIFECYCLE_LABELS
 from services.customer.contract.levels import LEVEL_NAMES
 
 STATUS = {"new": "新建", "assigned": "已分派", "in_progress": "处理中", "waiting": "挂起",
@@ -10,7 +11,7 @@ URGENCY = {"low": "低", "medium": "中", "high": "高", "urgent": "紧急"}
 ROLE = {"agent": "座席", "supervisor": "主管", "manager": "经理", "general_manager": "总经理",
         "admin": "系统管理员", "auditor": "审计员", "field": "上门服务", "telephony": "话务接口"}
 LEVEL = LEVEL_NAMES
-LIFECYCLE = {"potential": "潜在", "normal": "正常", "declining": "衰退", "lost": "流失"}
+LIFECYCLE = LIFECYCLE_LABELS
 SLA = {"ok": "正常", "due": "即将超时", "breached": "已超时", "paused": "暂停", "done": "已结束"}
 WAITING_ON = {"customer": "等待客户", "parts": "等待配件"}
 EVENT = {"offered": "来电振铃", "answered": "已接听"}
