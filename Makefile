@@ -9,7 +9,7 @@ PYTEST := $(PY) -m tests
 MANAGE := $(PY) -m services.manage
 
 .PHONY: run test lint unit integration e2e faults browser fuzz bench stop clean setup stack migrate \
-        migrate-test verify-access-log call
+        migrate-test verify-access-log call mail sms
 
 $(STAMP): requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,16 @@ run: migrate
 call: $(STAMP)
 	. deploy/local/env.sh
 	$(PY) deploy/local/telephony.py --agent "$(AGENT)" --caller "$(CALLER)" $(if $(IVR),--ivr "$(IVR)")
+
+## mail: the mail the local SMTP server received (run env)
+mail: $(STAMP)
+	. deploy/local/env.sh
+	$(PY) -m simulators.show mail
+
+## sms: the SMS the local provider simulator accepted (run env; phones masked)
+sms: $(STAMP)
+	. deploy/local/env.sh
+	$(PY) -m simulators.show sms
 
 ## migrate-test: fresh test databases, migrated, with their queues declared
 migrate-test: setup

@@ -27,11 +27,28 @@ _kefu_urlencode() { # percent-encode everything but RFC 3986 unreserved chars
   printf '%s' "$_out"
 }
 
+# _kefu_sim: the provider simulator's HTTP port, its SMTP port, the gateway's port (where
+# the simulator's callbacks go): docs/providers.md, "Where things listen".
 case ${KEFU_ENV:-run} in
-  run) _kefu_vhost=kefu _kefu_dbsfx="" ;;
-  test) _kefu_vhost=kefu_test _kefu_dbsfx=_test ;;
-  *) _kefu_vhost="" _kefu_dbsfx="" ;;
+  run) _kefu_vhost=kefu _kefu_dbsfx="" _kefu_sim=(8900 2525 8000) ;;
+  test) _kefu_vhost=kefu_test _kefu_dbsfx=_test _kefu_sim=(8990 2625 8800) ;;
+  *) _kefu_vhost="" _kefu_dbsfx="" _kefu_sim=() ;;
 esac
+
+# The outside providers' local stand-in (simulators/, started by services.sh): SMS,
+# robots and webhooks over HTTP, mail over SMTP kept in a Maildir; empty for an unknown env.
+export KEFU_PROVIDERS_URL="" KEFU_SMTP_ADDRESS="" KEFU_CALLBACK_BASE="" KEFU_MAILDIR=""
+if ((${#_kefu_sim[@]})); then
+  KEFU_PROVIDERS_URL=http://127.0.0.1:${_kefu_sim[0]}
+  KEFU_SMTP_ADDRESS=127.0.0.1:${_kefu_sim[1]}
+  KEFU_CALLBACK_BASE=http://127.0.0.1:${_kefu_sim[2]}
+  KEFU_MAILDIR=$KEFU_VAR/mail/${KEFU_ENV:-run}
+fi
+# The test system settles an interrupted send after 15 s, not 300 (the fault tier kills
+# notify mid-batch; services/notify/config.yaml, SENDING_LEASE_SECONDS).
+if [[ ${KEFU_ENV:-run} == test ]]; then
+  export KEFU_SENDING_LEASE_SECONDS=${KEFU_SENDING_LEASE_SECONDS:-15}
+fi
 
 _kefu_pw=$(_kefu_secret rabbitmq-password)
 export KEFU_AMQP_URI="" KEFU_AMQP_BASE_URI="" KEFU_RABBIT_CTL_URI=""
@@ -80,6 +97,6 @@ for _kefu_svc in "${KEFU_SERVICES[@]}"; do
   export "KEFU_${_kefu_up}_SYSTEM_KEY=${KEFU_TOKEN_KEYS:+$_kefu_keys/system-$_kefu_svc.key}"
 done
 
-unset -v _kefu_keys _kefu_root _kefu_vhost _kefu_dbsfx _kefu_pw _kefu_svc _kefu_up _kefu_db _kefu_kind _kefu_role _kefu_uri
+unset -v _kefu_keys _kefu_root _kefu_sim _kefu_vhost _kefu_dbsfx _kefu_pw _kefu_svc _kefu_up _kefu_db _kefu_kind _kefu_role _kefu_uri
 unset -f _kefu_secret _kefu_urlencode
 true

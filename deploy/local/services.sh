@@ -37,7 +37,29 @@ find "$LOG" -maxdepth 1 -type f -name '*.log' -exec chmod 600 {} +
 
 running() { [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
+# The outside providers' local stand-in (simulators/, docs/providers.md): SMS, robots,
+# webhooks and SMTP on loopback.  Started before the services (notify speaks to it and
+# its secrets files must exist), stopped after them.
+SIM=simulators
+
+start_simulator() {
+  running "$SIM" && return 0
+  [[ -n $KEFU_PROVIDERS_URL ]] || { echo "no simulator address for KEFU_ENV=$KEFU_ENV" >&2; exit 1; }
+  setsid nohup "$PY" -m simulators --http "${KEFU_PROVIDERS_URL#http://}" \
+    --smtp "$KEFU_SMTP_ADDRESS" --callback-base "$KEFU_CALLBACK_BASE" \
+    --secrets "$KEFU_VAR/secrets" --maildir "$KEFU_MAILDIR" >>"$LOG/$SIM.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$SIM.pid"
+  local deadline=$((SECONDS + 15))
+  until "$PY" -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)" \
+    "$KEFU_PROVIDERS_URL/_sim/stats" >/dev/null 2>&1; do
+    running "$SIM" || { echo "$SIM exited; last log lines:" >&2; tail -20 "$LOG/$SIM.log" >&2; exit 1; }
+    ((SECONDS < deadline)) || { echo "$SIM did not answer in 15 s; see $LOG/$SIM.log" >&2; exit 1; }
+    sleep 0.3
+  done
+}
+
 start() {
+  start_simulator
   for svc in "${SERVICES[@]}"; do
     running "$svc" && continue
     setsid nohup "$PY" -m services.common.runner "$svc" >>"$LOG/$svc.log" 2>&1 </dev/null &
@@ -46,21 +68,26 @@ start() {
   wait_healthy
 }
 
-stop() {
-  for svc in "${SERVICES[@]}"; do
+stop_procs() { # names...: TERM, up to 10 s, then KILL
+  for svc in "$@"; do
     running "$svc" || { rm -f "$RUN/$svc.pid"; continue; }
     kill -TERM "$(cat "$RUN/$svc.pid")" 2>/dev/null || true
   done
   for _ in $(seq 50); do
     alive=0
-    for svc in "${SERVICES[@]}"; do running "$svc" && alive=1; done
+    for svc in "$@"; do running "$svc" && alive=1; done
     [[ $alive == 0 ]] && break
     sleep 0.2
   done
-  for svc in "${SERVICES[@]}"; do
+  for svc in "$@"; do
     running "$svc" && kill -KILL "$(cat "$RUN/$svc.pid")" 2>/dev/null || true
     rm -f "$RUN/$svc.pid"
   done
+}
+
+stop() {
+  stop_procs "${SERVICES[@]}"
+  stop_procs "$SIM"
 }
 
 wait_healthy() {
@@ -78,7 +105,7 @@ wait_healthy() {
 
 status() {
   rc=0
-  for svc in "${SERVICES[@]}"; do
+  for svc in "$SIM" "${SERVICES[@]}"; do
     if running "$svc"; then echo "$svc: running (pid $(cat "$RUN/$svc.pid"))"; else echo "$svc: stopped"; rc=3; fi
   done
   return $rc

@@ -77,6 +77,15 @@ ensure_token_keys() {
   done
 }
 
+# The outside providers' credentials (docs/providers.md), read by notify and by the local
+# simulator: made once with random values, 0600 from birth, never overwritten.  The JSON
+# ones are written by simulators/secrets.py (standard library only: no venv needed).
+ensure_provider_secrets() {
+  ensure_secret webhook-signing 32
+  (umask 077 && cd "$ROOT" && python3 -m simulators.secrets "$SECRETS") ||
+    die "could not make the provider secrets in $SECRETS"
+}
+
 # Daemons run as their own users: every ancestor of var/ must be searchable by them.
 check_traverse() { # user dir
   local p="" part parts
@@ -321,6 +330,7 @@ cmd_start() {
   pg_start
   rmq_start
   ensure_token_keys
+  ensure_provider_secrets
   pg_bootstrap "" _test
   rmq_bootstrap
   say "ready in ${SECONDS}s"
@@ -335,7 +345,7 @@ cmd_status() { # exit 0 only if both are up
 
 [[ $(id -u) == 0 ]] || die "must run as root (it switches to the postgres and rabbitmq users)"
 case ${1:-} in
-  install) cmd_install ;;
+  install) cmd_install; ensure_provider_secrets ;;
   start) cmd_start ;;
   stop) rmq_stop; pg_stop ;;
   status) cmd_status ;;

@@ -37,7 +37,7 @@ import kombu.exceptions
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError
 from marshmallow import ValidationError
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.rpc import Responder, Rpc, RpcProxy
 
 from services.common.deliveries import DeliveryCount
@@ -70,8 +70,9 @@ class AuthenticatedRpc(Rpc):
     deliveries = DeliveryCount()
 
     def __init__(self, allow=None, public=False, system=(), **kwargs):
-        if not public and not allow:
-            raise ValueError("@rpc needs allow=<roles> or public=True (deny by default)")
+        if not public and not allow and not system:
+            raise ValueError("@rpc needs allow=<roles>, system=<services> or public=True "
+                             "(deny by default)")
         self.allow = frozenset(allow or ())
         self.public = public
         self.system = frozenset(system)
@@ -146,11 +147,22 @@ class AuthenticatedRpc(Rpc):
         request stays unacknowledged, so the broker redelivers it once the
         connection is back; callers that must not apply twice send an idempotency key.
         """
-        try:
-            return send()
-        except (OperationalError, OSError, AMQPError) as exc:
-            log.warning("reply to %s lost, the broker is unreachable: %s", self.method_name, exc)
-            return None
+        for attempt in (1, 2):
+            try:
+                return send()
+            except UndeliverableMessage:
+                # Requests and replies go without confirms (ReplyPublisher, proxy()), so
+                # the broker's return of an earlier unroutable message — a request to a
+                # service that is down, a reply to a caller that left — is read on the
+                # pooled channel's next publish, this one, which was not sent: once more.
+                if attempt == 2:
+                    log.warning("reply to %s dropped: its caller is gone", self.method_name)
+                    return None
+            except (OperationalError, OSError, AMQPError) as exc:
+                log.warning("reply to %s lost, the broker is unreachable: %s",
+                            self.method_name, exc)
+                return None
+        return None
 
 
 def rpc_entrypoints(contract):

@@ -20,7 +20,15 @@ from services.customer.contract import events
 from services.customer.contract import imports as imports_schemas
 from services.customer.contract import records as records_schemas
 from services.customer.contract import search as search_schemas
-from services.customer.handlers import access, archive, destruction, imports, records, search
+from services.customer.handlers import (
+    access,
+    archive,
+    destruction,
+    imports,
+    reach,
+    records,
+    search,
+)
 
 rpc = rpc_entrypoints(contract.CONTRACT)
 # Schema instances are reused: building one per call costs more than the dump itself.
@@ -45,6 +53,9 @@ SEARCH_QUERY, SEARCH_RESULT = search_schemas.SearchQuery(), search_schemas.Searc
 DUPLICATES_QUERY, DUPLICATES = search_schemas.DuplicatesQuery(), search_schemas.DuplicatesPage()
 MERGE_IN, MERGE_RESULT = search_schemas.MergeIn(), search_schemas.MergeResult()
 SEGMENT_QUERY, SEGMENT = search_schemas.SegmentQuery(), search_schemas.SegmentPage()
+CONTACTS_QUERY, CONTACTS = search_schemas.ContactPointsQuery(), search_schemas.ContactPoints()
+SEGMENT_CONTACTS_QUERY = search_schemas.SegmentContactsQuery()
+SEGMENT_CONTACTS = search_schemas.SegmentContactsPage()
 DESTRUCTION_IN = destruction_schemas.DestructionRequestIn()
 DESTRUCTION_QUERY = destruction_schemas.DestructionQuery()
 DESTRUCTION_REQUEST = destruction_schemas.DestructionRequest()
@@ -275,6 +286,23 @@ class CustomerService(HealthCheck):
         query = SEGMENT_QUERY.load(query or {})
         with self.db.transaction() as tx:
             return SEGMENT.dump(search.segment(tx, query))
+
+    # -- reaching customers (notify's system identity only; logged) ------------------
+    @rpc
+    def contact_points(self, query=None):
+        """ContactPoints (name, effective level, first phone in E.164, first email) of
+        the customers one notification goes to; each read in the borrowing log."""
+        query = CONTACTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return CONTACTS.dump(reach.contact_points(tx, self.principal, query))
+
+    @rpc
+    def segment_contacts(self, query=None):
+        """A page of a segment (the filters and cursor of `segment`) as contact points,
+        for a bulk send; one borrowing-log row per page."""
+        query = SEGMENT_CONTACTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return SEGMENT_CONTACTS.dump(reach.segment_contacts(tx, self.principal, query))
 
     # -- destruction (C6) ---------------------------------------------------------------
     @rpc

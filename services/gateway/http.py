@@ -345,6 +345,16 @@ def optional_object(request) -> dict:
     return json_object(request)
 
 
+def raw_text(request, limit: int = MAX_BODY) -> str:
+    """The body exactly as it came, as UTF-8 text (a signature is over these bytes):
+    read first, before anything parses it, at most `limit` bytes (more is a 413)."""
+    request.max_content_length = min(limit, MAX_BODY)
+    try:
+        return request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("the body is not UTF-8 text", {"_body": ["not UTF-8 text"]}) from None
+
+
 def load_body(request, schema):
     """The JSON body validated by a schema; Invalid names the field and reason."""
     return schema.load(json_object(request))

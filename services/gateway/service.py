@@ -5,14 +5,15 @@ service (`forward`, routes.py): the roles allowed and the OpenAPI description co
 from that service's contract index, so a line says only the method, the URL, the
 summary, the RPC and what it takes from the request.  The others are ordinary
 methods: the gateway's own staff accounts (load, handler, dump, as in every
-service), the screen pop, the import upload, the export download, the OpenAPI
+service), the screen pop, the import upload, the export download, the SMS providers'
+callbacks (public: the raw body and its signature go to notify), the OpenAPI
 document and /healthz.  The gateway's own index (staff events; as an RPC service
 it answers only `health`) is contract/__init__.py.
 """
 from nameko.timer import timer
 
 from services.common.db import Database
-from services.common.errors import Invalid
+from services.common.errors import Invalid, NotFound
 from services.common.health import HealthCheck
 from services.common.identity import Identity, Tokens
 from services.common.ids import parse_id
@@ -55,13 +56,20 @@ from services.gateway.http import (
     load_query,
     no_content,
     optional_object,
+    raw_text,
 )
 from services.gateway.pages import admin as admin_pages
 from services.gateway.pages import admin_categories as category_admin
 from services.gateway.pages import admin_sla as sla_admin
 from services.gateway.pages import admin_staff as staff_admin
 from services.gateway.pages import archive as archive_pages
-from services.gateway.pages import assets
+from services.gateway.pages import (
+    assets,
+    bulk_send,
+    customer_messages,
+    message_templates,
+    notify_settings,
+)
 from services.gateway.pages import customers as customer_pages
 from services.gateway.pages import jobs as job_pages
 from services.gateway.pages import knowledge as kb_pages
@@ -88,6 +96,7 @@ from services.gateway.routes import (
 )
 from services.gateway.signin import SessionSeconds, SignInGuard
 from services.notify import contract as notify_contract
+from services.notify.contract.callbacks import PROVIDERS
 from services.report import contract as report_contract
 from services.ticket import contract as ticket_contract
 from services.ticket.contract.knowledge import KbVersion
@@ -119,6 +128,22 @@ C = "/api/v1/customers/<customer_id>"
 T = "/api/v1/tickets/<ticket_id>"
 CATEGORY = "/api/v1/ticket-categories/<category_id>"
 ARTICLE = "/api/v1/kb/articles/<article_id>"
+TEMPLATE = "/api/v1/notification-templates/<template_id>"
+CALLBACK_MAX_BYTES = 1_000_000  # a provider's callback body (notify takes ≤ 1,000,000 chars)
+
+
+def provider_callback(service, request, provider: str, kind: str) -> dict:
+    """A provider's callback: the raw body read first (≤ 1 MB, exactly as signed), then
+    notify checks the signature and applies it; the answer is what the provider expects.
+    An unknown provider is a 404."""
+    body = raw_text(request, CALLBACK_MAX_BYTES)
+    if provider not in PROVIDERS:
+        raise NotFound("no such provider")
+    reply = call(service.notify.provider_callback,
+                 {"provider": provider, "kind": kind, "body": body,
+                  "signature": request.headers.get("X-Provider-Signature", "")},
+                 timeout=service.deadline)
+    return reply["answer"]
 
 
 class GatewayService(HealthCheck):
@@ -594,6 +619,97 @@ class GatewayService(HealthCheck):
     inbox = forward("GET", "/api/v1/inbox", "My notices, newest first", NOTIFY.inbox)
     inbox_mark_read = forward("PUT", "/api/v1/inbox/<item_id>/read",
                               "Mark one of my notices read", NOTIFY.mark_read)
+
+    # -- notifications to customers (issue 11, N1–N5): templates, sends, preferences -----
+    notification_templates = forward(
+        "GET", "/api/v1/notification-templates",
+        "Message templates by name: current versions (?channel=&name=&all_versions=&retired=)",
+        NOTIFY.templates, QUERY)
+    save_notification_template = forward(
+        "POST", "/api/v1/notification-templates",
+        "Save a template: a new name is version 1, a known one gets the next version; SMS "
+        "ones answer their length and billed parts", NOTIFY.save_template, BODY, status=201)
+    notification_template = forward("GET", TEMPLATE, "One version of a template",
+                                    NOTIFY.get_template)
+    retire_notification_template = forward(
+        "POST", TEMPLATE + "/retire",
+        "Retire a template version: no new send uses it (queued messages keep it)",
+        NOTIFY.retire_template)
+    preview_notification_template = forward(
+        "POST", TEMPLATE + "/preview",
+        "A template rendered with the given params (every declared one, no other)",
+        NOTIFY.preview_template, OPTIONAL_BODY)
+    send_notification = forward(
+        "POST", "/api/v1/notifications",
+        "Send one message (SMS or email) to a customer, a phone or an address: queued and "
+        "answered at once, its delivery followed by its status (Idempotency-Key honoured)",
+        NOTIFY.send, BODY, IDEMPOTENCY_KEY, status=201)
+    notification = forward("GET", "/api/v1/notifications/<message_id>",
+                           "A message and its status (queued, sending, sent, delivered, "
+                           "failed, skipped) with the reason", NOTIFY.get_message)
+    notifications = forward(
+        "GET", "/api/v1/notifications",
+        "A customer's messages or a batch's, newest first (?customer_id= or ?batch_id=, "
+        "&status=&limit=&before=<next>)", NOTIFY.messages, QUERY)
+    create_notification_batch = forward(
+        "POST", "/api/v1/notification-batches",
+        "Bulk send to a customer segment or a list: accepted at once, recipients queued in "
+        "the background (Idempotency-Key honoured)",
+        NOTIFY.create_batch, BODY, IDEMPOTENCY_KEY, status=202)
+    notification_batch = forward(
+        "GET", "/api/v1/notification-batches/<batch_id>",
+        "A bulk send with its progress: messages by status, skips by reason",
+        NOTIFY.get_batch)
+    notification_batches = forward("GET", "/api/v1/notification-batches",
+                                   "Recent bulk sends, newest first, with their progress",
+                                   NOTIFY.batches, QUERY)
+    notification_preferences = forward(
+        "GET", C + "/notification-preferences",
+        "A customer's opt-outs per channel (set by staff, or by replying 退订/TD)",
+        NOTIFY.preferences)
+    set_notification_preference = forward(
+        "PUT", C + "/notification-preferences",
+        "Opt a customer out of a channel's marketing or of all of it; scope null opts in again",
+        NOTIFY.set_preference, BODY)
+    notification_settings = forward("GET", "/api/v1/notification-settings",
+                                    "Quiet hours and the marketing caps", NOTIFY.settings)
+    update_notification_settings = forward(
+        "PUT", "/api/v1/notification-settings",
+        "Set quiet hours (HH:MM-HH:MM, China time) and the marketing caps per customer",
+        NOTIFY.update_settings, BODY)
+    notification_targets = forward(
+        "GET", "/api/v1/notification-targets",
+        "Group robots (DingTalk, WeCom, Feishu) and outgoing webhooks; secrets never shown",
+        NOTIFY.targets)
+    save_notification_target = forward(
+        "POST", "/api/v1/notification-targets",
+        "Add a group robot or webhook with the events it is told of (saved again by name: "
+        "replaced)", NOTIFY.save_target, BODY)
+    holiday_greetings = forward("GET", "/api/v1/holiday-greetings",
+                                "Holiday greetings and each one's next day", NOTIFY.greetings)
+    save_holiday_greeting = forward(
+        "POST", "/api/v1/holiday-greetings",
+        "A greeting: a template to a segment on the first day of a mainland holiday",
+        NOTIFY.save_greeting, BODY, status=201)
+
+    # provider callbacks: public, authenticated by the provider's signature over the body
+    @openapi.answers(401, Error, "the provider's signature is wrong or stale: nothing applied")
+    @api("POST", "/api/v1/providers/<provider>/receipts",
+         "SMS delivery receipts pushed by the provider (aliyun, tencent): the raw body and "
+         "X-Provider-Signature go to notify; answered with what the provider expects",
+         public=True, upstreams=("notify",))
+    def provider_receipts(self, request, provider):
+        """The provider's expected answer (e.g. {"code": 0, "msg": "成功"})."""
+        return provider_callback(self, request, provider, "receipts")
+
+    @openapi.answers(401, Error, "the provider's signature is wrong or stale: nothing applied")
+    @api("POST", "/api/v1/providers/<provider>/uplink",
+         "Customers' SMS replies pushed by the provider (退订/TD opts out of marketing): "
+         "the raw body and X-Provider-Signature go to notify", public=True,
+         upstreams=("notify",))
+    def provider_uplink(self, request, provider):
+        """The provider's expected answer."""
+        return provider_callback(self, request, provider, "uplink")
     tickets_daily = forward("GET", "/api/v1/reports/tickets/daily", "Tickets per day and kind",
                             REPORT.tickets_daily, valid_query("from", "to"))
 
@@ -646,6 +762,29 @@ class GatewayService(HealthCheck):
                        allow=SUPERVISORS_UP)
     export_file = page("GET", "/customers/export/file", archive_pages.export,
                        allow=SUPERVISORS_UP)
+    customer_messages_part = page("GET", "/customers/<customer_id>/messages",
+                                  customer_messages.part, allow=customer_messages.READERS)
+    customer_preference = page("POST", "/customers/<customer_id>/notification-preferences",
+                               customer_messages.set_preference,
+                               allow=customer_messages.SETTERS)
+    # console: notifications 消息模板 and 群发 (issue 11)
+    template_list = page("GET", "/notify/templates", message_templates.index,
+                         allow=message_templates.EDITORS)
+    template_save = page("POST", "/notify/templates", message_templates.save,
+                         allow=message_templates.EDITORS)
+    template_length = page("POST", "/notify/templates/length", message_templates.length,
+                           allow=message_templates.EDITORS)
+    template_page = page("GET", "/notify/templates/<template_id>", message_templates.detail,
+                         allow=message_templates.EDITORS)
+    template_preview = page("POST", "/notify/templates/<template_id>/preview",
+                            message_templates.preview, allow=message_templates.EDITORS)
+    template_retire = page("POST", "/notify/templates/<template_id>/retire",
+                           message_templates.retire, allow=message_templates.EDITORS)
+    bulk_page = page("GET", "/notify/bulk", bulk_send.index, allow=bulk_send.SENDERS)
+    bulk_create = page("POST", "/notify/bulk", bulk_send.create, allow=bulk_send.SENDERS)
+    bulk_batch = page("GET", "/notify/bulk/<batch_id>", bulk_send.batch, allow=bulk_send.SENDERS)
+    bulk_progress = page("GET", "/notify/bulk/<batch_id>/progress", bulk_send.progress,
+                         allow=bulk_send.SENDERS)
     field_jobs = page("GET", "/jobs", job_pages.index, allow=FIELD_STAFF)
     job_handling = page("POST", "/jobs/<dispatch_id>", job_pages.record, allow=FIELD_STAFF)
     # console: admin 系统设置 (pages/admin.py)
@@ -677,6 +816,15 @@ class GatewayService(HealthCheck):
                                  sla_admin.calendar_delete, allow=ADMINS)
     admin_repeat = page("GET", "/admin/repeat", sla_admin.repeat, allow=ADMINS)
     admin_repeat_save = page("POST", "/admin/repeat", sla_admin.repeat_save, allow=ADMINS)
+    admin_notify_settings = page("GET", "/admin/notifications", notify_settings.settings,
+                                 allow=notify_settings.SETTINGS_EDITORS)
+    admin_notify_settings_save = page("POST", "/admin/notifications",
+                                      notify_settings.settings_save,
+                                      allow=notify_settings.SETTINGS_EDITORS)
+    admin_robots = page("GET", "/admin/robots", notify_settings.robots,
+                        allow=notify_settings.ROBOT_ADMINS)
+    admin_robot_save = page("POST", "/admin/robots", notify_settings.robot_save,
+                            allow=notify_settings.ROBOT_ADMINS)
     # console: end of admin
 
     # -- this API and the system's health -------------------------------------------------

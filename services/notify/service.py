@@ -1,25 +1,64 @@
-"""The notify service 消息通知: the staff inbox, fed by events (N1, inbox part).
+"""The notify service 消息通知: templates, single and bulk sends to customers by SMS and
+email, group robots and webhooks, preferences, the staff inbox (N1–N5).
 
-Each operation: load with its contract schema, one handler in one transaction,
-dump.  The index of operations and events is contract/__init__.py.
+Each operation: load with its contract schema, one handler, dump.  The index of
+operations and events is contract/__init__.py; the wire formats of the providers are
+in docs/providers.md.  Timers: one sender per channel (handlers/sender.py), the bulk
+filler (handlers/batches.py), holiday greetings (handlers/greetings.py) — each safe
+with several replicas (row locks with SKIP LOCKED, a shared pace row, unique keys).
 """
+from nameko.timer import timer
+
 from services.common.db import Database
 from services.common.events import on_event
 from services.common.health import HealthCheck
 from services.common.identity import Identity
 from services.common.ids import parse_id
 from services.common.metrics import Metrics
-from services.common.rpc import rpc_entrypoints
+from services.common.rpc import proxy, rpc_entrypoints
 from services.notify import contract
+from services.notify.contract import callbacks as callback_schemas
+from services.notify.contract import greetings as greeting_schemas
 from services.notify.contract import inbox as schemas
-from services.notify.handlers import inbox
+from services.notify.contract import preferences as preference_schemas
+from services.notify.contract import sends as send_schemas
+from services.notify.contract import targets as target_schemas
+from services.notify.contract import templates as template_schemas
+from services.notify.dependencies import Channels
+from services.notify.handlers import (
+    batches,
+    callbacks,
+    events,
+    greetings,
+    inbox,
+    preferences,
+    sender,
+    sends,
+    targets,
+    templates,
+)
 from services.ticket.contract import events as ticket_events
 
 rpc = rpc_entrypoints(contract.CONTRACT)
 # Schema instances are reused: building one per call costs more than the dump itself.
 INBOX_QUERY, INBOX, ITEM = schemas.InboxQuery(), schemas.Inbox(), schemas.InboxItem()
+TEMPLATE_IN, TEMPLATE = template_schemas.TemplateIn(), template_schemas.Template()
+TEMPLATE_QUERY, TEMPLATES = template_schemas.TemplateQuery(), template_schemas.TemplateList()
+PREVIEW_IN, PREVIEW = template_schemas.PreviewIn(), template_schemas.Preview()
+SEND_IN, MESSAGE = send_schemas.SendIn(), send_schemas.Message()
+MESSAGE_QUERY, MESSAGES = send_schemas.MessageQuery(), send_schemas.MessagePage()
+BATCH_IN, BATCH = send_schemas.BatchIn(), send_schemas.Batch()
+BATCH_QUERY, BATCHES = send_schemas.BatchQuery(), send_schemas.BatchList()
+PREFS, PREFS_IN = preference_schemas.Preferences(), preference_schemas.PreferencesIn()
+SETTINGS, SETTINGS_IN = preference_schemas.Settings(), preference_schemas.SettingsIn()
+TARGET_IN, TARGET = target_schemas.TargetIn(), target_schemas.Target()
+TARGETS = target_schemas.TargetList()
+GREETING_IN, GREETING = greeting_schemas.GreetingIn(), greeting_schemas.Greeting()
+GREETINGS = greeting_schemas.GreetingList()
+CALLBACK_IN, CALLBACK = callback_schemas.CallbackIn(), callback_schemas.CallbackAnswer()
 TICKET_CREATED, TICKET_ROUTED = ticket_events.TicketCreated(), ticket_events.TicketRouted()
 TICKET_DISPATCHED = ticket_events.TicketDispatched()
+TICKET_STATUS = ticket_events.TicketStatusChanged()
 TICKET_SLA_BREACHED = ticket_events.TicketSlaBreached()
 TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
 
@@ -30,6 +69,172 @@ class NotifyService(HealthCheck):
     db = Database()
     principal = Identity()
     metrics = Metrics()
+    channels = Channels()
+    customers = proxy("customer")
+
+    # -- templates (N2) ----------------------------------------------------------------
+    @rpc
+    def save_template(self, data):
+        """The next version of a template (the first is 1): its variables must be exactly
+        those the body and subject use; SMS ones carry the provider's template code and
+        sign name, and answer their length in characters and billed parts."""
+        fields = TEMPLATE_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return TEMPLATE.dump(templates.save_template(tx, self.principal, fields))
+
+    @rpc
+    def templates(self, query=None):
+        """Current versions (or all_versions), by name: {"templates": [...]}."""
+        query = TEMPLATE_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return TEMPLATES.dump(templates.templates(tx, query))
+
+    @rpc
+    def get_template(self, template_id):
+        template_id = parse_id(template_id, "template")
+        with self.db.transaction() as tx:
+            return TEMPLATE.dump(templates.get_template(tx, template_id))
+
+    @rpc
+    def retire_template(self, template_id):
+        """No new send may use this version; queued messages keep it."""
+        template_id = parse_id(template_id, "template")
+        with self.db.transaction() as tx:
+            return TEMPLATE.dump(templates.retire_template(tx, template_id))
+
+    @rpc
+    def preview_template(self, template_id, data=None):
+        """The template rendered with the given values (all declared, no others)."""
+        template_id = parse_id(template_id, "template")
+        params = PREVIEW_IN.load(data or {})["params"]
+        with self.db.transaction() as tx:
+            return PREVIEW.dump(templates.preview(tx, template_id, params))
+
+    # -- sends (N1, N3) ------------------------------------------------------------------
+    @rpc
+    def send(self, data, idempotency_key=None):
+        """One message queued to a customer (their first phone / email), a phone or an
+        email address, with the template's current version; a repeated Idempotency-Key
+        answers the first message."""
+        fields = SEND_IN.load(data or {})
+        return MESSAGE.dump(sends.send(self.db, self.principal, self.customers, fields,
+                                       idempotency_key))
+
+    @rpc
+    def get_message(self, message_id):
+        """A message's status (queued, sending, sent, delivered, failed, skipped) and why."""
+        message_id = parse_id(message_id, "message")
+        return MESSAGE.dump(sends.get_message(self.db, self.principal, self.customers,
+                                              message_id))
+
+    @rpc
+    def messages(self, query=None):
+        """A customer's messages or a batch's, newest first, keyset paged."""
+        query = MESSAGE_QUERY.load(query or {})
+        return MESSAGES.dump(sends.messages(self.db, self.principal, self.customers, query))
+
+    @rpc
+    def create_batch(self, data, idempotency_key=None):
+        """A bulk send accepted at once: to a customer segment (streamed from the customer
+        service) or a list; its recipients are queued in the background."""
+        fields = BATCH_IN.load(data or {})
+        return BATCH.dump(batches.create_batch(self.db, self.principal, fields,
+                                               idempotency_key))
+
+    @rpc
+    def get_batch(self, batch_id):
+        """A batch with its progress: messages by status, skips by reason."""
+        batch_id = parse_id(batch_id, "batch")
+        return BATCH.dump(batches.get_batch(self.db, batch_id))
+
+    @rpc
+    def batches(self, query=None):
+        query = BATCH_QUERY.load(query or {})
+        return BATCHES.dump(batches.batches(self.db, query))
+
+    # -- preferences (N4) ------------------------------------------------------------------
+    @rpc
+    def preferences(self, customer_id):
+        customer_id = parse_id(customer_id, "customer")
+        return PREFS.dump(preferences.preferences(self.db, self.customers, customer_id))
+
+    @rpc
+    def set_preference(self, customer_id, data):
+        """Opt a customer out of a channel (marketing or all), or back in (scope null)."""
+        customer_id = parse_id(customer_id, "customer")
+        fields = PREFS_IN.load(data or {})
+        return PREFS.dump(preferences.set_preference(self.db, self.principal, self.customers,
+                                                     customer_id, fields))
+
+    @rpc
+    def settings(self):
+        return SETTINGS.dump(preferences.settings(self.db))
+
+    @rpc
+    def update_settings(self, data):
+        """Quiet hours and the marketing caps."""
+        fields = SETTINGS_IN.load(data or {})
+        return SETTINGS.dump(preferences.update_settings(self.db, self.principal, fields))
+
+    # -- robots, webhooks and greetings (N1, N5) -------------------------------------------
+    @rpc
+    def targets(self):
+        return TARGETS.dump(targets.targets(self.db))
+
+    @rpc
+    def save_target(self, data):
+        """A group robot or outgoing webhook (by name: saved again, replaced)."""
+        return TARGET.dump(targets.save_target(self.db, TARGET_IN.load(data or {})))
+
+    @rpc
+    def greetings(self):
+        return GREETINGS.dump(greetings.greetings(self.db))
+
+    @rpc
+    def save_greeting(self, data):
+        """A holiday greeting: a template to a segment on the holiday's first day."""
+        fields = GREETING_IN.load(data or {})
+        return GREETING.dump(greetings.save_greeting(self.db, self.principal, fields))
+
+    # -- provider callbacks: receipts and uplink (signed by the provider) -----------------
+    @rpc
+    def provider_callback(self, data):
+        """A provider's delivery receipts or customers' replies (退订/TD opts out)."""
+        fields = CALLBACK_IN.load(data or {})
+        return CALLBACK.dump(callbacks.provider_callback(self.db, self.channels.providers,
+                                                         fields))
+
+    # -- the senders, the filler, greetings (timers; notify's system identity) ------------
+    @timer(interval=0.25)
+    def send_sms(self):
+        return self._work("sms")
+
+    @timer(interval=0.5)
+    def send_email(self):
+        return self._work("email")
+
+    @timer(interval=1)
+    def send_robot(self):
+        return self._work("robot")
+
+    @timer(interval=1)
+    def send_webhook(self):
+        return self._work("webhook")
+
+    def _work(self, name: str) -> int:
+        adapter = self.channels.adapters.get(name)
+        if adapter is None:
+            return 0
+        return sender.work(self.db, adapter, self.customers, self.channels.paces[name],
+                           self.channels.lease, self.metrics)
+
+    @timer(interval=0.5)
+    def fill_batches(self):
+        return batches.fill(self.db, self.customers)
+
+    @timer(interval=60)
+    def holiday_greetings(self):
+        return greetings.send_due(self.db)
 
     # -- the staff inbox: reading it --------------------------------------------------
     @rpc
@@ -46,39 +251,69 @@ class NotifyService(HealthCheck):
         with self.db.transaction() as tx:
             return ITEM.dump(inbox.mark_read(tx, self.principal, item_id))
 
-    # -- the staff inbox: fed by ticket events (one notice per recipient per event) ---
+    # -- ticket events: the inbox, customers' messages, robots and webhooks (N5) -------
     @on_event("ticket", "ticket_created")
     def notify_acceptor(self, event):
-        """The acceptor of a new ticket."""
+        """The acceptor of a new ticket; subscribed robots and webhooks."""
+        data = TICKET_CREATED.load(event["data"])
         with self.db.transaction() as tx:
-            inbox.ticket_created(tx, event["event_id"], TICKET_CREATED.load(event["data"]))
+            inbox.ticket_created(tx, event["event_id"], data)
+            events.to_targets(tx, event["event_id"], "ticket_created", data)
 
     @on_event("ticket", "ticket_assigned")
     def notify_assigned(self, event):
-        """The new handler(s) of an assigned ticket."""
+        """The new handler(s) of an assigned ticket; subscribed robots and webhooks."""
+        data = TICKET_ROUTED.load(event["data"])
         with self.db.transaction() as tx:
-            inbox.ticket_routed(tx, event["event_id"], "ticket_assigned",
-                                TICKET_ROUTED.load(event["data"]))
+            inbox.ticket_routed(tx, event["event_id"], "ticket_assigned", data)
+            events.to_targets(tx, event["event_id"], "ticket_assigned", data)
 
     @on_event("ticket", "ticket_transferred")
     def notify_transferred(self, event):
-        """The new handler(s) of a transferred ticket."""
+        """The new handler(s) of a transferred ticket; subscribed robots and webhooks."""
+        data = TICKET_ROUTED.load(event["data"])
         with self.db.transaction() as tx:
-            inbox.ticket_routed(tx, event["event_id"], "ticket_transferred",
-                                TICKET_ROUTED.load(event["data"]))
+            inbox.ticket_routed(tx, event["event_id"], "ticket_transferred", data)
+            events.to_targets(tx, event["event_id"], "ticket_transferred", data)
 
     @on_event("ticket", "ticket_dispatched")
     def notify_dispatched(self, event):
-        """The field staff member of a new job: address and appointment window."""
+        """The field staff member (address and window); the customer's SMS with the
+        appointment window; subscribed robots and webhooks."""
+        job = TICKET_DISPATCHED.load(event["data"])
+        cp = events.contact_point(self.customers, job["customer_id"],
+                                  f"派工通知 {job['serial']}")
         with self.db.transaction() as tx:
-            inbox.ticket_dispatched(tx, event["event_id"], TICKET_DISPATCHED.load(event["data"]))
+            inbox.ticket_dispatched(tx, event["event_id"], job)
+            events.to_customer(tx, event["event_id"], cp, "dispatch_appointment", ("sms",),
+                               events.dispatched_values(job))
+            events.to_targets(tx, event["event_id"], "ticket_dispatched", job)
+
+    @on_event("ticket", "ticket_resolved")
+    def notify_resolved(self, event):
+        """The customer: by email when they have an address, else by SMS."""
+        ticket = TICKET_STATUS.load(event["data"])
+        cp = events.contact_point(self.customers, ticket["customer_id"],
+                                  f"解决通知 {ticket['serial']}")
+        with self.db.transaction() as tx:
+            events.to_customer(tx, event["event_id"], cp, "ticket_resolved", ("email", "sms"),
+                               events.resolved_values(ticket))
+            events.to_targets(tx, event["event_id"], "ticket_resolved", ticket)
+
+    @on_event("ticket", "ticket_closed")
+    def notify_closed(self, event):
+        """Subscribed robots and webhooks."""
+        data = TICKET_STATUS.load(event["data"])
+        with self.db.transaction() as tx:
+            events.to_targets(tx, event["event_id"], "ticket_closed", data)
 
     @on_event("ticket", "ticket_sla_breached")
     def notify_breached(self, event):
-        """The supervisors (or managers) an SLA breach was escalated to."""
+        """The supervisors (or managers) an SLA breach was escalated to; robots."""
+        data = TICKET_SLA_BREACHED.load(event["data"])
         with self.db.transaction() as tx:
-            inbox.ticket_sla_breached(tx, event["event_id"],
-                                      TICKET_SLA_BREACHED.load(event["data"]))
+            inbox.ticket_sla_breached(tx, event["event_id"], data)
+            events.to_targets(tx, event["event_id"], "ticket_sla_breached", data)
 
     @on_event("ticket", "ticket_reminder_due")
     def notify_reminder(self, event):

@@ -61,7 +61,8 @@ def signed_in(admin):
               "item_id": str(uuid.uuid4()), "dispatch_id": str(uuid.uuid4()),
               "request_id": str(uuid.uuid4()), "action": "accept",
               "staff_id": agent.staff["id"], "change_id": str(uuid.uuid4()),
-              "decision": "approve", "category_id": str(uuid.uuid4()), "day": "2026-12-25"}
+              "decision": "approve", "category_id": str(uuid.uuid4()), "day": "2026-12-25",
+              "template_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4())}
     return sessions, values
 
 

@@ -20,7 +20,11 @@ The table is written from the rules, not from the answers:
   for all, classified only for managers up within their clearance, top secret only
   with a grant (nobody here holds one);
 - customers: services/customer/domain/access.py, destruction.py, records.check_writable;
-- staff: services/gateway/domain/duties.py (nobody edits their own rights).
+- staff: services/gateway/domain/duties.py (nobody edits their own rights);
+- notifications: services/notify/contract/__init__.py (roles) and handlers/sends.py (a
+  message to a bare address: its sender and supervisors up; a customer's: whoever sees
+  the customer's card, which is every staff member); provider callbacks are public,
+  authenticated by the provider's signature (a wrong one: 401).
 
 Members (all in group g1; clearances as the customer matrix):
     agent 1, supervisor 1, manager 2, general_manager 2, admin 1, auditor 2,
@@ -69,7 +73,8 @@ CLEARANCE = {"agent": 1, "supervisor": 1, "manager": 2, "general_manager": 2, "a
              "auditor": 2, "field": 0, "telephony": 0}
 PUBLIC = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
           ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/openapi.json"),
-          ("GET", "/healthz")}
+          ("GET", "/healthz"), ("POST", "/api/v1/providers/{provider}/receipts"),
+          ("POST", "/api/v1/providers/{provider}/uplink")}
 
 
 def refused(n: int) -> tuple:
@@ -231,6 +236,14 @@ CUSTOMERS = {
         "field":           X5,
         "telephony":       X5,
     },
+    # STAFF; the card is every staff member's (any world customer), unknown 404
+    ("GET", C + "/notification-preferences"): {r: (200, 200, 200, 200, 404) for r in ROLES}
+    | {"telephony": X5},
+    # FRONT_LINE (notify's set_preference); opting in again where nobody opted out: as it is
+    ("PUT", C + "/notification-preferences"): {
+        r: (200, 200, 200, 200, 404) for r in ("agent", "supervisor", "manager",
+                                                "general_manager")}
+    | {r: X5 for r in ("admin", "auditor", "field", "telephony")},
 }
 
 # -- other routes with an id: (objects, role -> cells) ------------------------------------
@@ -259,6 +272,11 @@ DESTRUCTION_OBJECTS = ("own_rejected", "conf_rejected", "unknown")
 CATEGORY_OBJECTS = ("existing", "unknown")
 IMPORT_OBJECTS = ("dry_run", "unknown")
 GROUP_OBJECTS = ("own", "other", "unknown")
+TEMPLATE_OBJECTS = ("retired", "unknown")  # a world SMS template, retired once used
+MESSAGE_OBJECTS = ("bare", "unknown")  # an SMS an agent of g1 sent to a bare number
+BATCH_OBJECTS = ("existing", "unknown")  # a bulk send to an empty segment
+_TEMPLATE_EDITORS = {r: refused(2) for r in ("agent", "auditor", "field", "telephony")} | {
+    r: (200, 404) for r in ("supervisor", "manager", "general_manager", "admin")}
 _DESTRUCTION_DECIDE = {  # approvers; within their clearance (else 404); decided: 409
     "agent": refused(3), "supervisor": (409, 404, 404), "manager": (409, 409, 404),
     "general_manager": (409, 409, 404), "admin": refused(3), "auditor": refused(3),
@@ -319,6 +337,23 @@ BY_ID = {
     ("GET", "/api/v1/customer-imports/{import_id}"): (IMPORT_OBJECTS, {
         r: refused(2) for r in ROLES} | {
         r: (200, 404) for r in ("supervisor", "manager", "general_manager", "admin")}),
+    # STAFF read and preview templates (a retired version too: no values to give)
+    ("GET", "/api/v1/notification-templates/{template_id}"): (TEMPLATE_OBJECTS, {
+        r: (200, 404) for r in ROLES} | {"telephony": refused(2)}),
+    ("POST", "/api/v1/notification-templates/{template_id}/preview"): (TEMPLATE_OBJECTS, {
+        r: (200, 404) for r in ROLES} | {"telephony": refused(2)}),
+    # TEMPLATE_EDITORS; retired already: as it is
+    ("POST", "/api/v1/notification-templates/{template_id}/retire"): (TEMPLATE_OBJECTS,
+                                                                       _TEMPLATE_EDITORS),
+    # MESSAGE_READERS; a message to a bare number: its sender, and supervisors up
+    ("GET", "/api/v1/notifications/{message_id}"): (MESSAGE_OBJECTS, {
+        "agent": (404, 404), "supervisor": (200, 404), "manager": (200, 404),
+        "general_manager": (200, 404), "admin": refused(2), "auditor": (404, 404),
+        "field": refused(2), "telephony": refused(2)}),
+    # BULK_SENDERS; batches are not scoped by sender
+    ("GET", "/api/v1/notification-batches/{batch_id}"): (BATCH_OBJECTS, {
+        r: refused(2) for r in ROLES} | {
+        r: (200, 404) for r in ("supervisor", "manager", "general_manager")}),
 }
 
 
@@ -333,6 +368,8 @@ SUPERVISORS_UP = {"supervisor", "manager", "general_manager"}
 FRONT_LINE = SUPERVISORS_UP | {"agent"}
 EDITORS = SUPERVISORS_UP | {"admin"}
 ADMIN = {"admin"}
+MANAGERS_UP = {"manager", "general_manager"}
+MESSAGE_READERS = FRONT_LINE | {"auditor"}
 COLLECTIONS = {
     ("GET", "/api/v1/me"): allowed(STAFF),
     # everyone, telephony too; the new password equal to the old one: 400
@@ -379,6 +416,19 @@ COLLECTIONS = {
     ("GET", "/api/v1/kb/ranking"): allowed(STAFF),
     ("GET", "/api/v1/inbox"): allowed(STAFF),
     ("GET", "/api/v1/reports/tickets/daily"): allowed(STAFF),
+    # notifications (issue 11): the notify contract's roles
+    ("GET", "/api/v1/notification-templates"): allowed(STAFF),
+    ("POST", "/api/v1/notification-templates"): allowed(EDITORS, 201),  # a new version
+    ("POST", "/api/v1/notifications"): allowed(FRONT_LINE, 400),  # no such template
+    ("GET", "/api/v1/notifications"): allowed(MESSAGE_READERS, 400),  # neither customer nor batch
+    ("POST", "/api/v1/notification-batches"): allowed(SUPERVISORS_UP, 400),  # no such template
+    ("GET", "/api/v1/notification-batches"): allowed(SUPERVISORS_UP),
+    ("GET", "/api/v1/notification-settings"): allowed(STAFF),
+    ("PUT", "/api/v1/notification-settings"): allowed(MANAGERS_UP | ADMIN),  # nothing changed
+    ("GET", "/api/v1/notification-targets"): allowed(ADMIN),
+    ("POST", "/api/v1/notification-targets"): allowed(ADMIN),  # a webhook told of no event
+    ("GET", "/api/v1/holiday-greetings"): allowed(SUPERVISORS_UP),
+    ("POST", "/api/v1/holiday-greetings"): allowed(SUPERVISORS_UP, 400),  # no such template
 }
 # A calendar override deleted (200; put again at once), and a day with none (404).
 CALENDAR_DELETE = ("DELETE", "/api/v1/sla/calendar/{day}")
@@ -462,6 +512,15 @@ def test_s1_public_routes_answer_without_a_token(world):
     ended = anonymous.post(BASE + "/api/v1/auth/logout",
                            json={"refresh_token": again.json()["refresh_token"]}, timeout=10)
     assert ended.status_code == 204, ended.text
+    # a provider's callback: public, but a wrong signature is refused (nothing applied);
+    # a provider we do not know is not found
+    for kind in ("receipts", "uplink"):
+        unsigned = anonymous.post(BASE + f"/api/v1/providers/aliyun/{kind}", data=b"[]",
+                                  headers={"X-Provider-Signature": "t=1,v1=00"}, timeout=10)
+        assert unsigned.status_code == 401, unsigned.text
+        unknown = anonymous.post(BASE + f"/api/v1/providers/nosuch/{kind}", data=b"[]",
+                                 timeout=10)
+        assert unknown.status_code == 404, unknown.text
     # and a route that is not public refuses the anonymous caller
     assert anonymous.get(BASE + "/api/v1/me", timeout=10).status_code == 401
 
@@ -622,6 +681,18 @@ def world(admin):
         ok(send(boss, "POST", f"/api/v1/customers/{customers[name]['id']}/destruction-requests",
                 {"reason": "矩阵测试"}), 201)
 
+    # notifications: an SMS template, a message an agent sent with it to a bare number, a
+    # bulk send to an empty segment; then the template retired (probes retire it again)
+    template = ok(admin.post("/api/v1/notification-templates", {
+        "name": f"s1_{tag}", "channel": "sms", "body": "矩阵通知", "provider_code": "SMS_S1",
+        "sign_name": "矩阵"}), 201)
+    message = ok(maker1.post("/api/v1/notifications", {
+        "template": f"s1_{tag}", "channel": "sms", "to": {"phone": random_mobile()}}), 201)
+    batch = ok(boss.post("/api/v1/notification-batches", {
+        "template": f"s1_{tag}", "channel": "sms", "title": "矩阵",
+        "segment": {"region": f"无此地区{tag}"}}), 202)
+    ok(admin.post(f"/api/v1/notification-templates/{template['id']}/retire", {}))
+
     dry = admin.http.post(BASE + "/api/v1/customer-imports", timeout=60,
                           data={"dry_run": "true"},
                           files={"file": ("s1.csv", _csv(), "text/csv")})
@@ -642,6 +713,9 @@ def world(admin):
             "import": {"dry_run": dry.json()["id"], "unknown": str(uuid.uuid4())},
             "destruction": rejected,
             "change": {"decided": changes["auditor"], "unknown": str(uuid.uuid4())},
+            "template": {"retired": template["id"], "unknown": str(uuid.uuid4())},
+            "message": {"bare": message["id"], "unknown": str(uuid.uuid4())},
+            "batch": {"existing": batch["id"], "unknown": str(uuid.uuid4())},
         },
         "reminders": reminders, "sent": sent, "inbox": inbox,
         "category_name": category["name"], "day": day,
@@ -725,6 +799,9 @@ def customer_call(key, obj, world):
         "/contacts": None,
         "/merge": {"merge_id": world["merged"][obj], "reason": "矩阵"},
         "/destruction-requests": {"reason": "矩阵测试"},
+        # opting in again on a channel nobody opted out of: nothing changes
+        "/notification-preferences": {"channel": "email", "scope": None}
+        if method == "PUT" else None,
     }[path[len(C):]]
     return method, path.replace("{customer_id}", cid), body
 
@@ -789,6 +866,13 @@ def by_id_call(key, obj, role, world):
                 body if method == "POST" else None)
     if "customer-imports" in path:
         return method, path.replace("{import_id}", ids["import"][obj]), None
+    if "notification-templates" in path:
+        return (method, path.replace("{template_id}", ids["template"][obj]),
+                {"params": {}} if path.endswith("/preview") else None)
+    if "/notifications/" in path:
+        return method, path.replace("{message_id}", ids["message"][obj]), None
+    if "notification-batches" in path:
+        return method, path.replace("{batch_id}", ids["batch"][obj]), None
     raise LookupError(key)
 
 
@@ -898,6 +982,18 @@ def collection_call(key, world):
         ("GET", "/api/v1/kb/ranking"): (method, path + f"?from={today}&to={today}", None),
         ("GET", "/api/v1/reports/tickets/daily"): (method, path + f"?from={today}&to={today}",
                                                   None),
+        ("POST", "/api/v1/notification-templates"): (method, path, {
+            "name": f"s1n_{fresh}", "channel": "email", "subject": "矩阵", "body": "矩阵"}),
+        ("POST", "/api/v1/notifications"): (method, path, {
+            "template": f"s1none_{tag}", "channel": "sms", "to": {"phone": random_mobile()}}),
+        ("POST", "/api/v1/notification-batches"): (method, path, {
+            "template": f"s1none_{tag}", "channel": "sms",
+            "segment": {"region": f"无此地区{tag}"}}),
+        ("PUT", "/api/v1/notification-settings"): (method, path, {}),
+        ("POST", "/api/v1/notification-targets"): (method, path, {
+            "kind": "webhook", "name": f"矩阵{fresh}", "url": "http://127.0.0.1:8990/hooks/s1"}),
+        ("POST", "/api/v1/holiday-greetings"): (method, path, {
+            "holiday": "National Day", "template": f"s1none_{tag}", "channel": "sms"}),
     }.get(key, (method, path, None)) + ({},)
 
 

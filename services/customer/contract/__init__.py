@@ -56,12 +56,16 @@ from services.customer.contract.records import (
     UnmaskRequest,
 )
 from services.customer.contract.search import (
+    ContactPoints,
+    ContactPointsQuery,
     DuplicatesPage,
     DuplicatesQuery,
     MergeIn,
     MergeResult,
     SearchQuery,
     SearchResult,
+    SegmentContactsPage,
+    SegmentContactsQuery,
     SegmentPage,
     SegmentQuery,
 )
@@ -86,6 +90,8 @@ DESTRUCTION_REQUESTERS = FRONT_LINE
 DESTRUCTION_READERS = FRONT_LINE | {AUDITOR}
 DESTRUCTION_APPROVERS = SUPERVISORS_UP
 IMPORTERS = SUPERVISORS_UP | ADMINS
+# No staff role: an operation only a named service's system identity may call.
+NOBODY: frozenset = frozenset()
 
 CONTRACT = Contract(
     SERVICE,
@@ -116,6 +122,10 @@ CONTRACT = Contract(
         Operation("find_duplicates",       SUPERVISORS_UP,               DuplicatesQuery,      DuplicatesPage,         (Invalid, NotFound)),
         Operation("merge_customers",       SUPERVISORS_UP,               MergeIn,              MergeResult,            (Invalid, NotFound)),
         Operation("segment",               SUPERVISORS_UP,               SegmentQuery,         SegmentPage,            (Invalid,)),
+        # -- reaching customers: full phone and email, for notify's system identity only
+        # (N1, N3); every read is in the borrowing log (a segment: one row per page)
+        Operation("contact_points",        NOBODY,                       ContactPointsQuery,   ContactPoints,          (Invalid,), system=frozenset({"notify"})),
+        Operation("segment_contacts",      NOBODY,                       SegmentContactsQuery, SegmentContactsPage,    (Invalid,), system=frozenset({"notify"})),
         # -- destruction (C6)
         Operation("request_destruction",   DESTRUCTION_REQUESTERS,       DestructionRequestIn, DestructionRequest,     (Invalid, NotFound, Conflict)),
         Operation("destruction_requests",  DESTRUCTION_READERS,          DestructionQuery,     DestructionRequestList, (Invalid,)),

@@ -116,3 +116,41 @@ class SegmentPage(Schema):
     customers = fields.List(fields.Nested(Customer))
     cursor = fields.String(allow_none=True, metadata={"description": "null: last page"})
     total = fields.Integer(allow_none=True)
+
+
+# ---- reaching customers (notify, N1/N3): full contact points, for its system identity --
+
+class ContactPointsQuery(Schema):
+    """The customers one notification goes to (≤ 500), and why (the borrowing log's
+    reason)."""
+
+    customer_ids = fields.List(fields.UUID(), required=True,
+                               validate=validate.Length(min=1, max=500))
+    purpose = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ContactPoint(Schema):
+    """Where a customer can be reached: the first phone and the first email, in full."""
+
+    id = fields.String()
+    name = fields.String()
+    level = fields.Integer(metadata={"description": "effective confidentiality level"})
+    phone = fields.String(allow_none=True, metadata={"description": "E.164"})
+    email = fields.String(allow_none=True)
+
+
+class ContactPoints(Schema):
+    customers = fields.List(fields.Nested(ContactPoint))
+
+
+class SegmentContactsQuery(SegmentQuery):
+    """A segment page (the same filters and cursor as `segment`) as contact points."""
+
+    purpose = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class SegmentContactsPage(Schema):
+    customers = fields.List(fields.Nested(ContactPoint))
+    cursor = fields.String(allow_none=True, metadata={"description": "null: last page"})
+    total = fields.Integer(allow_none=True)

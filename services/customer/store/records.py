@@ -274,3 +274,20 @@ def materialise_declassification(cur, customer_id: str, level: int) -> None:
         " version = version + 1, updated_at = now() WHERE id = %s",
         (level, customer_id),
     )
+
+
+def contact_rows(cur, customer_ids: list[str]) -> list[dict]:
+    """Live customers' name, effective level, first mobile phone (else first phone; E.164)
+    and first email."""
+    cur.execute(
+        "SELECT c.id::text, c.name,"
+        " effective_level(c.level, c.declassify_at, c.declassify_to) AS level,"
+        " (SELECT p.e164 FROM customer_phone p WHERE p.customer_id = c.id"
+        "  ORDER BY p.e164 LIKE '+861%%' DESC, p.position LIMIT 1) AS phone,"
+        " (SELECT e.email FROM customer_email e WHERE e.customer_id = c.id"
+        "  ORDER BY e.position LIMIT 1) AS email"
+        " FROM customer c WHERE c.id = ANY(%s::uuid[]) AND c.destroyed_at IS NULL"
+        " AND c.merged_into IS NULL",
+        (customer_ids,),
+    )
+    return cur.fetchall()

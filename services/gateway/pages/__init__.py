@@ -2,7 +2,9 @@
 
 web.py is the frame (entrypoint, session cookie, CSRF, rendering); each other module is
 one area's views, named as the left menu names them: signin, workbench (with the live
-screen pop), tickets, customers, jobs (field staff).  Templates are in
+screen pop), tickets, customers (with customer_messages, the card's 消息记录), jobs (field
+staff), message_templates (消息模板), bulk_send (群发), and 系统设置's admin* and
+notify_settings (通知设置, 群机器人).  Templates are in
 services/gateway/templates, static files (ours and the pinned htmx) in
 services/gateway/static.  The routes are listed in service.py with the API's.
 """

@@ -20,7 +20,8 @@ from services.gateway.pages.web import Visit, invalid_fields, redirect
 GROUP_CREATE = GroupCreate()
 # What a saved form says on the page it returns to (?done=<code>): codes, never text.
 DONE = {"created": "已创建", "saved": "已保存", "deleted": "已删除", "unchanged": "没有改动",
-        "approved": "已批准，变更已生效", "rejected": "已驳回", "pending": "等待第二位管理员批准"}
+        "approved": "已批准，变更已生效", "rejected": "已驳回", "pending": "等待第二位管理员批准",
+        "retired": "已停用：新的发送不再使用这个版本"}
 # The services' reasons (English) as an admin reads them.
 REASONS = {
     "already taken": "已被占用", "already exists": "已存在",

@@ -11,6 +11,7 @@ URGENCY = {"low": "低", "medium": "中", "high": "高", "urgent": "紧急"}
 ROLE = {"agent": "座席", "supervisor": "主管", "manager": "经理", "general_manager": "总经理",
         "admin": "系统管理员", "auditor": "审计员", "field": "上门服务", "telephony": "话务接口"}
 LEVEL = LEVEL_NAMES
+CUSTOMER_KIND = {"person": "个人", "organization": "单位"}
 LIFECYCLE = LIFECYCLE_LABELS
 SLA = {"ok": "正常", "due": "即将超时", "breached": "已超时", "paused": "暂停", "done": "已结束"}
 WAITING_ON = {"customer": "等待客户", "parts": "等待配件"}
@@ -23,6 +24,26 @@ STEP = {"created": "创建", "accepted": "受理", "assigned": "分派", "transf
         "handed_back": "退回", "status": "状态变更", "reopened": "重新打开", "updated": "修改",
         "dispatched": "派工", "handled": "上门处理", "dispatch_overdue": "上门超时",
         "escalated": "升级", "kb_linked": "关联知识", "kb_unlinked": "取消关联知识"}
+# Notifications (issue 11): messages to customers, templates, bulk sends, robots.
+MESSAGE_CHANNEL = {"sms": "短信", "email": "邮件", "robot": "群机器人", "webhook": "Webhook"}
+MESSAGE_STATUS = {"queued": "排队中", "sending": "发送中", "sent": "已发送", "delivered": "已送达",
+                  "failed": "失败", "skipped": "已跳过"}
+PURPOSE = {"service": "服务", "marketing": "营销"}
+QUIET_MODE = {"defer": "推迟到免打扰时段结束", "send": "照常发送"}
+LOCALE = {"zh-CN": "中文", "en": "英文"}
+SKIP_REASON = {"opted_out": "已退订", "frequency_cap_day": "超过每日上限",
+               "frequency_cap_week": "超过每周上限", "no_address": "无号码/邮箱",
+               "no_customer": "客户不存在", "quiet_hours": "免打扰时段"}
+MESSAGE_REASON = {**SKIP_REASON, "undelivered": "未送达", "throttled": "服务商限流，稍后重试"}
+BATCH_STATE = {"accepted": "已受理", "queuing": "正在排队", "queued": "已全部排队",
+               "failed": "失败"}
+OPT_SCOPE = {"marketing": "营销消息", "all": "全部消息"}
+OPT_SOURCE = {"uplink": "客户回复退订", "staff": "客服设置"}
+TARGET_KIND = {"robot": "群机器人", "webhook": "Webhook"}
+TARGET_EVENT = {"ticket_created": "新建工单", "ticket_assigned": "工单分派",
+                "ticket_transferred": "工单转派", "ticket_dispatched": "派工上门",
+                "ticket_resolved": "工单解决", "ticket_closed": "工单关闭",
+                "ticket_sla_breached": "工单超时"}
 FIELD_TYPE = {"text": "文本", "number": "数字", "date": "日期", "datetime": "日期时间",
               "choice": "单选", "multi_choice": "多选", "address": "地址", "phone": "电话",
               "boolean": "是/否"}

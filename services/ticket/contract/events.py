@@ -89,6 +89,7 @@ class TicketDispatched(_TicketEvent):
 
     dispatch_id = _id(required=True)
     staff_id = _id(required=True)
+    customer_id = _id(allow_none=True, load_default=None)  # whom notify tells (N5)
     address = fields.String(required=True, validate=validate.Length(max=500))
     window_start = fields.AwareDateTime(required=True)
     window_end = fields.AwareDateTime(required=True)

@@ -61,7 +61,7 @@ def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id:
     level = ticket["level"]
     tx.emit("ticket_dispatched", DISPATCHED.dump({
         "ticket_id": ticket_id, "serial": ticket["serial"], "dispatch_id": dispatch_id,
-        "staff_id": fields["staff_id"],
+        "staff_id": fields["staff_id"], "customer_id": ticket["customer_id"],
         "address": access.shareable(level, address, WITHHELD_ADDRESS),
         "window_start": fields["window_start"], "window_end": fields["window_end"],
         "note": access.shareable(level, fields["note"]), "level": level}))

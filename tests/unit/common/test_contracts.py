@@ -66,9 +66,13 @@ def test_the_registry_names_each_service_once_with_its_own_port():
 
 # Issue 9, finding 4: the RPCs a system identity calls — a timer's or an event handler's
 # (services.common.identity) — each declared on its operation's line (Operation.system).
-# Read from every handler the services' timers and event handlers run: none of them
-# calls another service (or its own) today, so no operation takes a system caller.
-SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {}
+# Read from every handler the services' timers and event handlers run: notify's sender
+# and event handlers read customers' contact points (issue 11); nothing else calls
+# another service under its system identity.
+SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
+    ("customer", "contact_points"): frozenset({"notify"}),
+    ("customer", "segment_contacts"): frozenset({"notify"}),
+}
 
 
 def test_finding4_system_identities_are_declared_exactly_where_they_call():

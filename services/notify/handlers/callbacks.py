@@ -1,0 +1,73 @@
+"""Provider callbacks: delivery receipts and customers' replies (N3, N4).
+
+Authenticated by the provider's signature over the raw body (the adapter's
+verify_callback), never by a staff token; anything unsigned or stale is refused and
+changes nothing.  A reply 退订 / TD / T / 取消 (any case, surrounding spaces and
+punctuation ignored) opts that number out of marketing SMS.
+"""
+import re
+import uuid
+
+from services.common.errors import Unauthenticated
+from services.notify.domain import policy
+from services.notify.domain.templates import refused
+from services.notify.handlers.sender import _emit
+from services.notify.handlers.sends import store_now
+from services.notify.store import messages as store
+from services.notify.store import preferences as prefs_store
+
+STOP_WORDS = {"退订", "td", "t", "取消", "退定", "n", "unsubscribe", "stop"}
+_EDGES = re.compile(r"^[\s\W_]{0,20}|[\s\W_]{0,20}$")
+
+
+def is_stop(text: str) -> bool:
+    return _EDGES.sub("", (text or "")[:50]).lower() in STOP_WORDS
+
+
+def _uuid_or_none(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text)) if text else None
+    except ValueError:
+        return None
+
+
+def provider_callback(db, providers: dict, data: dict) -> dict:
+    provider = providers.get(data["provider"])
+    if provider is None:
+        raise refused("provider", "not configured on this system")
+    body = data["body"].encode("utf-8")
+    if not provider.verify_callback({"X-Provider-Signature": data["signature"]}, body):
+        raise Unauthenticated("bad or stale provider signature")
+    try:
+        if data["kind"] == "receipts":
+            applied = _receipts(db, provider, provider.receipts(body))
+        else:
+            applied = _uplinks(db, provider.uplinks(body))
+    except ValueError as exc:
+        raise refused("body", str(exc)[:200]) from None
+    return {"answer": provider.callback_answer, "applied": applied}
+
+
+def _receipts(db, provider, receipts) -> int:
+    rows = [(_uuid_or_none(r.out_id), r.provider_id, r.phone, r.delivered, r.code)
+            for r in receipts]
+    with db.transaction() as tx:
+        changed = store.apply_receipts(tx.cur, provider.provider, rows)
+        now = store_now(tx)
+        for row in changed:
+            if row["status"] == "failed":
+                _emit(tx, row, "failed", row["reason"], now)
+    return len(changed)
+
+
+def _uplinks(db, uplinks) -> int:
+    applied = 0
+    with db.transaction() as tx:
+        for up in uplinks:
+            if not is_stop(up.text):
+                continue
+            customer_id = store.last_customer_of(tx.cur, up.phone)
+            prefs_store.set_opt_out(tx.cur, "sms", up.phone, customer_id, policy.MARKETING,
+                                    "uplink", up.text[:100], "uplink")
+            applied += 1
+    return applied

@@ -1,0 +1,96 @@
+"""Messages driven by ticket events (N5), besides the staff inbox (handlers/inbox.py).
+
+- ticket_dispatched: the customer's SMS with the appointment window (template
+  `dispatch_appointment`);
+- ticket_resolved: the customer's message (template `ticket_resolved`: by email when the
+  customer has an address, else by SMS; its `survey_link` comes from the survey service
+  once it exists — until then the template thanks the customer);
+- every subscribed event: each active group robot and outgoing webhook told of it.
+Every message's key is the event id: a redelivered event finds its messages and adds
+none (the pair (key, recipient, channel) is unique).  Event handlers run as notify's
+system identity, which may read customers' contact points (logged by the customer
+service).
+"""
+import logging
+
+from services.common.rpc import call
+from services.common.zone import local_time
+from services.notify.domain import addresses, internal, policy
+from services.notify.domain import templates as rules
+from services.notify.handlers.sends import store_now
+from services.notify.store import messages as store
+from services.notify.store import preferences as prefs_store
+from services.notify.store import targets as targets_store
+from services.notify.store import templates as templates_store
+
+log = logging.getLogger(__name__)
+CONTACT_TIMEOUT = 10.0
+
+
+def to_targets(tx, event_id: str, event_type: str, data: dict) -> int:
+    """One message per active robot / webhook subscribed to the event."""
+    made = 0
+    for target in targets_store.subscribed(tx.cur, event_type):
+        if target["kind"] == "robot":
+            title, text = internal.robot_text(event_type, data)
+            params: dict = {}
+        else:
+            title, text = event_type, ""
+            params = {"event": event_type, **internal.webhook_data(event_type, event_id, data)}
+        _, new = store.insert(tx.cur, {
+            "idem_key": f"event:{event_id}", "channel": target["kind"],
+            "recipient": addresses.target_key(target["id"]), "address": target["id"],
+            "customer_id": None, "level": int(data.get("level") or 0), "template_id": None,
+            "purpose": policy.SERVICE, "quiet_hours": "send", "params": params,
+            "subject": title, "content": text, "batch_id": None, "status": "queued",
+            "reason": None, "not_before": store_now(tx), "created_by": "system"})
+        made += int(new)
+    return made
+
+
+def contact_point(customers, customer_id: str | None, purpose: str) -> dict | None:
+    if not customer_id:
+        return None
+    found = call(customers.contact_points, {"customer_ids": [customer_id], "purpose": purpose},
+                 timeout=CONTACT_TIMEOUT)["customers"]
+    return found[0] if found else None
+
+
+def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[str, ...],
+                values: dict) -> dict | None:
+    """The customer's message from the first channel the customer has an address and a
+    current template for; None when there is none (nothing to send, not an error)."""
+    if cp is None:
+        return None
+    for channel in channels:
+        address = cp.get("phone") if channel == "sms" else cp.get("email")
+        t = templates_store.current(tx.cur, name, channel, "zh-CN")
+        if not address or t is None:
+            continue
+        auto = {"name": cp.get("name") or ""}
+        params = {v: str(values.get(v, auto.get(v, ""))) for v in t["variables"]}
+        now = store_now(tx)
+        quiet = policy.QuietHours.parse(prefs_store.settings(tx.cur).get("quiet_hours", ""))
+        at = policy.not_before(now, t["purpose"], t["quiet_hours"], quiet)
+        row, _ = store.insert(tx.cur, {
+            "idem_key": f"event:{event_id}", "channel": channel,
+            "recipient": addresses.customer_key(cp["id"]),
+            "address": address.lower() if channel == "email" else address,
+            "customer_id": cp["id"], "level": cp["level"], "template_id": t["id"],
+            "purpose": t["purpose"], "quiet_hours": t["quiet_hours"], "params": params,
+            "subject": rules.render(t["subject"], params, t["variables"], "subject"),
+            "content": rules.render(t["body"], params, t["variables"]), "batch_id": None,
+            "status": "queued", "reason": "quiet_hours" if at > now else None,
+            "not_before": at, "created_by": "system"})
+        return row
+    log.info("event %s: no address or template for %s", event_id, name)
+    return None
+
+
+def dispatched_values(job: dict) -> dict:
+    return {"serial": job["serial"],
+            "window": f"{local_time(job['window_start'])}至{local_time(job['window_end'])[11:]}"}
+
+
+def resolved_values(ticket: dict) -> dict:
+    return {"serial": ticket["serial"], "survey_link": ""}

@@ -1,0 +1,285 @@
+"""The sender (N1, N3, N4): works off the queue of one channel, within its pace.
+
+A round, for one channel:
+1. (one transaction) take tokens from the channel's bucket (shared by every replica),
+   lock that many due messages, apply the rules of the moment — quiet hours defer,
+   opt-outs and frequency caps skip (with the reason) — and mark the rest `sending`
+   under a new attempt id.  Committed before any provider is called: a crash after
+   the call leaves the attempt on record.
+2. (no transaction) one adapter call for the lot.
+3. (one transaction) settle each message by its result: sent (the provider's id),
+   retry later with back-off, throttled (the pace halves), failed for good.
+A message left `sending` past the lease (its sender died between 1 and 3, or the
+provider's answer was lost after the request may have reached it) is settled
+by asking the provider whether it took it (SMS: the provider's query API, by our
+OutId) — taken ones are marked sent, the rest queued again — so a restart never makes
+a second provider call for a message the provider already has.  Email, robots and
+webhooks are sent again with the same Message-ID / delivery id (receivers drop
+repeats; they have no query API).
+"""
+import logging
+import time
+import uuid
+
+from prometheus_client import Counter
+
+from services.common.rpc import call
+from services.notify.channels.base import ChannelError, Outgoing, Result
+from services.notify.domain import addresses, policy
+from services.notify.domain.policy import Pace
+from services.notify.handlers.sends import store_now
+from services.notify.store import messages as store
+from services.notify.store import pace
+from services.notify.store import preferences as prefs_store
+from services.notify.store import targets as targets_store
+from services.notify.store import templates as templates_store
+
+log = logging.getLogger(__name__)
+ROUND_SECONDS = 2.0
+RESOLVE_PAGE = 500
+RECOVERED = "interrupted_send_found_at_provider"  # the reason a settled interrupted send keeps
+EVENT_OF = {"sent": "notification_sent", "failed": "notification_failed",
+            "skipped": "notification_failed"}
+
+
+def work(db, channel, customers, configured: Pace, lease_seconds: float,
+         metrics=None) -> int:
+    """Rounds of one channel for up to ROUND_SECONDS: how many messages were handled."""
+    deadline = time.monotonic() + ROUND_SECONDS
+    handled = recover(db, channel, lease_seconds)
+    if channel.name in ("sms", "email"):
+        handled += resolve_addresses(db, customers)
+    while time.monotonic() < deadline:
+        done = one_round(db, channel, configured, metrics)
+        if done is None:
+            break
+        handled += done
+        if done == 0:
+            time.sleep(min(0.2, 1.0 / max(configured.rate, 1.0)))
+    return handled
+
+
+# ---- 1. claim --------------------------------------------------------------------------
+
+def one_round(db, channel, configured: Pace, metrics=None) -> int | None:
+    """One claim-send-settle round: how many messages it handled; None when nothing was
+    due (0 when the pace allowed none yet)."""
+    attempt_id = str(uuid.uuid4())
+    with db.transaction() as tx:
+        taken, _rate = pace.take(tx.cur, channel.name, configured.batch_size,
+                                 configured.rate, configured.burst)
+        if taken == 0:
+            return 0 if store.due(tx.cur, channel.name, 1) else None
+        rows = store.due(tx.cur, channel.name, taken)
+        if not rows:
+            pace.give_back(tx.cur, channel.name, taken)
+            return None
+        now = store_now(tx)
+        go, skipped, deferred = apply_rules(tx.cur, channel.name, rows, now)
+        store.skip(tx.cur, [(r["id"], reason) for r, reason in skipped])
+        store.defer(tx.cur, deferred)
+        for row, reason in skipped:
+            _emit(tx, row, "skipped", reason, now)
+        pace.give_back(tx.cur, channel.name, taken - len(go))
+        outgoing = build(tx.cur, channel.name, go)
+        if go:
+            store.mark_sending(tx.cur, [r["id"] for r in go], attempt_id)
+    if not go:
+        return len(rows)
+    results = _send(channel, outgoing, attempt_id)
+    settle(db, channel, go, results, configured, attempt_id, metrics)
+    return len(rows)
+
+
+def apply_rules(cur, channel: str, rows: list[dict], now) -> tuple[list, list, list]:
+    """(to send, [(row, skip reason)], [(id, not_before, reason)]) by quiet hours,
+    opt-outs and marketing caps, as they stand now."""
+    settings = prefs_store.settings(cur)
+    quiet = policy.QuietHours.parse(settings.get("quiet_hours", ""))
+    caps = policy.Caps(int(settings.get("marketing_daily_cap", 1)),
+                       int(settings.get("marketing_weekly_cap", 3)))
+    keys = {r["address"] for r in rows} | {addresses.customer_key(r["customer_id"])
+                                          for r in rows if r["customer_id"]}
+    opted = prefs_store.scopes(cur, channel, sorted(keys)) if channel in ("sms", "email") else {}
+    marketing = sorted({r["customer_id"] for r in rows
+                        if r["purpose"] == policy.MARKETING and r["customer_id"]})
+    day, week = policy.day_and_week_start(now)
+    counts = {c: list(n) for c, n in
+              store.marketing_sent(cur, marketing, day, week).items()} if marketing else {}
+    go, skipped, deferred = [], [], []
+    for r in rows:
+        if policy.waits_for_quiet_hours(r["purpose"], r["quiet_hours"]) \
+                and quiet.contains(now.astimezone(policy.CHINA).time()):
+            deferred.append((r["id"], quiet.ends_after(now), "quiet_hours"))
+            continue
+        scopes = opted.get(r["address"], set()) | (
+            opted.get(addresses.customer_key(r["customer_id"]), set()) if r["customer_id"]
+            else set())
+        if policy.opted_out(r["purpose"], scopes):
+            skipped.append((r, policy.OPTED_OUT))
+            continue
+        if r["purpose"] == policy.MARKETING and r["customer_id"]:
+            sent = counts.setdefault(r["customer_id"], [0, 0])
+            reason = policy.cap_reason(sent[0], sent[1], caps)
+            if reason:
+                skipped.append((r, reason))
+                continue
+            sent[0] += 1
+            sent[1] += 1
+        go.append(r)
+    return go, skipped, deferred
+
+
+def build(cur, channel: str, rows: list[dict]) -> list[Outgoing]:
+    """What the adapter gets: SMS with the template's provider code, sign name and
+    parameters in its declared order; robots and webhooks with their URL and secret."""
+    if not rows:
+        return []
+    templates = {tid: templates_store.get(cur, tid)
+                 for tid in {r["template_id"] for r in rows if r["template_id"]}}
+    targets = targets_store.secrets(cur, sorted({r["address"] for r in rows})) \
+        if channel in ("robot", "webhook") else {}
+    out = []
+    for r in rows:
+        t = templates.get(r["template_id"]) or {}
+        target = targets.get(r["address"], {})
+        out.append(Outgoing(
+            message_id=r["id"], address=target.get("url", r["address"]), text=r["content"],
+            subject=r["subject"], template_code=t.get("provider_code", ""),
+            sign_name=t.get("sign_name", ""), params=dict(r["params"]),
+            param_order=tuple(t.get("variables", ())), markdown=target.get("markdown", False),
+            secret=target.get("secret", ""), event=r["params"].get("event", "")
+            if channel == "webhook" else ""))
+    return out
+
+
+# ---- 2. send ---------------------------------------------------------------------------
+
+def _send(channel, outgoing: list[Outgoing], attempt_id: str) -> list[Result]:
+    try:
+        results = channel.send(outgoing, attempt_id)
+    except Exception as exc:  # noqa: BLE001 — an adapter bug must not lose the messages
+        log.exception("%s adapter failed; the batch is retried", channel.name)
+        return [Result(o.message_id, "retry", code="adapter_error", detail=type(exc).__name__)
+                for o in outgoing]
+    by_id = {r.message_id: r for r in results}
+    return [by_id.get(o.message_id) or Result(o.message_id, "retry", code="no_result")
+            for o in outgoing]
+
+
+# ---- 3. settle -------------------------------------------------------------------------
+
+def settle(db, channel, rows: list[dict], results: list[Result], configured: Pace,
+           attempt_id: str, metrics=None) -> None:
+    by_id = {r["id"]: r for r in rows}
+    outcomes, throttled = [], False
+    with db.transaction() as tx:
+        now = store_now(tx)
+        for result in results:
+            row = by_id[result.message_id]
+            if result.outcome == "retry" and result.maybe_taken and hasattr(channel, "taken"):
+                continue  # left `sending`: after the lease, recover() asks the provider
+            status, reason, delay, back = _outcome(result, row["attempts"] + 1)
+            throttled |= result.outcome == "throttled"
+            outcomes.append((row["id"], status, reason, result.code or None,
+                             getattr(channel, "provider", channel.name),
+                             result.provider_id or None, delay, back, attempt_id))
+            if status in EVENT_OF:
+                _emit(tx, row, status, reason, now)
+        store.settle(tx.cur, outcomes)
+        if throttled:
+            _taken, rate = pace.take(tx.cur, channel.name, 0, configured.rate, configured.burst)
+            pace.set_rate(tx.cur, channel.name, policy.slower(rate))
+        else:
+            _taken, rate = pace.take(tx.cur, channel.name, 0, configured.rate, configured.burst)
+            if rate < configured.rate:
+                pace.set_rate(tx.cur, channel.name, policy.faster(rate, configured.rate))
+    if metrics is not None:
+        counter = metrics.metric(Counter, "kefu_notify_results_total",
+                                 "Provider results by channel and outcome",
+                                 ("channel", "outcome"))
+        for result in results:
+            counter.labels(channel.name, result.outcome).inc()
+
+
+def _outcome(result: Result, attempt: int) -> tuple[str, str | None, float | None, int]:
+    """(status, reason, retry delay or None, attempts to give back)."""
+    if result.outcome == "sent":
+        return "sent", None, None, 0
+    if result.outcome == "failed":
+        return "failed", result.code or "failed", None, 0
+    if result.outcome == "throttled":
+        return "queued", "throttled", policy.throttle_delay(), 1
+    if attempt >= policy.MAX_ATTEMPTS:
+        return "failed", f"gave up after {attempt} attempts ({result.code or 'error'})", None, 0
+    return "queued", f"retry ({result.code or 'error'})", policy.retry_delay(attempt), 0
+
+
+def _emit(tx, row: dict, status: str, reason: str | None, now) -> None:
+    tx.emit(EVENT_OF[status], {
+        "message_id": row["id"], "channel": row["channel"], "template_id": row["template_id"],
+        "purpose": row["purpose"], "batch_id": row["batch_id"],
+        "customer_id": row["customer_id"], "status": status, "reason": reason,
+        "level": row["level"], "at": now.isoformat()})
+
+
+# ---- recovery and addresses ------------------------------------------------------------
+
+def recover(db, channel, lease_seconds: float) -> int:
+    """Settle messages whose sender died mid-send (see the module's docstring)."""
+    with db.transaction() as tx:
+        rows = store.stale(tx.cur, channel.name, lease_seconds, 500)
+        if not rows:
+            return 0
+        taken: dict[str, str] = {}
+        if hasattr(channel, "taken"):
+            outgoing = build(tx.cur, channel.name, rows)
+            by_attempt: dict[str, list[Outgoing]] = {}
+            for row, out in zip(rows, outgoing, strict=True):
+                by_attempt.setdefault(row["attempt_id"], []).append(out)
+            since = min(r["sending_since"] for r in rows)
+            try:
+                for attempt_id, group in by_attempt.items():
+                    taken.update(channel.taken(group, attempt_id, since))
+            except ChannelError as exc:
+                log.warning("%s: cannot ask the provider about %d interrupted sends yet: %s",
+                            channel.name, len(rows), exc)
+                return 0
+        outcomes = [(r["id"], "sent", RECOVERED, None, getattr(channel, "provider", channel.name),
+                     taken[r["id"]], None, 0, r["attempt_id"]) if r["id"] in taken
+                    else (r["id"], "queued", "recovered after an interrupted send", None, None,
+                          None, 0.0, 1, r["attempt_id"])
+                    for r in rows]
+        store.settle(tx.cur, outcomes)
+        now = store_now(tx)
+        for r in rows:
+            if r["id"] in taken:
+                _emit(tx, r, "sent", None, now)
+    log.warning("%s: %d interrupted sends settled (%d the provider had)", channel.name,
+                len(rows), len(taken))
+    return len(rows)
+
+
+def resolve_addresses(db, customers) -> int:
+    """Queued messages to customers get their phone or email (notify's system identity
+    asks the customer service; each read is in its borrowing log); none: skipped."""
+    with db.transaction() as tx:
+        rows = store.unresolved(tx.cur, RESOLVE_PAGE)
+        if not rows:
+            return 0
+        ids = sorted({r["customer_id"] for r in rows})
+        found = {c["id"]: c for c in call(customers.contact_points,
+                                          {"customer_ids": ids, "purpose": "发送通知"},
+                                          timeout=10.0)["customers"]}
+        resolved, skipped = [], []
+        for r in rows:
+            cp = found.get(r["customer_id"])
+            address = (cp or {}).get("phone" if r["channel"] == "sms" else "email") or ""
+            if cp and address:
+                resolved.append((r["id"], address.lower() if r["channel"] == "email"
+                                 else address, cp["level"]))
+            else:
+                skipped.append((r["id"], "no_customer" if cp is None else policy.NO_ADDRESS))
+        store.resolve(tx.cur, resolved)
+        store.skip(tx.cur, skipped)
+    return len(rows)
