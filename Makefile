@@ -39,6 +39,7 @@ run: migrate
 	echo "Console:    open http://127.0.0.1:8000/ and sign in as admin, password: $$(cat var/secrets/admin-password)"
 	echo "Log in:     POST /api/v1/auth/login {\"username\": \"admin\", \"password\": \"<var/secrets/admin-password>\"}"
 	echo "            curl -s localhost:8000/api/v1/auth/login -d \"{\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"\$$(cat var/secrets/admin-password)\\\"}\""
+	echo "Providers:  SMS, robots, webhooks simulated at $$KEFU_PROVIDERS_URL (make sms), mail at $$KEFU_SMTP_ADDRESS (make mail)"
 	echo "Metrics:    $$(awk '!/^#/ && NF {printf "%s :%s  ", $$1, $$2}' services/registry.txt)"
 	echo "Stop with:  make stop"
 

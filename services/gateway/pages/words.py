@@ -33,7 +33,9 @@ QUIET_MODE = {"defer": "推迟到免打扰时段结束", "send": "照常发送"}
 LOCALE = {"zh-CN": "中文", "en": "英文"}
 SKIP_REASON = {"opted_out": "已退订", "frequency_cap_day": "超过每日上限",
                "frequency_cap_week": "超过每周上限", "no_address": "无号码/邮箱",
-               "no_customer": "客户不存在", "quiet_hours": "免打扰时段"}
+               "no_customer": "客户不存在", "quiet_hours": "免打扰时段",
+               "not_a_mobile": "非手机号码",
+               "interrupted_send_found_at_provider": "中断后已核实送出"}
 MESSAGE_REASON = {**SKIP_REASON, "undelivered": "未送达", "throttled": "服务商限流，稍后重试"}
 BATCH_STATE = {"accepted": "已受理", "queuing": "正在排队", "queued": "已全部排队",
                "failed": "失败"}

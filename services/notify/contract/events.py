@@ -3,16 +3,18 @@ from marshmallow import Schema, fields
 
 
 class NotificationOutcome(Schema):
-    """notification_sent (the provider took it) and notification_failed (permanent
-    error, attempts used up, or skipped with a reason)."""
+    """notification_sent (the provider took them) and notification_failed (permanent
+    error, attempts used up, undelivered, or skipped with a reason): one event per kind
+    of outcome of a sender's round — its channel, template, batch, purpose, status and
+    reason — with how many messages had it."""
 
-    message_id = fields.String(required=True)
     channel = fields.String(required=True)
     template_id = fields.String(allow_none=True, load_default=None)
-    purpose = fields.String(required=True)
     batch_id = fields.String(allow_none=True, load_default=None)
-    customer_id = fields.String(allow_none=True, load_default=None)
+    purpose = fields.String(required=True)
     status = fields.String(required=True)
     reason = fields.String(allow_none=True, load_default=None)
-    level = fields.Integer(load_default=0)
+    count = fields.Integer(required=True)
+    level = fields.Integer(load_default=0, metadata={"description": "the highest level of "
+                                                                    "the customers concerned"})
     at = fields.AwareDateTime(required=True)

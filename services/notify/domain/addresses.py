@@ -1,5 +1,9 @@
 """Recipients and their addresses: the keys messages are unique by, and masking."""
+import phonenumbers
+
 from services.common.phones import mask_middle
+
+NOT_MOBILE = "not_a_mobile"  # the skip reason of an SMS to a landline
 
 
 def customer_key(customer_id: str) -> str:
@@ -30,3 +34,14 @@ def masked_text(text: str, max_length: int = 300) -> str:
         run = run + 1 if ch.isdigit() else 0
         out.append("*" if run > 4 else ch)
     return "".join(out)
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether an E.164 number can take an SMS (a mobile, or a number of a region
+    that does not tell mobiles apart)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

@@ -22,7 +22,7 @@ from services.notify.store import messages as messages_store
 from services.notify.store import preferences as prefs_store
 
 PAGE = 1000
-FILL_SECONDS = 2.0
+FILL_SECONDS = 10.0  # a tick fills pages back to back for up to this long
 SEGMENT_TIMEOUT = 30.0
 
 
@@ -109,22 +109,11 @@ def fill(db, customers) -> int:
     deadline = time.monotonic() + FILL_SECONDS
     queued = 0
     while time.monotonic() < deadline:
-        try:
-            added = _fill_page(db, customers)
-        except Invalid as exc:  # the segment itself is refused: nothing will change that
-            _give_up(db, exc)
-            continue
+        added = _fill_page(db, customers)
         if added is None:
             break
         queued += added
     return queued
-
-
-def _give_up(db, exc: Invalid) -> None:
-    with db.transaction() as tx:
-        b = store.to_fill(tx.cur)
-        if b is not None:
-            store.fail(tx.cur, b["id"], f"{exc.message}: {exc.fields}"[:500])
 
 
 def _fill_page(db, customers) -> int | None:
@@ -137,7 +126,11 @@ def _fill_page(db, customers) -> int | None:
             query = {**b["source"]["segment"], "limit": PAGE, "purpose": f"批量发送 {b['id']}"}
             if b["cursor"]:
                 query["cursor"] = b["cursor"]
-            page = call(customers.segment_contacts, query, timeout=SEGMENT_TIMEOUT)
+            try:
+                page = call(customers.segment_contacts, query, timeout=SEGMENT_TIMEOUT)
+            except Invalid as exc:  # the segment itself is refused: nothing will change that
+                store.fail(tx.cur, b["id"], f"{exc.message}: {exc.fields}"[:500])
+                return 0
             lines = [{"customer": c, "params": {}} for c in page["customers"]]
             cursor, finished = page["cursor"], page["cursor"] is None
         else:
@@ -197,6 +190,8 @@ def _message(b: dict, t: dict, line: dict, at, now) -> dict:
         recipient = address
     values = {k: str(v) for k, v in values.items() if k in t["variables"]}
     reason = None if address else ("no_customer" if cp and cp.get("gone") else policy.NO_ADDRESS)
+    if address and b["channel"] == "sms" and not addresses.is_mobile(address):
+        address, reason = "", addresses.NOT_MOBILE
     return {
         "idem_key": f"batch:{b['id']}", "channel": b["channel"], "recipient": recipient,
         "address": address, "customer_id": cp["id"] if cp else None,

@@ -11,7 +11,7 @@ import uuid
 from services.common.errors import Unauthenticated
 from services.notify.domain import policy
 from services.notify.domain.templates import refused
-from services.notify.handlers.sender import _emit
+from services.notify.handlers.sender import emit_outcomes
 from services.notify.handlers.sends import store_now
 from services.notify.store import messages as store
 from services.notify.store import preferences as prefs_store
@@ -54,9 +54,8 @@ def _receipts(db, provider, receipts) -> int:
     with db.transaction() as tx:
         changed = store.apply_receipts(tx.cur, provider.provider, rows)
         now = store_now(tx)
-        for row in changed:
-            if row["status"] == "failed":
-                _emit(tx, row, "failed", row["reason"], now)
+        emit_outcomes(tx, [(row, "failed", row["reason"]) for row in changed
+                           if row["status"] == "failed"], now)
     return len(changed)
 
 

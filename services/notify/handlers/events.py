@@ -64,6 +64,8 @@ def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[s
         return None
     for channel in channels:
         address = cp.get("phone") if channel == "sms" else cp.get("email")
+        if address and channel == "sms" and not addresses.is_mobile(address):
+            address = None  # a landline takes no SMS
         t = templates_store.current(tx.cur, name, channel, "zh-CN")
         if not address or t is None:
             continue

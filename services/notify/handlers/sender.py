@@ -78,8 +78,7 @@ def one_round(db, channel, configured: Pace, metrics=None) -> int | None:
         go, skipped, deferred = apply_rules(tx.cur, channel.name, rows, now)
         store.skip(tx.cur, [(r["id"], reason) for r, reason in skipped])
         store.defer(tx.cur, deferred)
-        for row, reason in skipped:
-            _emit(tx, row, "skipped", reason, now)
+        emit_outcomes(tx, [(row, "skipped", reason) for row, reason in skipped], now)
         pace.give_back(tx.cur, channel.name, taken - len(go))
         outgoing = build(tx.cur, channel.name, go)
         if go:
@@ -172,7 +171,7 @@ def _send(channel, outgoing: list[Outgoing], attempt_id: str) -> list[Result]:
 def settle(db, channel, rows: list[dict], results: list[Result], configured: Pace,
            attempt_id: str, metrics=None) -> None:
     by_id = {r["id"]: r for r in rows}
-    outcomes, throttled = [], False
+    outcomes, throttled, told = [], False, []
     with db.transaction() as tx:
         now = store_now(tx)
         for result in results:
@@ -185,8 +184,9 @@ def settle(db, channel, rows: list[dict], results: list[Result], configured: Pac
                              getattr(channel, "provider", channel.name),
                              result.provider_id or None, delay, back, attempt_id))
             if status in EVENT_OF:
-                _emit(tx, row, status, reason, now)
+                told.append((row, status, reason))
         store.settle(tx.cur, outcomes)
+        emit_outcomes(tx, told, now)
         if throttled:
             _taken, rate = pace.take(tx.cur, channel.name, 0, configured.rate, configured.burst)
             pace.set_rate(tx.cur, channel.name, policy.slower(rate))
@@ -215,12 +215,23 @@ def _outcome(result: Result, attempt: int) -> tuple[str, str | None, float | Non
     return "queued", f"retry ({result.code or 'error'})", policy.retry_delay(attempt), 0
 
 
-def _emit(tx, row: dict, status: str, reason: str | None, now) -> None:
-    tx.emit(EVENT_OF[status], {
-        "message_id": row["id"], "channel": row["channel"], "template_id": row["template_id"],
-        "purpose": row["purpose"], "batch_id": row["batch_id"],
-        "customer_id": row["customer_id"], "status": status, "reason": reason,
-        "level": row["level"], "at": now.isoformat()})
+def emit_outcomes(tx, outcomes: list[tuple[dict, str, str | None]], now) -> None:
+    """notification_sent / notification_failed, one event per kind of outcome of a round
+    (channel, template, batch, purpose, status, reason) with its count: a 100,000-message
+    batch makes about a thousand events, not 100,000 (no address in any)."""
+    groups: dict[tuple, list] = {}
+    for row, status, reason in outcomes:
+        key = (row["channel"], row["template_id"], row["batch_id"], row["purpose"], status,
+               reason)
+        entry = groups.setdefault(key, [0, 0])
+        entry[0] += 1
+        entry[1] = max(entry[1], row["level"])
+    for (channel, template_id, batch_id, purpose, status, reason), (count, level) \
+            in groups.items():
+        tx.emit(EVENT_OF[status], {
+            "channel": channel, "template_id": template_id, "batch_id": batch_id,
+            "purpose": purpose, "status": status, "reason": reason, "count": count,
+            "level": level, "at": now.isoformat()})
 
 
 # ---- recovery and addresses ------------------------------------------------------------
@@ -252,9 +263,7 @@ def recover(db, channel, lease_seconds: float) -> int:
                     for r in rows]
         store.settle(tx.cur, outcomes)
         now = store_now(tx)
-        for r in rows:
-            if r["id"] in taken:
-                _emit(tx, r, "sent", None, now)
+        emit_outcomes(tx, [(r, "sent", RECOVERED) for r in rows if r["id"] in taken], now)
     log.warning("%s: %d interrupted sends settled (%d the provider had)", channel.name,
                 len(rows), len(taken))
     return len(rows)
@@ -275,6 +284,9 @@ def resolve_addresses(db, customers) -> int:
         for r in rows:
             cp = found.get(r["customer_id"])
             address = (cp or {}).get("phone" if r["channel"] == "sms" else "email") or ""
+            if address and r["channel"] == "sms" and not addresses.is_mobile(address):
+                skipped.append((r["id"], addresses.NOT_MOBILE))
+                continue
             if cp and address:
                 resolved.append((r["id"], address.lower() if r["channel"] == "email"
                                  else address, cp["level"]))

@@ -54,6 +54,8 @@ def send(db, principal: Principal, customers, data: dict, key: str | None) -> di
         customer_id = None
         address = to["phone"]["e164"] if "phone" in to else to["email"].lower()
         recipient = address
+        if "phone" in to and not addresses.is_mobile(address):
+            raise refused("to.phone", "not a mobile number: it cannot take an SMS")
     if ("phone" in to and data["channel"] != "sms") or (
             "email" in to and data["channel"] != "email"):
         raise refused("to", f"a {'phone' if 'phone' in to else 'email'} cannot take "
@@ -78,8 +80,8 @@ def send(db, principal: Principal, customers, data: dict, key: str | None) -> di
 
 
 def store_now(tx):
-    tx.cur.execute("SELECT now() AS now")
-    return tx.cur.fetchone()["now"]
+    """The database's clock (one for every replica)."""
+    return store.now(tx.cur)
 
 
 def get_message(db, principal: Principal, customers, message_id: str) -> dict:

@@ -21,6 +21,12 @@ _INSERT = (
     " ON CONFLICT (idem_key, recipient, channel) DO NOTHING RETURNING id::text")
 
 
+def now(cur):
+    """The database's clock: every rule of time in notify reads this one."""
+    cur.execute("SELECT now() AS now")
+    return cur.fetchone()["now"]
+
+
 def insert(cur, m: dict) -> tuple[dict, bool]:
     """The message, and whether this call made it: an existing (idem_key, recipient,
     channel) is answered as it is."""

@@ -112,8 +112,8 @@ def test_finding3_the_notify_user_cannot_publish_on_another_services_exchange(no
 
 
 def test_finding3_the_notify_user_publishes_no_event_type_it_does_not_own(notify_uri):
-    """Topic permissions: notify's contract has no events, so even its own exchange
-    takes no routing key from it."""
+    """Topic permissions: notify's contract names its own events only (notification_sent,
+    notification_failed), so even its own exchange takes no other routing key from it."""
     message = refused(notify_uri, lambda conn, _: conn.Producer(serializer="json").publish(
         event("ticket_created"), exchange="notify.events", routing_key="ticket_created",
         user_id=conn.userid, retry=False))

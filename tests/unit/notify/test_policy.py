@@ -73,3 +73,10 @@ def test_n3_throttling_halves_the_pace_and_clean_rounds_restore_it():
     for _ in range(20):
         rate = policy.faster(rate, 200)
     assert rate == 200
+
+
+def test_n1_only_mobiles_take_an_sms():
+    from services.notify.domain.addresses import is_mobile
+    assert is_mobile("+8613800138000") and is_mobile("+85291234567")
+    assert not is_mobile("+862361234567")   # a Chongqing landline
+    assert not is_mobile("+86")
