@@ -3,7 +3,7 @@ counters, reset, and a customer's uplink posted to notify."""
 import time
 
 from simulators import phones
-from simulators.http import Answer, Request, bad_request, json_answer, route
+from simulators.http import Answer, Request, bad_request, digits, json_answer, route
 from simulators.receipts import PROVIDERS, post_callback
 from simulators.state import public_sms
 
@@ -12,7 +12,7 @@ def sms(sim, req: Request) -> Answer:
     q = req.query
     phone = phones.normalize(q["phone"]) or q["phone"] if q.get("phone") else None
     limit = q.get("limit", "")
-    if limit and not limit.isdigit():
+    if limit and not digits(limit):
         raise bad_request("limit must be a number")
     with sim.state.lock:
         found = [public_sms(r) for r in sim.state.sms
@@ -48,6 +48,7 @@ def _hook_fail(value) -> dict:
 def set_config(sim, req: Request) -> Answer:
     body = req.json_object()
     checks = {"qps": lambda v: _whole(v, 1, 10**6), "fail_share": _share,
+              "fail_next": lambda v: _whole(v, 0, 10**6),
               "undelivered_share": _share, "receipt_delay_ms": lambda v: _whole(v, 0, 3_600_000),
               "answer_delay_ms": lambda v: _whole(v, 0, 60_000),
               "blacklist": lambda v: isinstance(v, list), "hook_fail": lambda v: True}

@@ -1,10 +1,12 @@
-"""Outgoing webhooks' receiver: `/hooks/<name>` checks X-Kefu-Signature with
-`<secrets>/webhook-signing` (401 when wrong), records the delivery (marking repeats of
-an X-Kefu-Delivery), and can be told to fail the next n deliveries (retry tests)."""
+"""Outgoing webhooks' receiver: `/hooks/<name>` checks X-Kefu-Signature with the hook's
+own secret when one is registered (`POST /_sim/hooks/register`: notify signs with a
+target's own secret when it has one), else with `<secrets>/webhook-signing` (401 when
+wrong), records the delivery (marking repeats of an X-Kefu-Delivery), and can be told to
+fail the next n deliveries (retry tests)."""
 import time
 
 from simulators import signing
-from simulators.http import Answer, HttpError, Request, json_answer, route
+from simulators.http import Answer, HttpError, Request, bad_request, json_answer, route
 from simulators.state import iso
 
 
@@ -15,8 +17,8 @@ def deliver(sim, req: Request) -> Answer:
         if failing and failing[0] > 0:
             failing[0] -= 1
             return json_answer({"error": "failing on purpose"}, failing[1])
-    if not signing.check_timed_signature(req.header("x-kefu-signature"), req.body,
-                                         sim.secrets["webhook"]):
+        secret = sim.state.hook_secrets.get(name) or sim.secrets["webhook"]
+    if not signing.check_timed_signature(req.header("x-kefu-signature"), req.body, secret):
         return json_answer({"error": "bad signature"}, 401)
     try:
         body = req.json()
@@ -34,6 +36,22 @@ def deliver(sim, req: Request) -> Answer:
     return json_answer({"ok": True})
 
 
+def register(sim, req: Request) -> Answer:
+    """`{"name", "secret"}`: deliveries to `/hooks/<name>` are checked with that secret
+    (and no longer with webhook-signing); an empty secret goes back to webhook-signing.
+    Forgotten on reset."""
+    body = req.json_object()
+    name, secret = body.get("name"), body.get("secret")
+    if not isinstance(name, str) or not name or "/" in name or not isinstance(secret, str):
+        raise bad_request("needs name (a hook's, no '/') and secret")
+    with sim.state.lock:
+        if secret:
+            sim.state.hook_secrets[name] = secret
+        else:
+            sim.state.hook_secrets.pop(name, None)
+    return json_answer({"ok": True})
+
+
 def listing(sim, req: Request) -> Answer:
     name = req.query.get("name")
     with sim.state.lock:
@@ -43,5 +61,6 @@ def listing(sim, req: Request) -> Answer:
 
 ROUTES = [
     route("POST", r"/hooks/(?P<name>[^/]+)", deliver),
+    route("POST", r"/_sim/hooks/register", register),
     route("GET", r"/_sim/hooks", listing),
 ]

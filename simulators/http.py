@@ -63,6 +63,12 @@ def json_answer(data, status: int = 200) -> Answer:
     return Answer(status, json.dumps(data, ensure_ascii=False).encode())
 
 
+def digits(text: str, most: int = 18) -> bool:
+    """Whether `text` is 1..`most` ASCII digits: str.isdigit() alone is true of "²" and
+    "٣" (int() refuses the first) and of numbers too long for int() or a clock."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
+
+
 def split_address(address: str) -> tuple[str, int]:
     """`127.0.0.1:8900` (or `http://127.0.0.1:8900/`) -> ("127.0.0.1", 8900)."""
     if "//" in address:
@@ -150,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._read_chunked()
         if length is None:
             return b""
-        if not length.strip().isdigit():
+        if not digits(length.strip()):
             self.close_connection = True
             raise bad_request("bad Content-Length")
         if int(length) > MAX_BODY:
@@ -175,8 +181,10 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 size = int(line, 16)
             except ValueError:
+                size = -1
+            if size < 0:         # "-1" parses: rfile.read(-1) would read to the end
                 self.close_connection = True
-                raise bad_request("bad chunk") from None
+                raise bad_request("bad chunk")
             if len(body) + size > MAX_BODY:
                 self.close_connection = True
                 raise HttpError(413, {"error": "too_large", "max_bytes": MAX_BODY})

@@ -1,11 +1,10 @@
 """Group robots: DingTalk (timestamp + sign), WeCom (key) and Feishu (sign in the body),
 each limited to 20 messages a minute per robot.  Robot secrets are known to the
 simulator only when registered (`POST /_sim/robots/register`)."""
-import hmac
 import time
 
 from simulators import signing
-from simulators.http import Answer, Request, bad_request, json_answer, route
+from simulators.http import Answer, Request, bad_request, digits, json_answer, route
 from simulators.state import iso
 
 PLATFORMS = ("dingtalk", "wecom", "feishu")
@@ -32,11 +31,11 @@ def _verify(secret: str | None, timestamp: str, sign: str, good_sign, unit: floa
     """True / False / "unverified" (a sign we have no secret for) / None (none needed)."""
     if not secret:
         return "unverified" if sign else None
-    if not timestamp.isdigit() or not sign:
+    if not digits(timestamp, 15) or not sign:
         return False
     if abs(time.time() - int(timestamp) / unit) > MAX_SKEW:
         return False
-    return hmac.compare_digest(good_sign(secret, timestamp), sign)
+    return signing.same(good_sign(secret, timestamp), sign)
 
 
 def _admit(sim, platform: str, token: str) -> bool:

@@ -1,13 +1,12 @@
 """Alibaba Cloud SMS (Dysmsapi 2017-05-25, RPC style): SendSms, SendBatchSms and
 QuerySendDetails, POP-signed; the bodies of its receipt and uplink callbacks."""
-import hmac
 import json
 import random
 from datetime import datetime
 from urllib.parse import parse_qsl
 
 from simulators import phones, signing
-from simulators.http import Answer, Request, json_answer, route
+from simulators.http import Answer, Request, digits, json_answer, route
 from simulators.sms import Refusal, check_phone, china, request_id
 
 PROVIDER = "aliyun"
@@ -39,7 +38,7 @@ def handle(sim, req: Request) -> Answer:
     good = signing.pop_signature(params, creds["access_key_secret"])
     if (params["AccessKeyId"] != creds["access_key_id"]
             or params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0"
-            or not hmac.compare_digest(good, params["Signature"])):
+            or not signing.same(good, params["Signature"])):
         return answer("SignatureDoesNotMatch",
                       "Specified signature is not matched with our calculation.", 400)
     action = params["Action"]
@@ -134,7 +133,7 @@ def _int(params: dict, name: str, low: int, high: int, default: int | None = Non
     raw = params.get(name)
     if raw is None and default is not None:
         return default
-    if raw is None or not raw.isdigit() or not low <= int(raw) <= high:
+    if raw is None or not digits(raw) or not low <= int(raw) <= high:
         raise Refusal(BAD_QUERY, f"{name} must be an integer {low}..{high}")
     return int(raw)
 

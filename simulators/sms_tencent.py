@@ -1,13 +1,12 @@
 """Tencent Cloud SMS (API 3.0, 2021-01-11): SendSms and PullSmsSendStatusByPhoneNumber,
 TC3-HMAC-SHA256-signed; the bodies of its receipt and uplink callbacks."""
-import hmac
 import json
 import re
 import time
 import uuid
 
 from simulators import phones, signing
-from simulators.http import Answer, Request, json_answer, route
+from simulators.http import Answer, Request, digits, json_answer, route
 from simulators.sms import Refusal, check_phone, china, request_id
 
 PROVIDER = "tencent"
@@ -34,7 +33,7 @@ def ok(**fields) -> Answer:
 def signed(sim, req: Request) -> bool:
     m = AUTH.fullmatch(req.header("authorization").strip())
     timestamp = req.header("x-tc-timestamp")
-    if not m or not timestamp.isdigit():
+    if not m or not digits(timestamp, 12):
         return False
     secret_id, date, signed_headers, signature = m.groups()
     creds = sim.secrets["tencent"]
@@ -44,7 +43,7 @@ def signed(sim, req: Request) -> bool:
     content_type = req.header("content-type").strip().lower()
     good = signing.tc3_signature(creds["secret_key"], date, timestamp,
                                  req.header("host").strip().lower(), req.body, content_type)
-    return hmac.compare_digest(good, signature)
+    return signing.same(good, signature)
 
 
 def handle(sim, req: Request) -> Answer:

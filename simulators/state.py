@@ -7,7 +7,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
-DEFAULT_CONFIG = {"qps": 500, "fail_share": 0.0, "undelivered_share": 0.0,
+DEFAULT_CONFIG = {"qps": 500, "fail_share": 0.0, "fail_next": 0, "undelivered_share": 0.0,
                   "receipt_delay_ms": 500, "answer_delay_ms": 0, "blacklist": []}
 STAT_NAMES = ("accepted", "throttled", "failed", "rejected", "receipts_posted",
               "receipts_dropped", "robot_messages", "hook_deliveries")
@@ -34,6 +34,7 @@ class State:
             self.robots: list[dict] = []
             self.robot_secrets: dict[tuple, str] = {}  # (platform, token) -> secret
             self.hooks: list[dict] = []
+            self.hook_secrets: dict[str, str] = {}     # hook name -> its own secret
             self.hook_seen: set[str] = set()
             self.stats = dict.fromkeys(STAT_NAMES, 0)
             self.windows: dict[tuple, deque] = {}
@@ -63,11 +64,16 @@ class State:
 
     def send_gate(self, provider: str, account: str) -> str:
         """The fate of one send request before its content is looked at:
-        "ok", "throttled" (over the account's QPS) or "failed" (the fail_share)."""
+        "ok", "throttled" (over the account's QPS) or "failed" (the next `fail_next`
+        requests, then the fail_share)."""
         with self.lock:
             if not self.admit((provider, account), self.config["qps"], 1.0):
                 self.stats["throttled"] += 1
                 return "throttled"
+            if self.config["fail_next"] > 0:
+                self.config["fail_next"] -= 1
+                self.stats["failed"] += 1
+                return "failed"
             if random.random() < self.config["fail_share"]:
                 self.stats["failed"] += 1
                 return "failed"

@@ -286,7 +286,7 @@ class NotifyService(HealthCheck):
         with self.db.transaction() as tx:
             inbox.ticket_dispatched(tx, event["event_id"], job)
             events.to_customer(tx, event["event_id"], cp, "dispatch_appointment", ("sms",),
-                               events.dispatched_values(job))
+                               events.dispatched_values(job), job.get("level", 0))
             events.to_targets(tx, event["event_id"], "ticket_dispatched", job)
 
     @on_event("ticket", "ticket_resolved")
@@ -297,7 +297,7 @@ class NotifyService(HealthCheck):
                                   f"解决通知 {ticket['serial']}")
         with self.db.transaction() as tx:
             events.to_customer(tx, event["event_id"], cp, "ticket_resolved", ("email", "sms"),
-                               events.resolved_values(ticket))
+                               events.resolved_values(ticket), ticket.get("level", 0))
             events.to_targets(tx, event["event_id"], "ticket_resolved", ticket)
 
     @on_event("ticket", "ticket_closed")

@@ -283,7 +283,7 @@ def contact_rows(cur, customer_ids: list[str]) -> list[dict]:
         "SELECT c.id::text, c.name,"
         " effective_level(c.level, c.declassify_at, c.declassify_to) AS level,"
         " (SELECT p.e164 FROM customer_phone p WHERE p.customer_id = c.id"
-        "  ORDER BY p.e164 LIKE '+861%%' DESC, p.position LIMIT 1) AS phone,"
+        "  ORDER BY p.e164 ~ '^\\+861[3-9][0-9]{9}$' DESC, p.position LIMIT 1) AS phone,"
         " (SELECT e.email FROM customer_email e WHERE e.customer_id = c.id"
         "  ORDER BY e.position LIMIT 1) AS email"
         " FROM customer c WHERE c.id = ANY(%s::uuid[]) AND c.destroyed_at IS NULL"

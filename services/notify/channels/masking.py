@@ -12,7 +12,8 @@ from services.common.phones import mask_middle
 
 # A run of 7+ digits (optionally after +, with no digit around it) is read as a phone number.
 _NUMBER = re.compile(r"(?<!\d)\+?\d{7,}(?!\d)")
-_EMAIL = re.compile(r"[^\s@<>\"',;:]+@[^\s@<>\"',;:]+")
+# Bounded both sides (RFC 5321: local part ≤ 64, domain ≤ 255): linear on any text.
+_EMAIL = re.compile(r"[^\s@<>\"',;:]{1,64}@[^\s@<>\"',;:]{1,255}")
 MAX_DETAIL = 200
 
 
@@ -41,6 +42,8 @@ def mask_address(address: str) -> str:
 
 def scrub(text: str, limit: int = MAX_DETAIL) -> str:
     """A provider's message for the record: phone numbers and emails masked, cut to `limit`."""
-    text = _NUMBER.sub(lambda m: mask_phone(m.group()), str(text))
+    # Cut first (masking never lengthens what is kept): the patterns see a bounded text.
+    text = str(text)[: limit * 4]
+    text = _NUMBER.sub(lambda m: mask_phone(m.group()), text)
     text = _EMAIL.sub(lambda m: mask_email(m.group()), text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

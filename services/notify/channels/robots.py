@@ -7,7 +7,8 @@ Text, or markdown when Outgoing.markdown (the subject as its title).  With a sec
 `timestamp` and `sign`; WeCom has no signing.
 
 Answers: errcode / code 0 sent; the platforms' rate limits throttled; bad signature or
-key failed; HTTP 5xx, timeouts and codes not listed in docs/providers.md retry.
+key, and a body without a known message type (sending it again cannot help), failed;
+HTTP 5xx, timeouts and codes not listed in docs/providers.md retry.
 """
 import json
 import logging
@@ -27,7 +28,10 @@ log = logging.getLogger(__name__)
 PLATFORMS = (("/robot/send", "dingtalk"), ("/cgi-bin/webhook/send", "wecom"),
              ("/open-apis/bot/v2/hook/", "feishu"))
 THROTTLED = {"dingtalk": {130101}, "wecom": {45009}, "feishu": {11232}}
-FAILED = {"dingtalk": {310000}, "wecom": {93000}, "feishu": {19021}}
+# Permanent (docs/providers.md): a bad sign or stale timestamp (DingTalk 310000, Feishu
+# 19021), an invalid key (WeCom 93000), a body without a known message type and its
+# content (DingTalk 40035, WeCom 40008, Feishu 9499).
+FAILED = {"dingtalk": {310000, 40035}, "wecom": {93000, 40008}, "feishu": {19021, 9499}}
 MAX_TEXT = 20000           # characters; the platforms refuse longer messages anyway
 
 

@@ -69,6 +69,15 @@ def verify_timestamped(secret: str, header: str | None, body: bytes, now: float,
     return any(matches)
 
 
+def signed_at(header: str) -> str:
+    """The `t` of a `t=..,v1=..` header (after verify_timestamped accepted it)."""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            return value
+    return ""
+
+
 # -- Alibaba Cloud POP (RPC) ------------------------------------------------------------
 def pop_encode(value: str) -> str:
     """RFC 3986 percent-encoding of UTF-8 (unreserved `A-Za-z0-9-_.~` kept; space %20)."""

@@ -10,7 +10,9 @@ named in param_order are not sent).
 
 taken(): PullSmsSendStatusByPhoneNumber per distinct phone from `since`, matching
 SessionContext against the attempt id and the message ids (the simulator includes it;
-Tencent's real pull results do not — see docs/providers.md).
+Tencent's real pull results do not — see docs/providers.md).  A record under the attempt
+id names no template, so when several messages of the attempt to its phone are still
+open it is matched to none of them (see _match).
 """
 import json
 import logging
@@ -203,8 +205,8 @@ class TencentSms:
             by_phone.setdefault(message.address, []).append(message)
         found: dict[str, str] = {}
         for phone, candidates in by_phone.items():
-            for record in self._pulled(phone, max(0, begin - PULL_SLACK)):
-                _match(record, candidates, attempt_id, found)
+            _match(self._pulled(phone, max(0, begin - PULL_SLACK)), candidates, attempt_id,
+                   found)
         return found
 
     def _pulled(self, phone: str, begin: int) -> list[dict]:
@@ -284,15 +286,34 @@ def _response(reply: Reply) -> dict | None:
     return response if isinstance(response, dict) else None
 
 
-def _match(record: dict, candidates: list[Outgoing], attempt_id: str,
+def _match(records: list[dict], candidates: list[Outgoing], attempt_id: str,
            found: dict[str, str]) -> None:
-    """Mark the message a pulled record stands for (SessionContext = its id, or the
-    attempt's id), if any, as taken with the record's SerialNo."""
-    context, serial = record.get("SessionContext"), record.get("SerialNo")
-    if not isinstance(serial, str) or not serial or not isinstance(context, str):
-        return
-    open_ = [m for m in candidates if m.message_id not in found]
-    chosen = open_ if context == attempt_id else [
-        m for m in open_ if m.message_id == context]
-    if chosen:
-        found[chosen[0].message_id] = serial
+    """Mark the messages the pulled records of one phone stand for as taken, with each
+    record's SerialNo: first those whose SessionContext is a message's own id (a request
+    of one number), then those under the attempt's id (a request of several numbers).
+
+    A record under the attempt id tells only the phone: it names neither the template
+    nor the parameters (the pull carries no TemplateId, unlike Aliyun's TemplateCode).
+    It is matched only when a single message of the attempt to that phone is still open.
+    With several open it is matched to none: recover() then queues every unmatched one
+    again, so the one the provider had is sent twice (a duplicate), whereas a guess, when
+    wrong, marks sent a message the provider never got (lost) and sends the one it had a
+    second time anyway.  Losing a message is worse than a duplicate."""
+    usable = [(r["SessionContext"], r["SerialNo"]) for r in records
+              if isinstance(r.get("SerialNo"), str) and r["SerialNo"]
+              and isinstance(r.get("SessionContext"), str)]
+    by_id = {m.message_id: m for m in candidates}
+    used = set(found.values())
+    for context, serial in usable:
+        if context != attempt_id and context in by_id and context not in found \
+                and serial not in used:
+            found[context] = serial
+            used.add(serial)
+    for context, serial in usable:
+        if context != attempt_id or serial in used:
+            continue
+        open_ = [m for m in candidates if m.message_id not in found]
+        if len(open_) != 1:
+            return      # none open, or several the record cannot tell apart
+        found[open_[0].message_id] = serial
+        used.add(serial)

@@ -8,16 +8,30 @@ A failure to get an answer raises TransportFailure with a short code and whether
 request may have reached the other side (`maybe_taken`): a connection refused or a
 connect timeout did not; a read timeout, a cut connection or an answer too big to read may
 have.
+
+`timeout` bounds each wait for the other side (connecting, each read) and also the reading
+of the answer's body as a whole: a server trickling a byte every few seconds would pass
+every read's timeout and hold the worker for as long as it likes, so the body is read a
+socket read at a time and given up ("transport.timeout") once the call has taken longer
+than `timeout`.
 """
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests import exceptions as rex
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import (
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 MAX_ANSWER = 1 << 20       # bytes of an answer read at most (1 MiB)
+READ_SIZE = 65536          # bytes asked of one socket read of the body
 
 
 class TransportFailure(Exception):
@@ -59,11 +73,13 @@ class Transport:
 
     def post(self, url: str, *, data: bytes | dict | None = None,
              headers: dict[str, str] | None = None) -> Reply:
-        """POST and read the answer (at most max_answer bytes); redirects not followed."""
+        """POST and read the answer (at most max_answer bytes, within `timeout` seconds
+        from the start of the call); redirects not followed."""
+        start = time.monotonic()
         try:
             with self.session.post(url, data=data, headers=headers, timeout=self.timeout,
                                    stream=True, allow_redirects=False) as response:
-                return Reply(response.status_code, self._read(response))
+                return Reply(response.status_code, self._read(response, start))
         except rex.ConnectTimeout as e:
             raise TransportFailure("transport.connect", "connect timeout", False) from e
         except rex.ReadTimeout as e:
@@ -77,15 +93,31 @@ class Transport:
         except (rex.RequestException, OSError) as e:
             raise TransportFailure("transport.error", type(e).__name__, True) from e
 
-    def _read(self, response: requests.Response) -> bytes:
-        chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+    def _read(self, response: requests.Response, start: float) -> bytes:
+        """The body, decoded, one socket read at a time (`read1`: whatever has arrived, at
+        most READ_SIZE bytes) so that the whole-call deadline is checked between reads;
+        iter_content's reads wait for a full chunk, a trickle would never reach a check."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() - start > self.timeout:
+                raise TransportFailure("transport.timeout",
+                                       f"answer not read in {self.timeout} s", True)
+            try:
+                chunk = response.raw.read1(READ_SIZE, decode_content=True)
+            except ReadTimeoutError as e:
+                raise TransportFailure("transport.timeout", "no answer in time", True) from e
+            except ProtocolError as e:
+                raise TransportFailure("transport.connection", "connection lost", True) from e
+            except Urllib3Error as e:
+                raise TransportFailure("transport.error", type(e).__name__, True) from e
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > self.max_answer:
                 raise TransportFailure("transport.too_big",
                                        f"answer over {self.max_answer} bytes", True)
             chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _never_connected(error: Exception) -> bool:

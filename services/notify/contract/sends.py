@@ -1,9 +1,20 @@
 """Sends 发送 (N3): one message, a bulk batch with its progress, a message's status."""
+from datetime import UTC, datetime, timedelta
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment, PhoneNumber
 from services.customer.contract.search import SegmentQuery
 from services.notify.contract.templates import CHANNELS, LOCALES
+
+MAX_AHEAD = timedelta(days=366)
+
+
+def within_a_year(moment: datetime) -> None:
+    """A scheduled send is at most a year ahead (a typo like 9999 is refused)."""
+    if moment > datetime.now(UTC) + MAX_AHEAD:
+        raise ValidationError("at most a year ahead")
+
 
 STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped")
 PARAMS = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
@@ -33,8 +44,10 @@ class SendIn(Schema):
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(LOCALES))
     to = fields.Nested(To, required=True)
     params = PARAMS
-    not_before = Moment(metadata={"description": "not before this time (else at once, "
-                                                 "quiet hours allowing)"})
+    not_before = Moment(validate=within_a_year,
+                        metadata={"description": "not before this time (else at once, "
+                                                 "quiet hours allowing; at most a year "
+                                                 "ahead)"})
 
 
 class Message(Schema):
@@ -106,7 +119,7 @@ class BatchIn(Schema):
     recipients = fields.List(fields.Nested(Recipient), validate=validate.Length(min=1,
                                                                                  max=10_000))
     params = PARAMS
-    not_before = Moment()
+    not_before = Moment(validate=within_a_year)
     all_customers = fields.Boolean(
         load_default=False,
         metadata={"description": "a segment with no filter is every customer: say so"})

@@ -15,7 +15,9 @@ class TargetIn(Schema):
     secret = fields.String(load_default="", validate=validate.Length(max=200),
                            load_only=True,
                            metadata={"description": "signing secret (DingTalk 加签, Feishu "
-                                                    "签名校验, webhooks); never answered"})
+                                                    "签名校验, webhooks); never answered; left "
+                                                    "empty when saved again for the same "
+                                                    "URL: the saved one is kept"})
     events = fields.List(fields.String(validate=validate.OneOf(EVENTS)), load_default=list,
                          validate=validate.Length(max=len(EVENTS)))
     markdown = fields.Boolean(load_default=False)

@@ -56,12 +56,25 @@ def _parse(text: str, field: str):
     except TemplateSyntaxError as exc:
         raise refused(field, f"template syntax error on line {exc.lineno}: {exc.message}") \
             from None
+    except RecursionError:
+        raise refused(field, "nested too deeply") from None
+
+
+MAX_DEPTH = 12  # nodes within nodes: a few {% if %} in one another, never hundreds
+
+
+def _depth(node, depth: int = 0) -> int:
+    if depth > MAX_DEPTH:
+        return depth
+    return max((_depth(child, depth + 1) for child in node.iter_child_nodes()), default=depth)
 
 
 def used_variables(text: str, field: str = "body") -> set[str]:
     """The variables a template uses; Invalid when it holds anything but text,
     {{ name }} and {% if [not] name %} … {% else %} … {% endif %}."""
     tree = _parse(text, field)
+    if _depth(tree) > MAX_DEPTH:
+        raise refused(field, "nested too deeply (a few {% if %} in one another at most)")
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, ALLOWED):
             raise refused(field, f"only {{{{ variable }}}} and {{% if variable %}} … "
@@ -119,7 +132,8 @@ def render(text: str, params: dict[str, str], declared: list[str], field: str = 
         return ""
     try:
         return _compiled(text).render({k: params[k] for k in declared if k in params})
-    except (SecurityError, UndefinedError, TypeError, TemplateSyntaxError) as exc:
+    except (SecurityError, UndefinedError, TypeError, TemplateSyntaxError, SyntaxError,
+            RecursionError) as exc:
         raise refused(field, f"cannot be rendered: {exc}") from None
 
 

@@ -6,8 +6,8 @@ Each page of recipients is queued in one transaction with the batch's place in t
 segment, and messages are unique by (batch, recipient, channel): a filler that dies
 mid-page repeats at most that page, which adds nothing twice.
 """
+import logging
 import time
-import uuid
 
 from services.common.errors import Invalid, NotFound
 from services.common.identity import Principal
@@ -16,14 +16,18 @@ from services.notify.domain import addresses, policy
 from services.notify.domain import templates as rules
 from services.notify.domain.templates import refused
 from services.notify.handlers import templates
-from services.notify.handlers.sends import store_now
+from services.notify.handlers.sends import idem_key, store_now
 from services.notify.store import batches as store
 from services.notify.store import messages as messages_store
 from services.notify.store import preferences as prefs_store
 
+log = logging.getLogger(__name__)
+
 PAGE = 1000
 FILL_SECONDS = 10.0  # a tick fills pages back to back for up to this long
 SEGMENT_TIMEOUT = 30.0
+CONTACTS_CHUNK = 500  # the most customer ids contact_points takes at once
+FILL_TRIES = 8        # troubles in a row (with back-off, ~10 min) before a batch fails
 
 
 def create_batch(db, principal: Principal, data: dict, key: str | None) -> dict:
@@ -40,7 +44,7 @@ def create_batch(db, principal: Principal, data: dict, key: str | None) -> dict:
         else:
             for i, r in enumerate(data["recipients"]):
                 _check_line(i, r, shared, t, data["channel"])
-        idem = f"api:{principal.id}:{key}" if key else f"api:{uuid.uuid4()}"
+        idem = idem_key(principal, key)
         source = ({"segment": _plain(data["segment"])} if to_customers
                   else {"list": len(data["recipients"])})
         batch_id, made = store.insert(tx.cur, {
@@ -117,10 +121,28 @@ def fill(db, customers) -> int:
 
 
 def _fill_page(db, customers) -> int | None:
+    """One page of the oldest batch to fill queued (how many messages), or None when
+    there is nothing to fill or the page could not be queued (recorded on the batch:
+    it waits and tries again, and after FILL_TRIES in a row it fails)."""
+    picked: dict = {}
+    try:
+        return _queue_page(db, customers, picked)
+    except Exception as exc:  # noqa: BLE001 — any trouble: rolled back, counted, retried
+        if "id" not in picked:
+            raise
+        log.warning("batch %s: a page could not be queued: %r", picked["id"], exc)
+        with db.transaction() as tx:
+            store.fill_trouble(tx.cur, picked["id"], f"名单排队出错：{exc}"[:500],
+                               FILL_TRIES)
+        return None
+
+
+def _queue_page(db, customers, picked: dict) -> int | None:
     with db.transaction() as tx:
         b = store.to_fill(tx.cur)
         if b is None:
             return None
+        picked["id"] = b["id"]
         t = templates.get_template(tx, b["template_id"])
         if "segment" in b["source"]:
             query = {**b["source"]["segment"], "limit": PAGE, "purpose": f"批量发送 {b['id']}"}
@@ -160,9 +182,12 @@ def _resolve_listed_customers(customers, lines: list[dict], batch_id: str) -> li
     wanted = [line["customer_id"] for line in lines if "customer_id" in line]
     if not wanted:
         return lines
-    found = {c["id"]: c for c in call(customers.contact_points,
-                                      {"customer_ids": wanted, "purpose": f"批量发送 {batch_id}"},
-                                      timeout=SEGMENT_TIMEOUT)["customers"]}
+    found: dict[str, dict] = {}
+    for i in range(0, len(wanted), CONTACTS_CHUNK):
+        found.update((c["id"], c) for c in call(
+            customers.contact_points,
+            {"customer_ids": wanted[i:i + CONTACTS_CHUNK], "purpose": f"批量发送 {batch_id}"},
+            timeout=SEGMENT_TIMEOUT)["customers"])
     out = []
     for line in lines:
         if "customer_id" in line:

@@ -2,13 +2,17 @@
 
 Authenticated by the provider's signature over the raw body (the adapter's
 verify_callback), never by a staff token; anything unsigned or stale is refused and
-changes nothing.  A reply 退订 / TD / T / 取消 (any case, surrounding spaces and
-punctuation ignored) opts that number out of marketing SMS.
+changes nothing, and one already applied (the same provider, signed time and body: a
+replay, not the provider's retry, which is signed anew) is answered and ignored.  A
+reply 退订 / TD / T / 取消 (any case, surrounding spaces and punctuation ignored) opts
+that number out of marketing SMS.
 """
+import hashlib
 import re
 import uuid
 
 from services.common.errors import Unauthenticated
+from services.notify.channels.signing import CALLBACK_MAX_AGE, CALLBACK_MAX_AHEAD, signed_at
 from services.notify.domain import policy
 from services.notify.domain.templates import refused
 from services.notify.handlers.sender import emit_outcomes
@@ -39,34 +43,37 @@ def provider_callback(db, providers: dict, data: dict) -> dict:
     if not provider.verify_callback({"X-Provider-Signature": data["signature"]}, body):
         raise Unauthenticated("bad or stale provider signature")
     try:
-        if data["kind"] == "receipts":
-            applied = _receipts(db, provider, provider.receipts(body))
-        else:
-            applied = _uplinks(db, provider.uplinks(body))
+        parsed = (provider.receipts(body) if data["kind"] == "receipts"
+                  else provider.uplinks(body))
     except ValueError as exc:
         raise refused("body", str(exc)[:200]) from None
+    digest = hashlib.sha256(b"\0".join((data["provider"].encode(), data["kind"].encode(),
+                                         signed_at(data["signature"]).encode(), body)))
+    with db.transaction() as tx:
+        if not store.first_callback(tx.cur, digest.digest(),
+                                    CALLBACK_MAX_AGE + CALLBACK_MAX_AHEAD):
+            return {"answer": provider.callback_answer, "applied": 0}
+        applied = (_receipts(tx, provider, parsed) if data["kind"] == "receipts"
+                   else _uplinks(tx, parsed))
     return {"answer": provider.callback_answer, "applied": applied}
 
 
-def _receipts(db, provider, receipts) -> int:
+def _receipts(tx, provider, receipts) -> int:
     rows = [(_uuid_or_none(r.out_id), r.provider_id, r.phone, r.delivered, r.code)
             for r in receipts]
-    with db.transaction() as tx:
-        changed = store.apply_receipts(tx.cur, provider.provider, rows)
-        now = store_now(tx)
-        emit_outcomes(tx, [(row, "failed", row["reason"]) for row in changed
-                           if row["status"] == "failed"], now)
+    changed = store.apply_receipts(tx.cur, provider.provider, rows)
+    emit_outcomes(tx, [(row, "failed", row["reason"]) for row in changed
+                       if row["status"] == "failed"], store_now(tx))
     return len(changed)
 
 
-def _uplinks(db, uplinks) -> int:
+def _uplinks(tx, uplinks) -> int:
     applied = 0
-    with db.transaction() as tx:
-        for up in uplinks:
-            if not is_stop(up.text):
-                continue
-            customer_id = store.last_customer_of(tx.cur, up.phone)
-            prefs_store.set_opt_out(tx.cur, "sms", up.phone, customer_id, policy.MARKETING,
-                                    "uplink", up.text[:100], "uplink")
-            applied += 1
+    for up in uplinks:
+        if not is_stop(up.text):
+            continue
+        customer_id = store.last_customer_of(tx.cur, up.phone)
+        prefs_store.set_opt_out(tx.cur, "sms", up.phone, customer_id, policy.MARKETING,
+                                "uplink", up.text[:100], "uplink")
+        applied += 1
     return applied

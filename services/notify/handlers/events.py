@@ -13,6 +13,7 @@ service).
 """
 import logging
 
+from services.common.errors import NotFound
 from services.common.rpc import call
 from services.common.zone import local_time
 from services.notify.domain import addresses, internal, policy
@@ -49,17 +50,29 @@ def to_targets(tx, event_id: str, event_type: str, data: dict) -> int:
 
 
 def contact_point(customers, customer_id: str | None, purpose: str) -> dict | None:
+    """The customer's name, level, phone and email; None for no (live) customer.  When
+    the customer service cannot answer, a placeholder: the message is queued without an
+    address and the sender resolves it later (the staff's notices go at once)."""
     if not customer_id:
         return None
-    found = call(customers.contact_points, {"customer_ids": [customer_id], "purpose": purpose},
-                 timeout=CONTACT_TIMEOUT)["customers"]
+    try:
+        found = call(customers.contact_points,
+                     {"customer_ids": [customer_id], "purpose": purpose},
+                     timeout=CONTACT_TIMEOUT)["customers"]
+    except NotFound:
+        return None
+    except Exception as exc:  # noqa: BLE001 — the customer service down or slow
+        log.warning("contact points of a customer not read now (%r): resolved later", exc)
+        return {"id": customer_id, "name": "", "level": 0, "phone": None, "email": None,
+                "unresolved": True}
     return found[0] if found else None
 
 
 def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[str, ...],
-                values: dict) -> dict | None:
+                values: dict, level: int = 0) -> dict | None:
     """The customer's message from the first channel the customer has an address and a
-    current template for; None when there is none (nothing to send, not an error)."""
+    current template for; None when there is none (nothing to send, not an error).  Its
+    level is the customer's or the ticket's (`level`), whichever is higher."""
     if cp is None:
         return None
     for channel in channels:
@@ -67,7 +80,7 @@ def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[s
         if address and channel == "sms" and not addresses.is_mobile(address):
             address = None  # a landline takes no SMS
         t = templates_store.current(tx.cur, name, channel, "zh-CN")
-        if not address or t is None:
+        if t is None or not (address or cp.get("unresolved")):
             continue
         auto = {"name": cp.get("name") or ""}
         params = {v: str(values.get(v, auto.get(v, ""))) for v in t["variables"]}
@@ -77,8 +90,8 @@ def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[s
         row, _ = store.insert(tx.cur, {
             "idem_key": f"event:{event_id}", "channel": channel,
             "recipient": addresses.customer_key(cp["id"]),
-            "address": address.lower() if channel == "email" else address,
-            "customer_id": cp["id"], "level": cp["level"], "template_id": t["id"],
+            "address": (address or "").lower() if channel == "email" else address or "",
+            "customer_id": cp["id"], "level": max(cp["level"], level), "template_id": t["id"],
             "purpose": t["purpose"], "quiet_hours": t["quiet_hours"], "params": params,
             "subject": rules.render(t["subject"], params, t["variables"], "subject"),
             "content": rules.render(t["body"], params, t["variables"]), "batch_id": None,

@@ -48,7 +48,10 @@ def work(db, channel, customers, configured: Pace, lease_seconds: float,
     deadline = time.monotonic() + ROUND_SECONDS
     handled = recover(db, channel, lease_seconds)
     if channel.name in ("sms", "email"):
-        handled += resolve_addresses(db, customers)
+        try:
+            handled += resolve_addresses(db, customers)
+        except Exception as exc:  # noqa: BLE001 — messages with an address still go
+            log.warning("%s: addresses not resolved this round: %r", channel.name, exc)
     while time.monotonic() < deadline:
         done = one_round(db, channel, configured, metrics)
         if done is None:
@@ -103,6 +106,8 @@ def apply_rules(cur, channel: str, rows: list[dict], now) -> tuple[list, list, l
     marketing = sorted({r["customer_id"] for r in rows
                         if r["purpose"] == policy.MARKETING and r["customer_id"]})
     day, week = policy.day_and_week_start(now)
+    if marketing:  # the caps hold across channels and replicas: one claim counts at a time
+        store.lock_marketing_claims(cur)
     counts = {c: list(n) for c, n in
               store.marketing_sent(cur, marketing, day, week).items()} if marketing else {}
     go, skipped, deferred = [], [], []
@@ -185,8 +190,8 @@ def settle(db, channel, rows: list[dict], results: list[Result], configured: Pac
                              result.provider_id or None, delay, back, attempt_id))
             if status in EVENT_OF:
                 told.append((row, status, reason))
-        store.settle(tx.cur, outcomes)
-        emit_outcomes(tx, told, now)
+        settled = store.settle(tx.cur, outcomes)  # recovery may have settled some first
+        emit_outcomes(tx, [t for t in told if t[0]["id"] in settled], now)
         if throttled:
             _taken, rate = pace.take(tx.cur, channel.name, 0, configured.rate, configured.burst)
             pace.set_rate(tx.cur, channel.name, policy.slower(rate))
@@ -256,14 +261,26 @@ def recover(db, channel, lease_seconds: float) -> int:
                 log.warning("%s: cannot ask the provider about %d interrupted sends yet: %s",
                             channel.name, len(rows), exc)
                 return 0
-        outcomes = [(r["id"], "sent", RECOVERED, None, getattr(channel, "provider", channel.name),
-                     taken[r["id"]], None, 0, r["attempt_id"]) if r["id"] in taken
-                    else (r["id"], "queued", "recovered after an interrupted send", None, None,
-                          None, 0.0, 1, r["attempt_id"])
-                    for r in rows]
-        store.settle(tx.cur, outcomes)
-        now = store_now(tx)
-        emit_outcomes(tx, [(r, "sent", RECOVERED) for r in rows if r["id"] in taken], now)
+        # An interrupted attempt counts (a send that times out every time must end), so
+        # one the provider does not have is queued again, or failed after the last.
+        provider = getattr(channel, "provider", channel.name)
+        outcomes: list[tuple] = []
+        events: list[tuple] = []
+        for r in rows:
+            if r["id"] in taken:
+                outcomes.append((r["id"], "sent", RECOVERED, None, provider, taken[r["id"]],
+                                 None, 0, r["attempt_id"]))
+                events.append((r, "sent", RECOVERED))
+            elif r["attempts"] >= policy.MAX_ATTEMPTS:
+                reason = f"gave up after {r['attempts']} attempts (interrupted)"
+                outcomes.append((r["id"], "failed", reason, None, None, None, None, 0,
+                                 r["attempt_id"]))
+                events.append((r, "failed", reason))
+            else:
+                outcomes.append((r["id"], "queued", "recovered after an interrupted send",
+                                 None, None, None, 0.0, 0, r["attempt_id"]))
+        settled = store.settle(tx.cur, outcomes)
+        emit_outcomes(tx, [e for e in events if e[0]["id"] in settled], store_now(tx))
     log.warning("%s: %d interrupted sends settled (%d the provider had)", channel.name,
                 len(rows), len(taken))
     return len(rows)

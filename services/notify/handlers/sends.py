@@ -29,9 +29,14 @@ def visible_customer(customers, customer_id: str) -> dict:
     return call(customers.get_card, customer_id, timeout=CARD_TIMEOUT)
 
 
+MAX_KEY = 200
+
+
 def idem_key(principal: Principal, key: str | None) -> str:
     """The client's Idempotency-Key, per caller; without one, a fresh key (a retried
     request without a key is a new send)."""
+    if key and len(key) > MAX_KEY:
+        raise refused("Idempotency-Key", f"longer than {MAX_KEY} characters")
     return f"api:{principal.id}:{key}" if key else f"api:{uuid.uuid4()}"
 
 

@@ -73,6 +73,7 @@ def to_fill(cur) -> dict | None:
         "SELECT id::text, idem_key, template_id::text, channel, source, params, state, cursor,"
         " total, not_before, created_by FROM batch"
         " WHERE state IN ('accepted', 'queuing') AND (not_before IS NULL OR not_before <= now())"
+        " AND (fill_retry_at IS NULL OR fill_retry_at <= now())"
         " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED")
     return cur.fetchone()
 
@@ -81,10 +82,22 @@ def advance(cur, batch_id: str, cursor: str | None, added: int, finished: bool) 
     cur.execute(
         "UPDATE batch SET cursor = %s, total = total + %s,"
         " state = CASE WHEN %s THEN 'queued' ELSE 'queuing' END,"
-        " queued_at = CASE WHEN %s THEN now() ELSE queued_at END WHERE id = %s",
+        " queued_at = CASE WHEN %s THEN now() ELSE queued_at END,"
+        " fill_errors = 0, fill_retry_at = NULL, error = NULL WHERE id = %s",
         (cursor, added, finished, finished, batch_id))
     if finished:
         cur.execute("DELETE FROM batch_recipient WHERE batch_id = %s", (batch_id,))
+
+
+def fill_trouble(cur, batch_id: str, error: str, give_up_after: int) -> None:
+    """A page could not be queued: try again after 5 s, 10 s, 20 s... (at most 5 min);
+    the `give_up_after`-th trouble in a row fails the batch with the reason."""
+    cur.execute(
+        "UPDATE batch SET fill_errors = fill_errors + 1, error = %s,"
+        " fill_retry_at = now() + least(300, 5 * 2 ^ fill_errors) * interval '1 second',"
+        " state = CASE WHEN fill_errors + 1 >= %s THEN 'failed' ELSE state END"
+        " WHERE id = %s AND state IN ('accepted', 'queuing')",
+        (error, give_up_after, batch_id))
 
 
 def fail(cur, batch_id: str, error: str) -> None:

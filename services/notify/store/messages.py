@@ -82,13 +82,14 @@ def page(cur, customer_id: str | None, batch_id: str | None, status: str | None,
 # ---- the sender ----------------------------------------------------------------------
 
 def due(cur, channel: str, limit: int) -> list[dict]:
-    """Queued messages of a channel whose time has come, oldest due first, locked
-    (other replicas skip them)."""
+    """Queued messages of a channel whose time has come and whose address is known,
+    oldest due first, locked (other replicas skip them)."""
     cur.execute(
         "SELECT id::text, channel, recipient, address, customer_id::text, level,"
         " template_id::text, purpose, quiet_hours, params, subject, content, batch_id::text,"
         " attempts, attempt_id::text, sending_since, not_before FROM message"
         " WHERE channel = %s AND status = 'queued' AND not_before <= now()"
+        " AND address <> ''"
         " ORDER BY not_before LIMIT %s FOR UPDATE SKIP LOCKED", (channel, limit))
     return cur.fetchall()
 
@@ -114,14 +115,14 @@ def mark_sending(cur, ids: list[str], attempt_id: str) -> None:
         " attempts = attempts + 1 WHERE id = ANY(%s::uuid[])", (attempt_id, ids))
 
 
-def settle(cur, outcomes: list[tuple]) -> None:
+def settle(cur, outcomes: list[tuple]) -> set[str]:
     """[(id, status, reason, code, provider, provider_id, not_before_delay_seconds or None,
     attempts_back, attempt_id)], applied to messages still in that attempt (a send settled
     by recovery meanwhile is left as recovery left it; a receipt may have come first:
-    `delivered` is not undone)."""
+    `delivered` is not undone); the ids it settled."""
     if not outcomes:
-        return
-    execute_values(
+        return set()
+    settled = execute_values(
         cur,
         "UPDATE message m SET"
         " status = CASE WHEN m.status IN ('delivered') THEN m.status ELSE v.status END,"
@@ -139,9 +140,12 @@ def settle(cur, outcomes: list[tuple]) -> None:
         " FROM (VALUES %s) AS v (id, status, reason, code, provider, provider_id, delay, back,"
         " attempt)"
         " WHERE m.id = v.id::uuid AND m.attempt_id = v.attempt::uuid"
-        " AND (m.status = 'sending' OR m.status = 'delivered' AND v.status = 'sent')",
+        " AND (m.status = 'sending' OR m.status = 'delivered' AND v.status = 'sent')"
+        " RETURNING m.id::text AS id",
         outcomes,
-        template="(%s, %s, %s, %s, %s, %s, %s::float8, %s::int, %s)", page_size=1000)
+        template="(%s, %s, %s, %s, %s, %s, %s::float8, %s::int, %s)", page_size=1000,
+        fetch=True)
+    return {row["id"] for row in settled}
 
 
 def skip(cur, skipped: list[tuple[str, str]]) -> None:
@@ -163,14 +167,30 @@ def defer(cur, deferred: list[tuple[str, object, str]]) -> None:
 
 
 def marketing_sent(cur, customer_ids: list[str], day_start, week_start) -> dict[str, tuple]:
-    """{customer_id: (sent today, sent this week)} of marketing messages that went out."""
+    """{customer_id: (today, this week)} of marketing messages that went out or are
+    going out now (`sending`: another channel's round claimed them)."""
     cur.execute(
-        "SELECT customer_id::text, count(*) FILTER (WHERE sent_at >= %s) AS day,"
-        " count(*) AS week FROM message"
-        " WHERE purpose = 'marketing' AND customer_id = ANY(%s::uuid[])"
-        " AND sent_at IS NOT NULL AND sent_at >= %s GROUP BY customer_id",
-        (day_start, customer_ids, week_start))
+        "SELECT customer_id::text, count(*) FILTER (WHERE at >= %s) AS day, count(*) AS week"
+        " FROM (SELECT customer_id, sent_at AS at FROM message"
+        "       WHERE purpose = 'marketing' AND customer_id = ANY(%s::uuid[])"
+        "       AND sent_at IS NOT NULL AND sent_at >= %s"
+        "       UNION ALL"
+        "       SELECT customer_id, sending_since FROM message"
+        "       WHERE purpose = 'marketing' AND customer_id = ANY(%s::uuid[])"
+        "       AND status = 'sending' AND sent_at IS NULL) AS went"
+        " GROUP BY customer_id",
+        (day_start, customer_ids, week_start, customer_ids))
     return {r["customer_id"]: (r["day"], r["week"]) for r in cur.fetchall()}
+
+
+MARKETING_CLAIMS = 0x6B6566750001  # an advisory lock key of notify's database
+
+
+def lock_marketing_claims(cur) -> None:
+    """Until the transaction ends, the only round counting marketing caps (the SMS and
+    the email senders, and other replicas, would otherwise both see a customer under
+    the cap and both send)."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (MARKETING_CLAIMS,))
 
 
 def unresolved(cur, limit: int) -> list[dict]:
@@ -235,3 +255,16 @@ def last_customer_of(cur, address: str) -> str | None:
         " ORDER BY created_at DESC LIMIT 1", (address,))
     row = cur.fetchone()
     return row["customer_id"] if row else None
+
+
+# ---- provider callbacks ----------------------------------------------------------------
+
+def first_callback(cur, digest: bytes, window_seconds: int) -> bool:
+    """Record a verified callback's digest: True the first time, False for a replay.
+    Digests older than the signature's freshness window go (a replay that old fails
+    the signature check anyway)."""
+    cur.execute("DELETE FROM callback_seen WHERE seen_at < now() - %s * interval '1 second'",
+                (window_seconds,))
+    cur.execute("INSERT INTO callback_seen (digest) VALUES (%s) ON CONFLICT DO NOTHING",
+                (digest,))
+    return cur.rowcount == 1

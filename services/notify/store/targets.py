@@ -3,11 +3,15 @@
 
 
 def save(cur, t: dict) -> dict | None:
-    """Insert or (same name and kind) replace; None when the name is another kind's."""
+    """Insert or (same name and kind) replace; None when the name is another kind's.  A
+    replacement without a secret keeps the one saved for the same URL (it is never
+    shown, so an edit of the events cannot repeat it)."""
     cur.execute(
         "INSERT INTO target (kind, name, url, secret, events, markdown, active)"
         " VALUES (%(kind)s, %(name)s, %(url)s, %(secret)s, %(events)s, %(markdown)s, %(active)s)"
-        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
+        " ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+        " secret = CASE WHEN excluded.secret = '' AND excluded.url = target.url"
+        "   THEN target.secret ELSE excluded.secret END,"
         " events = excluded.events, markdown = excluded.markdown, active = excluded.active"
         " WHERE target.kind = excluded.kind RETURNING id", t)
     row = cur.fetchone()

@@ -153,6 +153,11 @@ PER_CUSTOMER = {
         "auditor":         F,
         "gm_top":          (400, 400, 400, 400, 201, 400, 404),
     },
+    # N4: every staff member sees a customer's card, so its opt-outs; the front line
+    # records a customer's "no more SMS" whoever's customer it is
+    "notification_preferences": {role: (200,) * 6 + (404,) for role in ROLES},
+    "set_notification_preference": {role: (200,) * 6 + (404,) for role in ROLES}
+    | {"admin": F, "auditor": F},
 }
 # Routes about no customer in particular: role -> status.
 GENERAL = {
@@ -283,6 +288,10 @@ def per_customer_call(name, obj):
         "mark_reviewed": ("POST", c + "/review", {}),
         "access_log": ("GET", c + "/access-log", None),
         "customer_tickets": ("GET", c + "/tickets", None),
+        "notification_preferences": ("GET", c + "/notification-preferences", None),
+        "set_notification_preference": ("PUT", c + "/notification-preferences",
+                                         {"channel": "sms", "scope": "marketing",
+                                          "note": "矩阵"}),
         "request_access": ("POST", "/api/v1/access-requests",
                            {"customer_id": cid, "reason": "矩阵借阅", "hours": 1}),
     }[name]

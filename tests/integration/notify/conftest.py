@@ -25,15 +25,17 @@ class Callbacks(http.server.BaseHTTPRequestHandler):
     current test's broker (the gateway's part, done the way it does it)."""
 
     proxy = None
+    received: list[dict] = []  # every callback as handed on, for tests that replay one
 
     def do_POST(self):  # noqa: N802
         parts = self.path.split("?")[0].split("/")
         provider, kind = parts[4], parts[5]
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        callback = {"provider": provider, "kind": kind,
+                    "signature": self.headers.get("X-Provider-Signature", ""), "body": body}
+        type(self).received.append(callback)
         try:
-            answer = type(self).proxy.provider_callback({
-                "provider": provider, "kind": kind,
-                "signature": self.headers.get("X-Provider-Signature", ""), "body": body})
+            answer = type(self).proxy.provider_callback(callback)
             status, out = 200, answer["answer"]
         except Exception as exc:  # noqa: BLE001 — answered as the gateway would
             status, out = 401 if "signature" in str(exc) else 400, {"error": str(exc)}
@@ -98,7 +100,8 @@ def callbacks(rabbit_config):
 
     holder = ServiceRpcProxy("notify", rabbit_config, timeout=10)
     Callbacks.proxy = holder.start()
-    yield
+    Callbacks.received = []
+    yield Callbacks.received
     Callbacks.proxy = None
     holder.stop()
 

@@ -162,6 +162,23 @@ class TestBulkAndPreferences:
             [got] = sim.sms(e164(p))
             assert got["params"] == {"name": f"用户{i}", "serial": "S"}
 
+    def test_n3_a_list_of_more_customers_than_one_contact_read_takes_is_queued_whole(
+            self, notify, start, sim, supervisor, rpc):
+        notify()
+        start("customer")
+        phone = random_mobile()
+        person = customer(rpc, unique("list"), phone=phone)
+        gone = [str(uuid.uuid4()) for _ in range(699)]  # no such customers: skipped
+        t = sms_template(supervisor, variables=("serial",), body="服务单{{ serial }}已受理。")
+        batch = supervisor.create_batch({
+            "template": t["name"], "channel": "sms", "params": {"serial": "S"},
+            "recipients": [{"customer_id": c} for c in [*gone[:350], person["id"],
+                                                         *gone[350:]]]})
+        done = wait_for(lambda: (b := supervisor.get_batch(batch["id"]))["done"] and b, 60)
+        assert (done["state"], done["total"]) == ("queued", 700)
+        assert done["skipped_by_reason"] == {"no_customer": 699}
+        assert len(sim.sms(e164(phone))) == 1
+
     def test_n4_quiet_hours_defer_marketing_until_morning(self, notify, sim, supervisor, rpc):
         notify()
         now = datetime.datetime.now(CHINA)
@@ -225,6 +242,26 @@ class TestBulkAndPreferences:
         status_of(supervisor, still["id"], "sent", "delivered")
         assert len(sim.sms(e164(phone))) == 2
 
+    def test_n4_a_replayed_td_reply_changes_nothing(
+            self, notify, start, sim, supervisor, rpc, callbacks):
+        notify()
+        start("customer")
+        phone = random_mobile()
+        person = customer(rpc, unique("replay"), phone=phone)
+        agent = rpc("notify", roles=("agent",))
+        first = agent.send({"template": sms_template(supervisor)["name"], "channel": "sms",
+                            "to": {"customer_id": person["id"]},
+                            "params": {"name": "a", "serial": "b"}})
+        status_of(supervisor, first["id"], "sent", "delivered")
+        sim.post("/_sim/uplink", {"provider": "aliyun", "phone": phone, "text": "退订"})
+        wait_for(lambda: agent.preferences(person["id"])["opt_outs"])
+        # the customer asks to be messaged again; a captured 退订 replayed does not undo it
+        agent.set_preference(person["id"], {"channel": "sms", "scope": None})
+        assert agent.preferences(person["id"])["opt_outs"] == []
+        uplink = next(c for c in callbacks if c["kind"] == "uplink")
+        assert agent.provider_callback(uplink)["applied"] == 0
+        assert agent.preferences(person["id"])["opt_outs"] == []
+
     def test_a_forged_receipt_is_refused(self, notify, sim, rpc):
         notify()
         with pytest.raises(Exception) as refused:
@@ -263,11 +300,14 @@ class TestProviderErrors:
         failed = status_of(supervisor, bad["id"], "failed")
         assert failed["attempts"] == 1 and failed["reason"] == "isv.BLACK_KEY_CONTROL_LIMIT"
         good = [random_mobile() for _ in range(6)]
+        failed_before = sim.get("/_sim/stats")["failed"]
+        sim.configure(fail_next=2)  # the provider's next two requests fail, then none
         ids = [supervisor.send({"template": t["name"], "channel": "sms", "to": {"phone": p},
                                 "params": {"name": "a", "serial": "b"}})["id"] for p in good]
-        sim.configure(fail_share=0.5)
-        for message_id in ids:
-            status_of(supervisor, message_id, "sent", "delivered", timeout=60)
+        sent = [status_of(supervisor, message_id, "sent", "delivered", timeout=60)
+                for message_id in ids]
+        assert sim.get("/_sim/stats")["failed"] == failed_before + 2
+        assert max(m["attempts"] for m in sent) >= 2
         for p in good:
             assert len(sim.sms(e164(p))) == 1
         assert sim.sms(e164(black)) == []
@@ -304,6 +344,30 @@ class TestDrivenByEvents:
         history = rpc("notify", roles=("agent",)).messages({"customer_id": person["id"]})
         assert [m["channel"] for m in history["messages"]] == ["sms"]
         assert len(sim.sms(e164(phone))) == 1
+
+    def test_n1_a_robot_saved_again_without_its_secret_still_signs(
+            self, notify, sim, rpc, rabbit_config):
+        container = notify()
+        token, secret = uuid.uuid4().hex, "SEC" + uuid.uuid4().hex
+        sim.post("/_sim/robots/register", {"platform": "dingtalk", "token": token,
+                                           "secret": secret})
+        admin = rpc("notify", roles=("admin",))
+        robot = {"kind": "robot", "name": unique("robot"), "events": ["ticket_resolved"],
+                 "url": f"{sim.url}/dingtalk/robot/send?access_token={token}",
+                 "secret": secret}
+        admin.save_target(robot)
+        # the secret is never shown, so an edit of the events comes without it
+        admin.save_target({**robot, "secret": "", "events": ["ticket_dispatched"]})
+        start_at = datetime.datetime(2026, 12, 8, 1, 0, tzinfo=datetime.UTC)
+        with entrypoint_waiter(container, "notify_dispatched"):
+            publish(rabbit_config, "ticket_dispatched", {
+                "ticket_id": str(uuid.uuid4()), "serial": "SH-20261208-0002",
+                "dispatch_id": str(uuid.uuid4()), "staff_id": "field-1", "customer_id": None,
+                "address": "上海市", "window_start": start_at.isoformat(),
+                "window_end": (start_at + datetime.timedelta(hours=2)).isoformat()})
+        [got] = wait_for(lambda: [r for r in sim.get("/_sim/robots")["messages"]
+                                  if r.get("token") == token])
+        assert got["signed"] is True
 
     def test_n5_a_resolution_sends_the_email_when_the_customer_has_one(
             self, notify, start, sim, supervisor, rpc, rabbit_config):

@@ -59,3 +59,19 @@ def test_n2_sms_length_counts_the_sign_and_parts_70_then_67_with_chinese():
 def test_n2_variables_filled_from_the_customer_are_not_asked_of_a_bulk_request():
     assert t.requested(["name", "holiday"], to_customers=True) == ["holiday"]
     assert t.requested(["name", "holiday"], to_customers=False) == ["name", "holiday"]
+
+
+@pytest.mark.parametrize("text", [
+    "{{ " + "(" * 70 + "a" + ")" * 70 + " }}",           # the parser recursed to the limit
+    "{% if a %}" * 99 + "x" + "{% endif %}" * 99,        # compiling it failed to indent
+])
+def test_a_template_nested_too_deeply_is_refused_by_field_not_a_crash(text):
+    with pytest.raises(Invalid) as refused:
+        t.check_template(text, "", ["a"])
+    assert "nested too deeply" in refused.value.fields["body"][0]
+
+
+def test_a_few_ifs_in_one_another_are_fine():
+    text = "{% if a %}{% if b %}{% if not c %}{{ a }}{% endif %}{% endif %}{% endif %}"
+    t.check_template(text, "", ["a", "b", "c"])
+    assert t.render(text, {"a": "甲", "b": "1", "c": ""}, ["a", "b", "c"]) == "甲"

@@ -3,6 +3,7 @@ reset, loopback only, credentials files, masked phone numbers in logs."""
 import http.client
 import json
 import logging
+import socket
 import stat
 import subprocess
 import sys
@@ -39,6 +40,31 @@ def test_a_chunked_body_over_the_cap_is_413_too(sim):
     assert conn.getresponse().status == 413
 
 
+def exchange(sim, request: bytes) -> bytes:
+    """The simulator's answer to raw request bytes, the connection left open (an answer
+    that waits for the client to close never comes: socket timeout)."""
+    host, port = sim.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += conn.recv(4096)
+    return answer
+
+
+def test_a_negative_chunk_size_is_a_400_not_a_read_to_the_end(sim):
+    answer = exchange(sim, b"POST /_sim/config HTTP/1.1\r\nHost: sim\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n-1\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+def test_numbers_in_other_digits_are_a_400_not_an_error(sim):
+    answer = exchange(sim, b"POST /_sim/config HTTP/1.1\r\nHost: sim\r\n"
+                           b"Content-Length: \xb2\r\n\r\n{}")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert call(sim.url + "/_sim/sms?limit=%C2%B2")[0] == 400
+
+
 def test_malformed_input_is_a_400_json_answer(sim):
     assert raw(sim, "POST", "/_sim/config", b"{not json")[0] == 400
     assert raw(sim, "POST", "/_sim/uplink", b"[1]")[0] == 400
@@ -50,7 +76,8 @@ def test_malformed_input_is_a_400_json_answer(sim):
     assert get(sim, "/_sim/stats")["accepted"] == 0
 
 
-@pytest.mark.parametrize("change", [{"qps": 0}, {"fail_share": 1.5}, {"undelivered_share": "x"},
+@pytest.mark.parametrize("change", [{"qps": 0}, {"fail_share": 1.5}, {"fail_next": -1},
+                                    {"undelivered_share": "x"},
                                     {"blacklist": ["123"]}, {"receipt_delay_ms": -1},
                                     {"hook_fail": {"a": -1}}, {"color": "red"}])
 def test_a_bad_config_is_refused_and_changes_nothing(sim, change):
@@ -60,9 +87,9 @@ def test_a_bad_config_is_refused_and_changes_nothing(sim, change):
 
 
 def test_the_config_starts_at_the_documented_defaults(sim):
-    assert get(sim, "/_sim/config") == {"qps": 500, "fail_share": 0.0, "undelivered_share": 0.0,
-                                        "receipt_delay_ms": 500, "answer_delay_ms": 0,
-                                        "blacklist": [], "hook_fail": {}}
+    assert get(sim, "/_sim/config") == {
+        "qps": 500, "fail_share": 0.0, "fail_next": 0, "undelivered_share": 0.0,
+        "receipt_delay_ms": 500, "answer_delay_ms": 0, "blacklist": [], "hook_fail": {}}
 
 
 def test_reset_forgets_everything_but_the_credentials(sim):

@@ -44,3 +44,35 @@ def test_hook_fail_answers_503_n_times_then_delivers(sim):
     assert [deliver(sim, "crm", PAYLOAD) for _ in range(3)] == [503, 503, 200]
     assert [deliver(sim, "erp", PAYLOAD) for _ in range(2)] == [400, 200]
     assert [h["name"] for h in get(sim, "/_sim/hooks")["messages"]] == ["crm", "erp"]
+
+
+def test_a_non_ascii_or_malformed_signature_is_401_not_an_error(sim):
+    assert deliver(sim, "crm", PAYLOAD, signature="t=1700000000,v1=é") == 401
+    assert deliver(sim, "crm", PAYLOAD, signature="t=²,v1=00") == 401
+    assert deliver(sim, "crm", PAYLOAD, signature="t=" + "9" * 5000 + ",v1=00") == 401
+    assert get(sim, "/_sim/hooks")["count"] == 0
+
+
+def test_a_hook_with_its_own_secret_registered_checks_that_one(sim):
+    assert post(sim, "/_sim/hooks/register", {"name": "crm", "secret": "crm-own"}) == \
+        (200, {"ok": True})
+    assert deliver(sim, "crm", PAYLOAD, secret="crm-own") == 200
+    assert deliver(sim, "crm", PAYLOAD) == 401               # notify's secret: not this hook's
+    assert deliver(sim, "erp", PAYLOAD) == 200               # others: webhook-signing still
+    assert deliver(sim, "erp", PAYLOAD, secret="crm-own") == 401
+    assert post(sim, "/_sim/hooks/register", {"name": "crm", "secret": ""})[0] == 200
+    assert deliver(sim, "crm", PAYLOAD) == 200               # back to webhook-signing
+    assert [h["name"] for h in get(sim, "/_sim/hooks")["messages"]] == ["crm", "erp", "crm"]
+
+
+def test_registered_hook_secrets_are_forgotten_on_reset(sim):
+    post(sim, "/_sim/hooks/register", {"name": "crm", "secret": "crm-own"})
+    post(sim, "/_sim/reset", {})
+    assert deliver(sim, "crm", PAYLOAD, secret="crm-own") == 401
+    assert deliver(sim, "crm", PAYLOAD) == 200
+
+
+def test_register_needs_a_name_and_a_secret(sim):
+    for bad in ({"secret": "s"}, {"name": "", "secret": "s"}, {"name": "a/b", "secret": "s"},
+                {"name": "crm"}, {"name": "crm", "secret": 5}):
+        assert post(sim, "/_sim/hooks/register", bad)[0] == 400

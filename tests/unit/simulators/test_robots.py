@@ -87,3 +87,17 @@ def test_wecom_key_rate_limit_and_bad_body(sim):
 def test_register_refuses_an_unknown_platform(sim):
     assert post(sim, "/_sim/robots/register", {"platform": "slack", "token": "x",
                                                "secret": ""})[0] == 400
+
+
+def test_a_non_ascii_sign_is_refused_not_an_error(sim):
+    post(sim, "/_sim/robots/register", {"platform": "dingtalk", "token": "d9", "secret": "S"})
+    now = int(time.time() * 1000)
+    for query in (f"&timestamp={now}&sign=%E7%AD%BE%E5%90%8D", "&timestamp=%C2%B2&sign=x"):
+        status, answer = post(sim, "/dingtalk/robot/send?access_token=d9" + query, TEXT)
+        assert (status, answer["errcode"]) == (200, 310000)
+    post(sim, "/_sim/robots/register", {"platform": "feishu", "token": "f9", "secret": "S"})
+    text = {"msg_type": "text", "content": {"text": "x"}, "timestamp": str(int(time.time()))}
+    for sign in ("签名", "\ud800"):
+        status, answer = post(sim, "/feishu/open-apis/bot/v2/hook/f9", dict(text, sign=sign))
+        assert (status, answer["code"]) == (200, 19021)
+    assert get(sim, "/_sim/robots")["count"] == 0

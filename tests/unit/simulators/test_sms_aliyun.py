@@ -114,6 +114,14 @@ def test_the_fail_share_answers_a_system_error_and_keeps_nothing(sim):
     assert get(sim, "/_sim/stats")["failed"] == 1
 
 
+def test_fail_next_fails_that_many_requests_then_none(sim):
+    post(sim, "/_sim/config", {"fail_next": 2})
+    codes = [aliyun(sim, "SendSms", **SIGNED)[1]["Code"] for _ in range(3)]
+    assert codes == ["isp.SYSTEM_ERROR", "isp.SYSTEM_ERROR", "OK"]
+    assert get(sim, "/_sim/config")["fail_next"] == 0
+    assert get(sim, "/_sim/sms")["count"] == 1
+
+
 def test_query_send_details_finds_the_message_with_out_id_and_delivery(sim):
     post(sim, "/_sim/config", {"receipt_delay_ms": 0})
     _, sent = aliyun(sim, "SendSms", **SIGNED)
@@ -142,3 +150,18 @@ def test_a_batch_over_a_hundred_numbers_is_refused(sim):
     assert aliyun(sim, "SendBatchSms", **batch(numbers))[1]["Code"] == "isv.MOBILE_NUMBER_ILLEGAL"
     assert aliyun(sim, "SendBatchSms", **batch(numbers[:100]))[1]["Code"] == "OK"
     assert get(sim, "/_sim/sms")["count"] == 100
+
+
+def test_a_non_ascii_signature_is_refused_not_an_error(sim):
+    params = aliyun_params(sim.secrets["aliyun"], "SendSms", **SIGNED)
+    params["Signature"] = "签名"
+    status, answer = call(sim.url + "/aliyun/", urllib.parse.urlencode(params).encode(),
+                          {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
+    assert (status, answer["Code"]) == (400, "SignatureDoesNotMatch")
+    assert get(sim, "/_sim/sms")["count"] == 0
+
+
+def test_a_page_size_in_other_digits_is_refused_not_an_error(sim):
+    _, answer = aliyun(sim, "QuerySendDetails", PhoneNumber="13800138000", SendDate="20240101",
+                       PageSize="²", CurrentPage="1")
+    assert answer["Code"] == "isv.INVALID_PARAMETERS"

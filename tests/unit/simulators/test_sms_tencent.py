@@ -3,6 +3,7 @@ SessionContext, request-level throttling and errors, the status pull."""
 import json
 import time
 
+from simulators import signing
 from tests.unit.simulators.client import call, get, post, tencent, wait_for
 
 SEND = {"PhoneNumberSet": ["+8613800138000", "13900139000"], "SignName": "客服中心",
@@ -103,3 +104,18 @@ def test_more_than_two_hundred_numbers_is_a_request_error(sim):
     assert answer["Error"]["Code"] == "InvalidParameterValue.IncorrectPhoneNumber"
     assert len(tencent(sim, "SendSms", dict(SEND, PhoneNumberSet=numbers[:200]))
                ["SendStatusSet"]) == 200
+
+
+def test_a_malformed_timestamp_fails_the_signature_not_the_simulator(sim):
+    creds = sim.secrets["tencent"]
+    payload = json.dumps({"SmsSdkAppId": creds["sdk_app_id"], **SEND}).encode()
+    auth = signing.tc3_authorization(creds["secret_id"], creds["secret_key"],
+                                     int(time.time()), sim.url.split("//")[1], payload)
+    for timestamp in ("²", "9" * 20):
+        status, answer = call(sim.url + "/tencent/", payload, {
+            "Content-Type": signing.TC3_CONTENT_TYPE, "X-TC-Action": "SendSms",
+            "X-TC-Version": "2021-01-11", "X-TC-Timestamp": timestamp,
+            "Authorization": auth}, "POST")
+        assert (status, answer["Response"]["Error"]["Code"]) == \
+            (200, "AuthFailure.SignatureFailure")
+    assert get(sim, "/_sim/sms")["count"] == 0

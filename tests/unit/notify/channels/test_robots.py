@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from services.notify.channels.base import Outgoing
-from services.notify.channels.robots import RobotWebhook, platform_of
+from services.notify.channels.robots import RobotWebhook, outcome_of, platform_of
 
 
 def token() -> str:
@@ -129,3 +129,11 @@ def test_an_http_error_page(fresh):
     # A DingTalk-looking path the simulator does not serve: 404, not a platform answer.
     [result] = RobotWebhook().send([message(f"{fresh.url}/x/robot/send?access_token=t")], "a")
     assert (result.outcome, result.code) == ("failed", "http.404")
+
+
+@pytest.mark.parametrize("platform,code", [("dingtalk", 40035), ("wecom", 40008),
+                                           ("feishu", 9499)])
+def test_a_body_the_platform_cannot_read_is_failed_not_retried(platform, code):
+    """docs/providers.md: these answers are permanent, the same body is refused again."""
+    assert outcome_of(platform, code) == "failed"
+    assert outcome_of(platform, 0) == "sent"

@@ -1,6 +1,7 @@
 """The Tencent-shaped SMS adapter against the simulator: TC3 signing accepted, positional
 parameters, requests split by template/signature/parameters, per-number statuses and
 request-level errors, taken() and the simulator's signed callbacks."""
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -147,6 +148,56 @@ class TestTaken:
         callbacks.wait("/api/v1/providers/tencent/receipts")
         assert adapter(fresh).taken([message], new_id(), since) == \
             {message.message_id: result.provider_id}
+
+    @staticmethod
+    def reported(sim, count: int) -> None:
+        """Wait until `count` messages have their delivery report (the pull shows them)."""
+        deadline = time.monotonic() + 10
+        while sum(m["status"] != "sent" for m in sim.sms()) < count:
+            assert time.monotonic() < deadline, "no delivery reports in time"
+            time.sleep(0.05)
+
+    def test_a_record_under_the_attempt_id_is_not_guessed_between_two_open(self, fresh):
+        """Two messages of one attempt to one phone, in two requests of several numbers
+        (other templates): a pulled record names the phone and the attempt, not which
+        of the two it is.  Matching neither queues both again (one duplicate); a guess
+        could mark sent the one never taken (lost)."""
+        fresh.configure(receipt_delay_ms=0)
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        phone, attempt = "+86" + random_mobile(), new_id()
+        a, x = sms(template="111", phone=phone, code="1"), sms(template="111", code="1")
+        b, y = sms(template="222", phone=phone, code="1"), sms(template="222", code="1")
+        # Only the request of a and x reached the provider (b and y's answer was lost
+        # before it was sent: nothing of theirs was taken).
+        sent = adapter(fresh).send([a, x], attempt)
+        assert [r.outcome for r in sent] == ["sent", "sent"]
+        self.reported(fresh, 2)
+        assert adapter(fresh).taken([b, a, x, y], attempt, since) == \
+            {x.message_id: sent[1].provider_id}
+        # Both taken: still neither of the phone's two is matched, the others are.
+        fresh.post("/_sim/reset", {})
+        fresh.configure(receipt_delay_ms=0)
+        attempt = new_id()
+        results = dict(zip([m.message_id for m in (a, x, b, y)],
+                           [r.provider_id for r in adapter(fresh).send([a, x, b, y], attempt)],
+                           strict=True))
+        self.reported(fresh, 4)
+        assert adapter(fresh).taken([a, b, x, y], attempt, since) == \
+            {m.message_id: results[m.message_id] for m in (x, y)}
+
+    def test_own_id_records_are_matched_before_the_attempts(self, fresh):
+        """c went alone (SessionContext = its id), a with x under the attempt id: c's own
+        record is its, which leaves a the one open message of the phone for the
+        attempt's record, whatever order the records come in."""
+        fresh.configure(receipt_delay_ms=0)
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        phone, attempt = "+86" + random_mobile(), new_id()
+        a, x = sms(template="111", phone=phone, code="1"), sms(template="111", code="1")
+        c = sms(template="333", phone=phone, code="3")
+        results = adapter(fresh).send([a, x, c], attempt)
+        self.reported(fresh, 3)
+        assert adapter(fresh).taken([c, a, x], attempt, since) == \
+            {m.message_id: r.provider_id for m, r in zip([a, x, c], results, strict=True)}
 
     def test_a_refused_pull_is_an_error(self, fresh):
         with pytest.raises(ChannelError):

@@ -3,6 +3,7 @@ request that may have arrived (no answer in time, an answer too big to read) is 
 that may have been taken."""
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -55,6 +56,45 @@ def big_answer_port():
     server.server_close()
 
 
+@pytest.fixture
+def trickle_port():
+    """Answers at once, then the body a byte every 0.1 s (40 bytes, or `?n=` of them;
+    `/chunked` in chunks of one byte): every read gets a byte well within a 0.5 s socket
+    timeout, the whole answer takes 4 s."""
+    class Trickle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path, _, n = self.path.partition("?n=")
+            chunked, count = path == "/chunked", int(n or 40)
+            self.send_response(200)
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(count))
+            self.end_headers()
+            try:
+                for _ in range(count):
+                    self.wfile.write(b"1\r\nx\r\n" if chunked else b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+            except OSError:      # the client gave up
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
 def test_connection_refused_was_not_taken(closed_port):
     with pytest.raises(TransportFailure) as e:
         Transport(timeout=2).post(f"http://127.0.0.1:{closed_port}/", data=b"x")
@@ -73,6 +113,21 @@ def test_answer_over_the_cap_is_not_read(big_answer_port):
     with pytest.raises(TransportFailure) as e:
         Transport(timeout=2, max_answer=1000).post(url, data=b"x")
     assert (e.value.code, e.value.maybe_taken) == ("transport.too_big", True)
+
+
+@pytest.mark.parametrize("path", ["/", "/chunked"])
+def test_an_answer_trickling_past_the_timeout_is_given_up(trickle_port, path):
+    started = time.monotonic()
+    with pytest.raises(TransportFailure) as e:
+        Transport(timeout=0.5).post(f"http://127.0.0.1:{trickle_port}{path}", data=b"x")
+    assert (e.value.code, e.value.maybe_taken) == ("transport.timeout", True)
+    assert time.monotonic() - started < 2
+
+
+def test_a_trickle_that_ends_in_time_is_read(trickle_port):
+    for path in ("/?n=3", "/chunked?n=3"):
+        reply = Transport(timeout=5).post(f"http://127.0.0.1:{trickle_port}{path}", data=b"x")
+        assert (reply.status, reply.body) == (200, b"xxx")
 
 
 SMS = [Outgoing("m1", "+8613800138000", "t", template_code="SMS_1", sign_name="客服"),

@@ -1,5 +1,6 @@
 """Outgoing webhooks against the simulator's receiver, which checks X-Kefu-Signature with
-the secrets folder's webhook-signing: the body, the headers, and each status's outcome."""
+the secrets folder's webhook-signing (or a hook's own registered secret): the body, the
+headers, and each status's outcome."""
 import hashlib
 import hmac
 import json
@@ -51,6 +52,16 @@ def test_the_targets_own_secret_wins(fresh):
         [hook(fresh, secret=(fresh.secrets_dir / "webhook-signing").read_text().strip())],
         "a1")
     assert result.outcome == "sent"
+
+
+def test_a_target_with_its_own_secret_is_signed_with_it(fresh):
+    """The simulator checks a hook registered with its own secret against that secret."""
+    fresh.post("/_sim/hooks/register", {"name": "erp", "secret": "erp-own-secret"})
+    [own] = channel(fresh).send([hook(fresh, "erp", secret="erp-own-secret")], "a1")
+    assert (own.outcome, own.code) == ("sent", "http.200")
+    [shared] = channel(fresh).send([hook(fresh, "erp")], "a2")   # notify's secret
+    assert (shared.outcome, shared.code) == ("failed", "http.401")
+    assert [g["name"] for g in fresh.get("/_sim/hooks")["messages"]] == ["erp"]
 
 
 def test_5xx_is_retry_429_throttled_4xx_failed(fresh):
