@@ -153,11 +153,6 @@ PER_CUSTOMER = {
         "auditor":         F,
         "gm_top":          (400, 400, 400, 400, 201, 400, 404),
     },
-    # N4: every staff member sees a customer's card, so its opt-outs; the front line
-    # records a customer's "no more SMS" whoever's customer it is
-    "notification_preferences": {role: (200,) * 6 + (404,) for role in ROLES},
-    "set_notification_preference": {role: (200,) * 6 + (404,) for role in ROLES}
-    | {"admin": F, "auditor": F},
 }
 # Routes about no customer in particular: role -> status.
 GENERAL = {
@@ -183,12 +178,13 @@ DECISIONS = {
 
 
 # The customer record and borrowing routes; search, duplicates, merge, segments,
-# destruction and import/export have their own tests in this folder, and a customer's
-# contact log is the ticket service's (T8, e2e/ticket/test_field_and_calls.py).
+# destruction and import/export have their own tests in this folder, a customer's
+# contact log is the ticket service's (T8, e2e/ticket/test_field_and_calls.py), and the
+# notification preferences are notify's (in e2e/test_authorization_matrix.py's rows).
 RECORD_PATHS = ("/api/v1/customers", "/api/v1/access-requests", "/api/v1/custom-fields",
                 "/api/v1/screen-pop")
 OWN_TESTS = ("/search", "/duplicates", "/segment", "/merge", "/destruction-requests",
-             "/export", "/contacts")
+             "/export", "/contacts", "/notification-preferences")
 
 
 def _record_routes() -> set[str]:
@@ -288,10 +284,6 @@ def per_customer_call(name, obj):
         "mark_reviewed": ("POST", c + "/review", {}),
         "access_log": ("GET", c + "/access-log", None),
         "customer_tickets": ("GET", c + "/tickets", None),
-        "notification_preferences": ("GET", c + "/notification-preferences", None),
-        "set_notification_preference": ("PUT", c + "/notification-preferences",
-                                         {"channel": "sms", "scope": "marketing",
-                                          "note": "矩阵"}),
         "request_access": ("POST", "/api/v1/access-requests",
                            {"customer_id": cid, "reason": "矩阵借阅", "hours": 1}),
     }[name]
