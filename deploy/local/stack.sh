@@ -82,6 +82,7 @@ ensure_token_keys() {
 # ones are written by simulators/secrets.py (standard library only: no venv needed).
 ensure_provider_secrets() {
   ensure_secret webhook-signing 32
+  ensure_secret survey-link-signing 32  # the survey's personal links (V3)
   (umask 077 && cd "$ROOT" && python3 -m simulators.secrets "$SECRETS") ||
     die "could not make the provider secrets in $SECRETS"
 }

@@ -28,6 +28,7 @@ from services.customer.handlers import (
     reach,
     records,
     search,
+    visits,
 )
 
 rpc = rpc_entrypoints(contract.CONTRACT)
@@ -357,6 +358,17 @@ class CustomerService(HealthCheck):
         clock = imports.Clock()  # the decoding of the file counts as a phase
         request = IMPORT_REQUEST.load(data)
         return IMPORT_RESULT.dump(imports.import_customers(
+            self.db, self.principal, self.metrics, request, clock))
+
+    @rpc
+    def import_visits(self, data):
+        """ImportResult of importing (or with dry_run checking) a DMS export of workshop
+        visits (CSV/XLSX, Chinese headers): each line linked to its vehicle by VIN, else
+        plate; unmatched and bad lines reported with row, field, column and reason; a
+        visit already recorded is not added again."""
+        clock = imports.Clock()
+        request = IMPORT_REQUEST.load(data)
+        return IMPORT_RESULT.dump(visits.import_visits(
             self.db, self.principal, self.metrics, request, clock))
 
     @rpc

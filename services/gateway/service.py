@@ -421,6 +421,16 @@ class GatewayService(HealthCheck):
         result = call(self.customer.import_customers, upload, timeout=BULK_DEADLINE)
         return (200 if upload["dry_run"] else 201), result
 
+    @api("POST", "/api/v1/visit-imports",
+         "Import DMS workshop visits from CSV/XLSX (multipart field `file`; dry_run, mapping)",
+         allow=CUSTOMER.import_visits.roles, status=201, response=ImportResult,
+         upstreams=("customer",))
+    def import_visits(self, request):
+        """The ImportResult with every bad row: 200 for a dry run, 201 for an import."""
+        upload = import_upload(request)
+        result = call(self.customer.import_visits, upload, timeout=BULK_DEADLINE)
+        return (200 if upload["dry_run"] else 201), result
+
     get_import = forward("GET", "/api/v1/customer-imports/<import_id>",
                          "One import or dry run: counts and every bad row", CUSTOMER.get_import)
 

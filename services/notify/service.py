@@ -37,6 +37,7 @@ from services.notify.handlers import (
     targets,
     templates,
 )
+from services.survey.contract import events as survey_events
 from services.ticket.contract import events as ticket_events
 
 rpc = rpc_entrypoints(contract.CONTRACT)
@@ -60,6 +61,9 @@ TICKET_CREATED, TICKET_ROUTED = ticket_events.TicketCreated(), ticket_events.Tic
 TICKET_DISPATCHED = ticket_events.TicketDispatched()
 TICKET_STATUS = ticket_events.TicketStatusChanged()
 TICKET_SLA_BREACHED = ticket_events.TicketSlaBreached()
+FOLLOWUP_CREATED, FOLLOWUP_DUE_SOON, FOLLOWUP_MISSED = (
+    survey_events.FollowupCreated(), survey_events.FollowupDueSoon(),
+    survey_events.FollowupMissed())
 TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
 
 
@@ -321,6 +325,28 @@ class NotifyService(HealthCheck):
         with self.db.transaction() as tx:
             inbox.ticket_reminder_due(tx, event["event_id"],
                                       TICKET_REMINDER_DUE.load(event["data"]))
+
+    # -- follow-ups (the survey service, V1) ------------------------------------------------
+    @on_event("survey", "followup_created")
+    def notify_followup_created(self, event):
+        """The assignee of a new follow-up task."""
+        with self.db.transaction() as tx:
+            inbox.followup_event(tx, event["event_id"], "followup_created",
+                                 FOLLOWUP_CREATED.load(event["data"]))
+
+    @on_event("survey", "followup_due_soon")
+    def notify_followup_due_soon(self, event):
+        """The assignee of a follow-up about to fall due."""
+        with self.db.transaction() as tx:
+            inbox.followup_event(tx, event["event_id"], "followup_due_soon",
+                                 FOLLOWUP_DUE_SOON.load(event["data"]))
+
+    @on_event("survey", "followup_missed")
+    def notify_followup_missed(self, event):
+        """The supervisors (or managers) a missed follow-up was escalated to."""
+        with self.db.transaction() as tx:
+            inbox.followup_event(tx, event["event_id"], "followup_missed",
+                                 FOLLOWUP_MISSED.load(event["data"]))
 
 
 SERVICE = NotifyService

@@ -1,12 +1,59 @@
-"""The survey service 回访/满意度/市场活动: platform in place, operations to come (V1–V5).
+"""The survey service 回访/满意度/市场活动: follow-ups (V1, V2); questionnaires and campaigns
+(V3–V5) arrive in their own sections.
 
-The index of operations and events is contract/__init__.py.
+Each operation: load with its contract schema, one handler (in one transaction, or
+given the unit of work when it needs several or calls another service), dump.  The
+index of operations and events is contract/__init__.py.
 """
+from nameko.dependency_providers import Config
+from nameko.timer import timer
+
 from services.common.db import Database
+from services.common.events import EnvelopeSchema, on_event
 from services.common.health import HealthCheck
 from services.common.identity import Identity
+from services.common.ids import parse_id
 from services.common.metrics import Metrics
+from services.common.rpc import proxy, rpc_entrypoints
+from services.customer.contract.events import (
+    CustomerClassified,
+    CustomerDestroyed,
+    CustomerMerged,
+)
 from services.survey import contract
+from services.survey.contract import answers as an
+from services.survey.contract import followups as fu
+from services.survey.contract import questionnaires as qn
+from services.survey.dependencies import LinkSecret
+from services.survey.handlers import answers, questionnaires
+from services.survey.handlers import events as followup_events
+from services.survey.handlers import rules as followup_rules
+from services.survey.handlers import tasks as followup_tasks
+from services.ticket.contract.events import TicketStatusChanged
+from services.vocabulary import StaffChanged
+
+rpc = rpc_entrypoints(contract.CONTRACT)
+# -- follow-ups (V1, V2)
+RULE_IN, RULE_UPDATE, RULE, RULES, RULE_QUERY = (
+    fu.RuleIn(), fu.RuleUpdate(), fu.Rule(), fu.RuleList(), fu.RuleQuery())
+TASK, TASKS, TASK_PAGE, TASK_QUERY, SCOPE_QUERY, CUSTOMER_QUERY = (
+    fu.Task(), fu.TaskList(), fu.TaskPage(), fu.TaskQuery(), fu.ScopeQuery(),
+    fu.CustomerTaskQuery())
+ATTEMPT_IN, RECORDED = fu.AttemptIn(), fu.Recorded()
+TICKET_DONE = TicketStatusChanged()
+# -- questionnaires (V3) / satisfaction (V4)
+QUESTIONNAIRE_IN, QUESTIONNAIRE, QUESTIONNAIRES, QUESTIONNAIRE_QUERY = (
+    qn.QuestionnaireIn(), qn.Questionnaire(), qn.QuestionnaireList(), qn.QuestionnaireQuery())
+AGENT_ANSWERS_IN, ANSWER, IVR_IN, IVR, IVR_MAPPING = (
+    an.AgentAnswersIn(), an.Answer(), an.IvrRatingIn(), an.IvrRating(), an.IvrMapping())
+LINK_IN, LINK, TOKEN_IN, LINK_ANSWERS_IN, PUBLIC_QUESTIONNAIRE, SUBMITTED = (
+    an.LinkIn(), an.Link(), an.TokenIn(), an.LinkAnswersIn(), an.PublicQuestionnaire(),
+    an.Submitted())
+SATISFACTION_QUERY, SATISFACTION = an.SatisfactionQuery(), an.Satisfaction()
+# -- events of others
+STAFF_CHANGED, CUSTOMER_DESTROYED, CUSTOMER_MERGED = (
+    StaffChanged(), CustomerDestroyed(), CustomerMerged())
+CUSTOMER_CLASSIFIED, ENVELOPE = CustomerClassified(), EnvelopeSchema()
 
 
 class SurveyService(HealthCheck):
@@ -15,6 +62,247 @@ class SurveyService(HealthCheck):
     db = Database()
     principal = Identity()
     metrics = Metrics()
+    config = Config()
+    links = LinkSecret()  # questionnaires (V3): the personal links' secret
+    customers = proxy("customer")
+    tickets = proxy("ticket")
+
+    # -- follow-up rules (V1) ------------------------------------------------------------
+    @rpc
+    def create_followup_rule(self, data):
+        """The new follow-up Rule (Conflict: its name is taken)."""
+        rule = RULE_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return RULE.dump(followup_rules.create_rule(tx, self.principal, rule))
+
+    @rpc
+    def update_followup_rule(self, rule_id, data):
+        """The Rule changed (given fields only); it applies to tickets resolved after."""
+        changes = RULE_UPDATE.load(data or {})
+        rule_id = parse_id(rule_id, "follow-up rule")
+        with self.db.transaction() as tx:
+            return RULE.dump(followup_rules.update_rule(tx, self.principal, rule_id, changes))
+
+    @rpc
+    def followup_rules(self, query=None):
+        """{"rules": [Rule]} by name (active only if asked)."""
+        query = RULE_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return RULES.dump(followup_rules.list_rules(tx, self.principal, query))
+
+    @rpc
+    def get_followup_rule(self, rule_id):
+        """One Rule."""
+        rule_id = parse_id(rule_id, "follow-up rule")
+        with self.db.transaction() as tx:
+            return RULE.dump(followup_rules.get_rule(tx, self.principal, rule_id))
+
+    # -- follow-up tasks (V1) and recording a call (V2) ------------------------------------
+    @rpc
+    def my_followups(self, query=None):
+        """A page of the caller's tasks of one view — open, due_today, overdue, missed
+        (by due time), done (last completed first): {tasks, next}."""
+        query = TASK_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return TASK_PAGE.dump(followup_tasks.my_followups(tx, self.principal, query))
+
+    @rpc
+    def list_followups(self, query=None):
+        """A page of the tasks of the caller's scope (supervisors: their groups'; of one
+        group or agent if asked), of one view: {tasks, next}."""
+        query = SCOPE_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return TASK_PAGE.dump(followup_tasks.list_followups(tx, self.principal, query))
+
+    @rpc
+    def get_followup(self, task_id):
+        """One Task with its attempts (NotFound out of the caller's scope)."""
+        task_id = parse_id(task_id, "follow-up task")
+        with self.db.transaction() as tx:
+            return TASK.dump(followup_tasks.get_followup(tx, self.principal, task_id))
+
+    @rpc
+    def followups_of_ticket(self, ticket_id):
+        """The tasks of a ticket in the caller's scope, oldest first: {"tasks": [...]}."""
+        ticket_id = parse_id(ticket_id, "ticket")
+        with self.db.transaction() as tx:
+            return TASKS.dump(followup_tasks.followups_of_ticket(tx, self.principal, ticket_id))
+
+    @rpc
+    def followups_of_customer(self, customer_id, query=None):
+        """The tasks of a customer in the caller's scope, newest first: {tasks, next}."""
+        query = CUSTOMER_QUERY.load(query or {})
+        customer_id = parse_id(customer_id, "customer")
+        with self.db.transaction() as tx:
+            return TASK_PAGE.dump(followup_tasks.followups_of_customer(
+                tx, self.principal, customer_id, query))
+
+    @rpc
+    def record_followup_attempt(self, task_id, data, idempotency_key=None):
+        """Recorded {task, attempt}: a call on a task (reached or not and why, notes,
+        satisfaction, call again on, needs service again — which opens a ticket); a
+        repeated idempotency key answers the first (Conflict: the task is done)."""
+        attempt = ATTEMPT_IN.load(data or {})
+        task_id = parse_id(task_id, "follow-up task")
+        settings = followup_tasks.settings(self.config)
+        return RECORDED.dump(followup_tasks.record_attempt(
+            self.db, self.principal, self.tickets, task_id, attempt, idempotency_key,
+            settings["max_attempts"], settings["hours"]))
+
+    @timer(interval=2)
+    def mark_missed_followups(self):
+        """Open tasks past due become missed, each once across replicas: followup_missed
+        to their groups' supervisors, counted (kefu_followups_missed_total)."""
+        return followup_tasks.mark_missed(self.db, self.metrics)
+
+    @timer(interval=5)
+    def remind_followups(self):
+        """Open tasks due within FOLLOWUP_REMIND_MINUTES: followup_due_soon, once each."""
+        minutes = followup_tasks.settings(self.config)["remind_minutes"]
+        return followup_tasks.remind(self.db, minutes)
+
+    # -- questionnaires (V3) / satisfaction (V4) ---------------------------------------------
+    @rpc
+    def save_questionnaire(self, data):
+        """The draft Questionnaire saved: the named draft, the name's newest draft, or
+        the next version; a published version never changes (Conflict)."""
+        fields = QUESTIONNAIRE_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return QUESTIONNAIRE.dump(questionnaires.save_questionnaire(tx, self.principal,
+                                                                        fields))
+
+    @rpc
+    def publish_questionnaire(self, questionnaire_id):
+        """The version published: immutable from now on, and answerable."""
+        questionnaire_id = parse_id(questionnaire_id, "questionnaire")
+        with self.db.transaction() as tx:
+            return QUESTIONNAIRE.dump(questionnaires.publish_questionnaire(
+                tx, self.principal, questionnaire_id))
+
+    @rpc
+    def questionnaires(self, query=None):
+        """{"questionnaires": [...]}: the newest version of each name (or all versions)."""
+        query = QUESTIONNAIRE_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return QUESTIONNAIRES.dump(questionnaires.questionnaires(tx, query))
+
+    @rpc
+    def get_questionnaire(self, questionnaire_id):
+        questionnaire_id = parse_id(questionnaire_id, "questionnaire")
+        with self.db.transaction() as tx:
+            return QUESTIONNAIRE.dump(questionnaires.get_questionnaire(tx, questionnaire_id))
+
+    @rpc
+    def record_answers(self, data, idempotency_key=None):
+        """The Answer an agent took on the phone (Invalid naming `answers.<key>`); a
+        repeated idempotency key answers the first."""
+        fields = AGENT_ANSWERS_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return ANSWER.dump(answers.record_answers(tx, self.principal, fields,
+                                                      idempotency_key))
+
+    @rpc
+    def ivr_rating(self, data):
+        """The telephony's keypad rating of a call (no key: offered, not rated), once
+        per call id; a key outside the mapping is Invalid and stored nowhere."""
+        fields = IVR_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return IVR.dump(answers.ivr_rating(tx, self.principal, fields))
+
+    @rpc
+    def ivr_mapping(self):
+        with self.db.transaction() as tx:
+            return IVR_MAPPING.dump(answers.ivr_mapping(tx))
+
+    @rpc
+    def set_ivr_mapping(self, data):
+        """The keypad mapping replaced: {"keys": {"1": "very_satisfied", ...}}."""
+        keys = IVR_MAPPING.load(data or {})["keys"]
+        with self.db.transaction() as tx:
+            return IVR_MAPPING.dump(answers.set_ivr_mapping(tx, self.principal, keys))
+
+    @rpc
+    def issue_survey_link(self, data):
+        """A personal link's signed, expiring, single-use token for one customer."""
+        fields = LINK_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return LINK.dump(answers.issue_survey_link(tx, self.principal,
+                                                       self.links.secret, fields))
+
+    @rpc
+    def survey_by_token(self, data):
+        """Public: the questionnaire behind a link and a greeting, nothing else."""
+        fields = TOKEN_IN.load(data or {})
+        return PUBLIC_QUESTIONNAIRE.dump(answers.link_questionnaire(
+            self.db, self.links.secret, fields, self.links.limits))
+
+    @rpc
+    def answer_by_token(self, data):
+        """Public: the customer's answers through their link, once."""
+        fields = LINK_ANSWERS_IN.load(data or {})
+        return SUBMITTED.dump(answers.submit_link(self.db, self.links.secret, fields,
+                                                  self.links.limits))
+
+    @rpc
+    def satisfaction(self, query=None):
+        """CSAT and NPS by agent, group, kind, category, source and period, with the
+        answers behind each; the keypad's offered and rated calls."""
+        query = SATISFACTION_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return SATISFACTION.dump(answers.satisfaction(tx, self.principal, query))
+
+    # -- follow-ups from ticket events (V1) --------------------------------------------------
+    @on_event("ticket", "ticket_resolved")
+    def followup_resolved_ticket(self, event):
+        """V1: the tasks the active rules make of a resolved ticket (once per rule)."""
+        followup_events.ticket_done(self.db, self.customers, self.tickets,
+                                    TICKET_DONE.load(event["data"]),
+                                    followup_tasks.settings(self.config)["hours"])
+
+    @on_event("ticket", "ticket_closed")
+    def followup_closed_ticket(self, event):
+        """V1: the same for a closed ticket (one resolved before already has them)."""
+        followup_events.ticket_done(self.db, self.customers, self.tickets,
+                                    TICKET_DONE.load(event["data"]),
+                                    followup_tasks.settings(self.config)["hours"])
+
+    # -- what a customer's lifecycle does to follow-ups (C4, C6, C8) --------------------------
+    @on_event("customer", "customer_classified")
+    def learn_followup_customer_level(self, event):
+        """C4: the level the customer's tasks take (the newest word kept)."""
+        classified = CUSTOMER_CLASSIFIED.load(event["data"])
+        occurred_at = ENVELOPE.load(event)["occurred_at"]
+        with self.db.transaction() as tx:
+            followup_events.customer_classified(tx, classified, occurred_at)
+
+    @on_event("customer", "customer_destroyed")
+    def erase_followups_of_destroyed_customer(self, event):
+        """C6: the notes of the customer's tasks and attempts become '[已销毁]'."""
+        destroyed = CUSTOMER_DESTROYED.load(event["data"])
+        with self.db.transaction() as tx:
+            followup_events.customer_destroyed(tx, destroyed["customer_id"])
+            answers.customer_destroyed(tx, destroyed["customer_id"])  # V3: free text, names
+
+    @on_event("customer", "customer_merged")
+    def repoint_followups_of_merged_customer(self, event):
+        """C8: the merged-away customer's tasks now belong to the survivor."""
+        merged = CUSTOMER_MERGED.load(event["data"])
+        with self.db.transaction() as tx:
+            followup_events.customer_merged(tx, merged["merged_id"], merged["survivor_id"])
+            answers.customer_merged(tx, merged["merged_id"], merged["survivor_id"])  # V3
+
+    # -- staff: the read model of the gateway's staff (assignment, escalation) ----------------
+    @on_event("gateway", "staff_created")
+    def staff_created(self, event):
+        """A new staff account: may take follow-ups from now on."""
+        with self.db.transaction() as tx:
+            followup_events.staff_changed(tx, STAFF_CHANGED.load(event["data"]))
+
+    @on_event("gateway", "staff_updated")
+    def staff_updated(self, event):
+        """A changed staff account (roles, groups, active)."""
+        with self.db.transaction() as tx:
+            followup_events.staff_changed(tx, STAFF_CHANGED.load(event["data"]))
 
 
 SERVICE = SurveyService

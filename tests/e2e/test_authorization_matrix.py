@@ -385,6 +385,7 @@ COLLECTIONS = {
     ("GET", "/api/v1/customers/segment"): allowed(SUPERVISORS_UP),
     ("GET", "/api/v1/destruction-requests"): allowed(FRONT_LINE | {"auditor"}),
     ("POST", "/api/v1/customer-imports"): allowed(SUPERVISORS_UP | ADMIN),  # a dry run
+    ("POST", "/api/v1/visit-imports"): allowed(SUPERVISORS_UP | ADMIN),  # a dry run
     ("GET", "/api/v1/customers/export"): allowed(SUPERVISORS_UP),
     # the gateway lets all staff through; the ticket service takes OPERATORS
     ("POST", "/api/v1/tickets"): allowed(OPERATORS, 201),
@@ -951,6 +952,10 @@ def collection_call(key, world):
     if key == ("POST", "/api/v1/customer-imports"):
         return method, path, None, {"data": {"dry_run": "true"},
                                     "files": {"file": ("s1.csv", _csv(), "text/csv")}}
+    if key == ("POST", "/api/v1/visit-imports"):
+        visits = "车牌号,进厂日期\n粤B·S1000,2026-01-05\n".encode()
+        return method, path, None, {"data": {"dry_run": "true"},
+                                    "files": {"file": ("s1-visits.csv", visits, "text/csv")}}
     fresh = uuid.uuid4().hex[:10]
     return {
         ("PUT", "/api/v1/me/password"): (method, path, {"old": "Same-" + tag * 2,

@@ -6,7 +6,7 @@ Areas, each with its schemas in its own module:
                the borrowing log (access log) — contract/records.py
   search       (C8, C9) fuzzy search, duplicates and merge, segments — contract/search.py
   destruction  (C6) the three-step approval and the erase — contract/destruction.py
-  imports      (C7) import and export of customers — contract/imports.py
+  imports      (C7) import and export of customers, import of DMS visits — contract/imports.py
   levels       confidentiality levels and their names — contract/levels.py
   events       what it publishes, and what it reads of others' — contract/events.py
 
@@ -100,7 +100,7 @@ CONTRACT = Contract(
         #         name                     roles                         input                 output                  errors
         Operation("create_customer",       OPERATORS,                    CustomerCreate,       Customer,               (Invalid,)),
         Operation("get_customer",          STAFF,                        None,                 Customer,               (NotFound,)),
-        Operation("get_card",              STAFF,                        None,                 Customer,               (NotFound,)),
+        Operation("get_card",              STAFF,                        None,                 Customer,               (NotFound,), system=frozenset({"survey"})),
         Operation("update_customer",       OPERATORS,                    CustomerUpdate,       Customer,               (Invalid, NotFound)),
         Operation("add_asset",             OPERATORS,                    AssetIn,              Customer,               (Invalid, NotFound)),
         Operation("lookup",                STAFF,                        LookupQuery,          LookupResult,           (Invalid, TooManyRequests)),
@@ -134,6 +134,7 @@ CONTRACT = Contract(
         Operation("reject_destruction",    DESTRUCTION_APPROVERS,        RejectionIn,          DestructionRequest,     (Invalid, NotFound, Conflict)),
         # -- import and export (C7)
         Operation("import_customers",      IMPORTERS,                    ImportRequest,        ImportResult,           (Invalid,)),
+        Operation("import_visits",         IMPORTERS,                    ImportRequest,        ImportResult,           (Invalid,)),  # DMS visits
         Operation("get_import",            IMPORTERS,                    None,                 ImportResult,           (NotFound,)),
         Operation("export_customers",      SUPERVISORS_UP,               ExportQuery,          ExportFile,             (Invalid,)),
     ],

@@ -24,8 +24,15 @@ LABELS = {
     "number": "客户编号", "name": "客户名称", "kind": "类型", "phones": "手机",
     "emails": "邮箱", "region": "地区", "tags": "标签", "credit_class": "信用等级",
     "lifecycle": "客户分类", "grade": "客户级别", "notes": "备注",
-    "product": "产品", "model": "型号", "serial": "序列号", "plate": "车牌",
+    "gender": "性别", "birth_date": "出生日期", "occupation": "职业", "education": "学历",
+    "marital_status": "婚姻状况", "address": "地址", "work_address": "单位地址",
+    "product": "产品", "model": "型号", "serial": "序列号", "vin": "车架号", "plate": "车牌",
     "purchased_on": "购买日期", "warranty_end": "保修截止",
+}
+# The fields of a DMS visit file (C7): visits of vehicles to the workshop.
+VISIT_LABELS = {
+    "plate": "车牌号", "vin": "车架号", "visited_on": "进厂日期", "service_type": "服务类型",
+    "mileage": "里程", "amount": "金额",
 }
 LIFECYCLE_LABELS = {"potential": "潜在", "normal": "正常", "declining": "衰退", "lost": "流失"}
 KIND_LABELS = {"person": "个人", "organization": "企业"}
@@ -97,8 +104,12 @@ class ImportRequest(Schema):
 
 
 class RowError(Schema):
+    """A bad line: its row in the file, the field and the file's column(s) it is about
+    (`D 出生日期`; empty when the line as a whole is bad), and why."""
+
     row = fields.Integer()
     field = fields.String()
+    column = fields.String()
     reason = fields.String()
 
 
@@ -111,7 +122,10 @@ class Column(Schema):
 
 
 class ImportResult(Schema):
+    """Counts are of customers (lines of one customer count once), or of visits."""
+
     id = fields.String()
+    subject = fields.String()  # customers | visits
     file_name = fields.String()
     sha256 = fields.String()
     format = fields.String()

@@ -175,6 +175,7 @@ class Asset(Schema):
     purchased_on = fields.Date(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     in_warranty = fields.Boolean()
+    last_visit_on = fields.Date(allow_none=True)  # the last workshop visit (DMS import)
 
 
 class Archive(Schema):

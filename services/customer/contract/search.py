@@ -98,6 +98,11 @@ class SegmentQuery(Schema):
     no_contact_months = fields.Integer(
         validate=validate.Range(min=1, max=600),
         metadata={"description": "last contact older than N months, or never"})
+    no_visit_months = fields.Integer(
+        validate=validate.Range(min=1, max=600),
+        metadata={"description": "no workshop visit (DMS) in the last N months, or never"})
+    last_visit_before = fields.Date(
+        metadata={"description": "visited the workshop, but not since this day"})
     created_after = Moment()
     created_before = Moment()
     cursor = fields.String(validate=validate.Length(max=200))

@@ -1,11 +1,15 @@
-"""Import and export of customers (C7), free of I/O: reading CSV and workbook bytes,
-recognising Chinese or English headers, the user's column mapping, row validation,
-and writing export files.
+"""Import and export of customers (C7), free of I/O: the customer import's mapping spec
+and row handler on the machine of domain/tabular.py (reading, headers, mapping, row
+errors with row and column), and writing export files.
 
-An import file has one customer per row (with at most one owned product).  Empty
-cells leave what the archive already holds unchanged; phones, emails and tags are
-added to the ones the customer has.  A row is matched to a customer by its number
-(客户编号), else by one of its phones; otherwise it creates a customer.
+A line of an import file gives a customer and at most one owned product or vehicle.
+Lines of the same customer — the same customer number, or a phone in common — make one
+customer with every product of its lines (a dealer's export lists a car per line); a
+line that contradicts an earlier line of its customer (another name, say) is a bad row.
+A plate or VIN without a product makes a vehicle (the model, else 车辆).  Empty cells
+leave what the archive already holds unchanged; phones, emails, tags and addresses are
+added to the ones the customer has.  A customer is matched by its number (客户编号),
+else by one of its phones; otherwise it is created.
 """
 import csv
 import datetime
@@ -18,21 +22,31 @@ from functools import lru_cache
 from marshmallow import validate as mm_validate
 
 from services.common import phones as phone_rules
-from services.common.errors import Invalid
 from services.common.identity import Principal
-from services.customer.contract import imports as limits
 from services.customer.contract.imports import KIND_LABELS, LABELS, LIFECYCLE_LABELS
 from services.customer.contract.levels import LEVEL_NAMES, ORDINARY, SECRET, TOP_SECRET
-from services.customer.domain import uploads
+from services.customer.domain import tabular
 from services.customer.domain.access import archive_decision, unmask_decision
 from services.customer.domain.records import norm_code, norm_email
+from services.customer.domain.tabular import (  # noqa: F401 — the import's vocabulary
+    BadValue,
+    Plan,
+    Table,
+    cell_text,
+    file_format,
+    header_key,
+    parse_date,
+)
 
-# ---- fields ----------------------------------------------------------------------
+# ---- the mapping spec --------------------------------------------------------------
 
 # field -> the Chinese header an export writes (and the first alias an import knows)
 FIELDS = tuple(LABELS)
 MULTI = frozenset({"phones", "emails", "tags"})  # several columns may fill these
-ASSET_FIELDS = ("product", "model", "serial", "plate", "purchased_on", "warranty_end")
+ASSET_FIELDS = ("product", "model", "serial", "vin", "plate", "purchased_on", "warranty_end")
+# The person profile of the archive (C1) and its addresses.
+PROFILE_FIELDS = ("gender", "birth_date", "occupation", "education", "marital_status")
+ADDRESS_FIELDS = {"address": "home", "work_address": "work"}
 KEYS = ("number", "name", "phones")  # a file must identify or name its customers
 # Fields an importer may never set: they change only through their own audited calls.
 FORBIDDEN = {
@@ -45,26 +59,36 @@ FORBIDDEN = {
 IMPORTABLE = frozenset(FIELDS)
 
 _ALIASES = {
-    "number": "客户编号 编号 客户号 客户代码 客户编码 会员号 number customerno customernumber"
-              " customerid customercode no code",
-    "name": "客户名称 姓名 客户姓名 名称 客户名 公司名称 单位名称 企业名称 联系人 name"
-            " customername fullname",
+    "number": "客户编号 编号 客户号 客户代码 客户编码 会员号 会员编号 档案号 客户档案号 number"
+              " customerno customernumber customerid customercode no code",
+    "name": "客户名称 姓名 客户姓名 名称 客户名 公司名称 单位名称 企业名称 联系人 车主 车主姓名"
+            " 车主名称 用户姓名 用户名称 name customername fullname ownername",
     "kind": "类型 客户类型 客户性质 个人/企业 kind type customertype",
     "phones": "手机 电话 手机号 手机号码 电话号码 联系电话 联系方式 移动电话 固定电话 座机"
-              " 办公电话 phone phones mobile mobilephone tel telephone phonenumber cellphone",
-    "emails": "邮箱 电子邮箱 电子邮件 邮件 email emails mail emailaddress",
+              " 办公电话 联系手机 客户电话 客户手机 车主电话 车主手机 手机1 手机2 电话1 电话2"
+              " phone phones mobile mobilephone tel telephone phonenumber cellphone",
+    "emails": "邮箱 电子邮箱 电子邮件 邮件 邮箱地址 email emails mail emailaddress",
     "region": "地区 区域 所在地区 所在地 省市 城市 region area city",
     "tags": "标签 客户标签 tags tag labels label",
     "credit_class": "信用等级 信用 信用级别 信用评级 creditclass credit creditrating",
     "lifecycle": "客户分类 生命周期 生命周期阶段 客户阶段 lifecycle lifecyclestage stage",
     "grade": "客户级别 级别 客户等级 会员等级 grade customergrade tier",
     "notes": "备注 说明 备注信息 notes note remark remarks comment comments",
+    "gender": "性别 gender sex",
+    "birth_date": "出生日期 生日 出生年月日 出生年月 出生时间 birthday birthdate dateofbirth dob",
+    "occupation": "职业 occupation job profession",
+    "education": "学历 文化程度 教育程度 education",
+    "marital_status": "婚姻状况 婚姻 婚否 婚姻状态 maritalstatus marital",
+    "address": "地址 联系地址 家庭地址 家庭住址 住址 居住地址 通讯地址 通信地址 详细地址"
+               " 客户地址 address homeaddress",
+    "work_address": "单位地址 工作地址 公司地址 办公地址 workaddress officeaddress",
     "product": "产品 产品名称 购买产品 商品 product productname",
-    "model": "型号 产品型号 规格型号 规格 model",
-    "serial": "序列号 产品序列号 车架号 机身号 出厂编号 serial serialnumber serialno sn vin",
-    "plate": "车牌 车牌号 车牌号码 plate platenumber licenseplate",
-    "purchased_on": "购买日期 购买时间 购车日期 购置日期 purchasedon purchasedate purchasedat"
-                    " purchased",
+    "model": "型号 产品型号 规格型号 规格 车型 车辆型号 车型名称 品牌车型 model",
+    "serial": "序列号 产品序列号 机身号 出厂编号 serial serialnumber serialno sn",
+    "vin": "vin vin码 车架号 车架号码 车辆识别代号 车辆识别码 车辆识别号 底盘号 vinno vincode",
+    "plate": "车牌 车牌号 车牌号码 号牌号码 牌照号 牌照号码 plate platenumber licenseplate",
+    "purchased_on": "购买日期 购买时间 购车日期 购车时间 购置日期 开票日期 交车日期 销售日期"
+                    " purchasedon purchasedate purchasedat purchased",
     "warranty_end": "保修截止 保修截止日期 保修到期 保修到期日 保修期至 保修截止日 warrantyend"
                     " warrantyenddate warrantyuntil warranty",
     "level": "密级 保密级别 保密等级 level secrecy classification",
@@ -73,242 +97,38 @@ _ALIASES = {
     "declassify_at": "解密日期 解密时间 declassifyat",
     "declassify_to": "解密后密级 declassifyto",
 }
-_EXCLUDE_WORDS = {"", "exclude", "excluded", "ignore", "skip", "none", "null", "-", "忽略",
-                  "不导入", "排除"}
-
-
-_OPENING, _CLOSING = "([【", ")]】"
-_PUNCTUATION = re.compile(r"[\s_\-*:./\\#]")
-
-
-def header_key(text) -> str:
-    """A header as compared: NFKC (full-width to half-width), lower-case, without spaces,
-    punctuation and a bracketed remark (`手机（必填）` -> `手机`)."""
-    t = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    return _PUNCTUATION.sub("", _without_remarks(t))
-
-
-def _without_remarks(text: str) -> str:
-    """Each opening bracket up to the first closing one after it (on the same line)
-    removed, in one pass: a lazy regex retried at every unclosed bracket is quadratic
-    (issue 9, finding 2)."""
-    if not any(c in text for c in _OPENING):
-        return text
-    out: list[str] = []
-    closing_after = [-1] * (len(text) + 1)  # index of the next closing bracket, or -1
-    for i in range(len(text) - 1, -1, -1):
-        c = text[i]
-        closing_after[i] = -1 if c == "\n" else i if c in _CLOSING else closing_after[i + 1]
-    i = 0
-    while i < len(text):
-        c = text[i]
-        end = closing_after[i + 1] if c in _OPENING else -1
-        if end >= 0:
-            i = end + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-ALIASES = {header_key(alias): f for f, words in _ALIASES.items() for alias in words.split()}
-ALIASES.update({header_key(f): f for f in _ALIASES})
-ALIASES.update({header_key(label): f for f, label in LABELS.items()})
+SPEC = tabular.Spec(
+    "customers", dict(LABELS), _ALIASES, KEYS,
+    "no column gives the customer number, name or phone", MULTI, FORBIDDEN)
+ALIASES = SPEC.table
 
 
 def recognise(header) -> str | None:
-    """The field a header names (forbidden ones included), or None (always for a text
-    longer than any header may be)."""
-    if len(str(header)) > limits.MAX_HEADER_CHARS:
-        return None
-    return ALIASES.get(header_key(header))
-
-
-# ---- reading files ---------------------------------------------------------------
-
-@dataclass
-class Table:
-    format: str                          # csv | xlsx | xls | ods | xlsb
-    headers: list[str]
-    header_row: int                      # row number of the header in the file (1-based)
-    rows: list[tuple[int, list]] = field(default_factory=list)  # (row number, cells)
-
-
-_WORKBOOKS = {"xlsx": "xlsx", "xlsm": "xlsx", "xls": "xls", "xlsb": "xlsb", "ods": "ods"}
-
-
-def file_format(filename: str, data: bytes) -> str:
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if ext in ("csv", "txt", "tsv"):
-        return "csv"
-    if ext in _WORKBOOKS:
-        return _WORKBOOKS[ext]
-    if data[:4] == b"PK\x03\x04":
-        return "xlsx"
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        return "xls"
-    return "csv"
-
-
-def read_table(filename: str, data: bytes, mapping: dict | None = None) -> Table:
-    """The header and data rows of a CSV file or of an XLSX workbook's first sheet, read
-    within the limits of contract/imports.py (domain/uploads.py).  Invalid (field
-    `file`) when it cannot be read, is beyond a limit, or has no header."""
-    fmt = file_format(filename, data)
-    if fmt == "csv":
-        tab = filename.lower().endswith(".tsv") or _tab_separated(uploads.first_line(data))
-        grid = list(uploads.csv_rows(data, tab))
-    elif fmt == "xlsx":
-        grid = uploads.workbook_rows(data)
-    else:
-        raise Invalid("the file format is not read",
-                      {"file": [f"{fmt.upper()} files are not read: save it as XLSX or CSV"]})
-    header_at = _header_index(grid, mapping or {})
-    if header_at is None:
-        raise Invalid("the file has no header row", {"file": ["no header row found"]})
-    first_row, header_cells = grid[header_at]
-    headers = [cell_text(c) for c in header_cells]
-    for column, header in enumerate(headers, start=1):
-        if len(header) > limits.MAX_HEADER_CHARS:
-            raise uploads.refusal(f"the header of column {column} is longer than"
-                                  f" {limits.MAX_HEADER_CHARS} characters")
-    return Table(fmt, headers, first_row, grid[header_at + 1:])
-
-
-def _tab_separated(first: str) -> bool:
-    return "\t" in first and "," not in first
-
-
-def _header_index(grid, mapping: dict) -> int | None:
-    """The header row: the first of the first ten rows naming two known fields (or a
-    mapped column); failing that the first non-empty row."""
-    wanted = {header_key(h) for h in mapping}
-    first_nonempty = None
-    for i, (_, cells) in enumerate(grid[:10]):
-        texts = [cell_text(c) for c in cells]
-        if not any(texts):
-            continue
-        if first_nonempty is None:
-            first_nonempty = i
-        known = sum(1 for t in texts if t and (recognise(t) or header_key(t) in wanted))
-        if known >= 2 or (known and wanted):
-            return i
-    return first_nonempty
-
-
-def cell_text(value) -> str:
-    """A cell as text: numbers without a spurious `.0`, dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    return str(value).strip()
-
-
-# ---- the column plan -------------------------------------------------------------
-
-@dataclass
-class Plan:
-    columns: list[tuple[int, str]]  # (column index, field) of the columns imported
-    report: list[dict]              # per column: {header, field, note}
-
-    @property
-    def fields(self) -> set[str]:
-        return {f for _, f in self.columns}
-
-    def groups(self) -> tuple[list, list, list]:
-        """(single-valued card columns with their parser, multi-valued columns, asset
-        columns) — what parse_row walks for every row."""
-        single = [(i, f, _PARSERS[f]) for i, f in self.columns if f in _PARSERS]
-        multi = [(i, f) for i, f in self.columns if f in MULTI]
-        asset = [(i, f) for i, f in self.columns if f in ASSET_FIELDS]
-        return single, multi, asset
+    """The field a header names (forbidden ones included), or None."""
+    return SPEC.recognise(header)
 
 
 def resolve_target(name) -> str | None:
     """A mapping target as a field: a field name or any header alias of one."""
-    if name in IMPORTABLE or name in FORBIDDEN:
-        return name
-    return recognise(name)
+    return SPEC.resolve_target(name)
+
+
+def read_table(filename: str, data: bytes, mapping: dict | None = None) -> Table:
+    """The header and data rows of the file (domain/tabular.py)."""
+    return tabular.read_table(SPEC, filename, data, mapping)
 
 
 def build_plan(headers: list[str], mapping: dict | None) -> Plan:
-    """Which column fills which field.  Columns the mapping names are taken as it says
-    (a field, or excluded); the others are recognised from their headers.  Invalid with
-    `mapping.<header>` reasons for an unknown column or field, a forbidden field, or one
-    field from two columns; `mapping` when no column identifies the customers."""
-    mapping = mapping or {}
-    errors: dict[str, list[str]] = {}
-    by_header: dict[str, str | None] = {}
-    present = {h for h in headers}
-    by_key = {header_key(h): h for h in headers}
-    for source, target in mapping.items():
-        header = source if source in present else by_key.get(header_key(source))
-        if header is None:
-            errors[f"mapping.{source}"] = ["no such column in the file"]
-            continue
-        if target is None or header_key(target) in _EXCLUDE_WORDS:
-            by_header[header] = None
-            continue
-        resolved = resolve_target(target)
-        if resolved is None:
-            errors[f"mapping.{source}"] = [f"unknown field {target!r}; one of "
-                                           + ", ".join(FIELDS)]
-        elif resolved in FORBIDDEN:
-            errors[f"mapping.{source}"] = [f"importers may not set {resolved}: "
-                                           + FORBIDDEN[resolved]]
-        else:
-            by_header[header] = resolved
-    columns: list[tuple[int, str]] = []
-    report: list[dict] = []
-    taken: dict[str, str] = {}
-    for index, header in enumerate(headers):
-        explicit = header in by_header
-        target = by_header[header] if explicit else recognise(header) if header else None
-        note = None
-        if explicit and target is None:
-            note = "excluded by the mapping"
-        elif target is None:
-            note = "no header" if not header else "not recognised; not imported"
-        elif target in FORBIDDEN:
-            note = "not imported: " + FORBIDDEN[target]
-            target = None
-        elif target in taken and target not in MULTI:
-            if explicit:
-                errors[f"mapping.{header}"] = [
-                    f"{target} is already filled from column {taken[target]!r}"]
-            note = f"not imported: {target} already comes from column {taken[target]!r}"
-            target = None
-        if target is not None:
-            taken.setdefault(target, header)
-            columns.append((index, target))
-        report.append({"header": header, "field": target, "note": note})
-    if not errors and not any(f in KEYS for _, f in columns):
-        errors["mapping"] = ["no column gives the customer number, name or phone"]
-    if errors:
-        raise Invalid("the column mapping is not usable", errors)
-    return Plan(columns, report)
+    """Which column fills which customer field (domain/tabular.py)."""
+    return tabular.build_plan(SPEC, headers, mapping)
 
 
-# ---- row validation --------------------------------------------------------------
+# ---- row validation ----------------------------------------------------------------
 
 @dataclass(slots=True)
 class Record:
-    """One valid row, normalised; None means "not in the file" (leave as is)."""
+    """One customer of the file, normalised; None means "not in the file" (leave as
+    is).  `row` is its first line; `rows` every line merged into it."""
 
     row: int
     number: str | None = None
@@ -322,9 +142,18 @@ class Record:
     lifecycle: str | None = None
     grade: str | None = None
     notes: str | None = None
-    asset: dict | None = None
+    profile: dict = field(default_factory=dict)      # the person profile's given keys
+    addresses: list[dict] = field(default_factory=list)
+    assets: list[dict] = field(default_factory=list)  # each with the "row" it came from
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def asset(self) -> dict | None:
+        """The first line's product (a one-line customer has at most one)."""
+        return {k: v for k, v in self.assets[0].items() if k != "row"} if self.assets else None
 
 
+SINGLE = ("number", "name", "kind", "region", "credit_class", "lifecycle", "grade", "notes")
 _SPLIT = re.compile(r"[;；,，、|/\n\r]+")
 _TAG_SPLIT = re.compile(r"[;；,，、|\n\r]+")
 KIND_WORDS = {
@@ -339,29 +168,32 @@ LIFECYCLE_WORDS = {
     "lost": ("流失", "流失客户", "lost", "churned"),
 }
 GRADE_WORDS = {"normal": ("普通", "normal", "一般", "普通客户")}
+GENDER_WORDS = {
+    "male": ("男", "男性", "先生", "male", "m", "man"),
+    "female": ("女", "女性", "女士", "小姐", "female", "f", "woman"),
+    "unknown": ("未知", "保密", "不详", "unknown"),
+}
+MARITAL_WORDS = {
+    "single": ("未婚", "单身", "single"),
+    "married": ("已婚", "married"),
+    "divorced": ("离异", "离婚", "divorced"),
+    "widowed": ("丧偶", "widowed"),
+    "unknown": ("未知", "保密", "不详", "unknown"),
+}
 _KIND = {header_key(w): k for k, words in KIND_WORDS.items() for w in words}
 _LIFECYCLE = {header_key(w): k for k, words in LIFECYCLE_WORDS.items() for w in words}
 _GRADE = {header_key(w): k for k, words in GRADE_WORDS.items() for w in words}
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_GENDER = {header_key(w): k for k, words in GENDER_WORDS.items() for w in words}
+_MARITAL = {header_key(w): k for k, words in MARITAL_WORDS.items() for w in words}
+_CONTROL = tabular.CONTROL
 _email = mm_validate.Email()
 _LIMITS = {"number": 32, "name": 200, "region": 200, "grade": 30, "notes": 10000,
-           "product": 200, "model": 200, "serial": 64, "plate": 16}
-
-
-class BadValue(ValueError):
-    pass
+           "product": 200, "model": 200, "serial": 64, "vin": 64, "plate": 16,
+           "occupation": 200, "education": 200, "address": 500, "work_address": 500}
 
 
 def _text(value: str, name: str) -> str:
-    if _CONTROL.search(value):
-        raise BadValue("contains control characters")
-    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-        value = value[1:]  # our own export's guard against spreadsheet formulas
-    if len(value) > _LIMITS.get(name, 200):
-        raise BadValue(f"longer than {_LIMITS.get(name, 200)} characters")
-    return value
+    return tabular.text(value, _LIMITS.get(name, 200))
 
 
 def _one_of(words: dict[str, str], choices: str):
@@ -370,20 +202,22 @@ def _one_of(words: dict[str, str], choices: str):
     def parse(value: str) -> str:
         found = words.get(header_key(value))
         if found is None:
-            raise BadValue(f"one of {choices}")
+            raise BadValue(f"{value[:20]!r}: one of {choices}")
         return found
     return parse
 
 
 parse_kind = _one_of(_KIND, "个人/person, 企业/organization")
 parse_lifecycle = _one_of(_LIFECYCLE, "潜在/potential, 正常/normal, 衰退/declining, 流失/lost")
+parse_gender = _one_of(_GENDER, "男/male, 女/female, 未知/unknown")
+parse_marital = _one_of(_MARITAL, "未婚, 已婚, 离异, 丧偶, 未知")
 
 
 @lru_cache(maxsize=4096)
 def parse_credit(value: str) -> str:
     letter = unicodedata.normalize("NFKC", value).strip().upper().rstrip("级类")
     if letter not in ("A", "B", "C", "D"):
-        raise BadValue("one of A, B, C, D")
+        raise BadValue(f"{value[:20]!r}: one of A, B, C, D")
     return letter
 
 
@@ -401,19 +235,12 @@ def parse_number(value: str) -> str:
     return _text(unicodedata.normalize("NFKC", value).strip().upper(), "number")
 
 
-@lru_cache(maxsize=4096)
-def parse_date(value: str) -> datetime.date:
-    text = unicodedata.normalize("NFKC", value).strip()
-    match = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if not match:
-        raise BadValue("not a date (use YYYY-MM-DD)")
-    try:
-        day = datetime.date(*(int(g) for g in match.groups()))
-    except ValueError as exc:
-        raise BadValue("not a date (use YYYY-MM-DD)") from exc
-    if not 1900 <= day.year <= 2200:
-        raise BadValue("year out of range")
-    return day
+def parse_birth_date(value: str) -> str:
+    """An ISO date (the archive keeps JSON) not in the future."""
+    day = parse_date(value)
+    if day > datetime.date.today():
+        raise BadValue(f"{value[:20]!r}: in the future")
+    return day.isoformat()
 
 
 _mobile_pattern = None
@@ -513,6 +340,8 @@ def _tags(values: list[str]) -> list[str]:
     return out
 
 
+
+
 def _plain(name: str):
     def parse(value: str) -> str:
         return _text(value, name)
@@ -522,131 +351,224 @@ def _plain(name: str):
 _PARSERS = {"kind": parse_kind, "lifecycle": parse_lifecycle, "credit_class": parse_credit,
             "grade": parse_grade, "number": parse_number, "name": _plain("name"),
             "region": _plain("region"), "notes": _plain("notes")}
+_PROFILE_PARSERS = {"gender": parse_gender, "birth_date": parse_birth_date,
+                    "occupation": _plain("occupation"), "education": _plain("education"),
+                    "marital_status": parse_marital}
 _MULTI_PARSERS = {"phones": _phones, "emails": _emails, "tags": _tags}
+_DATES = ("purchased_on", "warranty_end")
+_CODES = ("serial", "vin", "plate")
 
 
-def parse_row(row_no: int, cells: list, plan: Plan,
-              groups: tuple | None = None) -> tuple[Record | None, list[dict]]:
-    """The row as a Record, or None with its errors [{row, field, reason}].
-    A row whose imported cells are all empty is (None, []): skipped."""
-    single, multi, assets = groups or plan.groups()
-    width = len(cells)
-    record = Record(row_no)
-    errors: list[dict] = []
-    given = False
-    for index, name, parser in single:
-        raw = cells[index] if index < width else None
-        text = raw.strip() if raw.__class__ is str else cell_text(raw)
-        if text:
-            given = True
-            try:
-                setattr(record, name, parser(text))
-            except BadValue as exc:
-                errors.append({"row": row_no, "field": name, "reason": str(exc)})
-    if multi:
-        texts: dict[str, list[str]] = {}
-        for index, name in multi:
-            raw = cells[index] if index < width else None
-            text = raw.strip() if raw.__class__ is str else cell_text(raw)
-            if text:
-                texts.setdefault(name, []).append(text)
-        for name, values in texts.items():
-            given = True
-            try:
-                setattr(record, name, _MULTI_PARSERS[name](values))
-            except BadValue as exc:
-                errors.append({"row": row_no, "field": name, "reason": str(exc)})
-    if assets:
-        asset_cells = {}
-        for index, name in assets:
-            raw = cells[index] if index < width else None
-            text = raw.strip() if raw.__class__ is str else cell_text(raw)
-            if text:
-                asset_cells[name] = text
-        if asset_cells:
-            given = True
-            record.asset = _asset(row_no, asset_cells, errors)
-    if not given:
+def parse_row(row_no: int, cells: list, plan: Plan) -> tuple[Record | None, list[dict]]:
+    """The line as a Record, or None with its errors [{row, field, reason}] (every bad
+    value of the line).  A line whose imported cells are all empty is (None, []):
+    skipped."""
+    texts = tabular.cells_of(cells, plan.columns)
+    if not texts:
         return None, []
+    record = Record(row_no, rows=[row_no])
+    errors: list[dict] = []
+    for name, values in texts.items():
+        try:
+            if name in _PARSERS:
+                setattr(record, name, _PARSERS[name](values[0]))
+            elif name in _MULTI_PARSERS:
+                setattr(record, name, _MULTI_PARSERS[name](values))
+            elif name in _PROFILE_PARSERS:
+                record.profile[name] = _PROFILE_PARSERS[name](values[0])
+            elif name in ADDRESS_FIELDS:
+                record.addresses.append({"kind": ADDRESS_FIELDS[name], "region": "",
+                                         "text": _text(values[0], name), "postcode": ""})
+        except BadValue as exc:
+            errors.append(tabular.row_error(row_no, name, str(exc)))
+    given = {name: texts[name][0] for name in ASSET_FIELDS if name in texts}
+    if given:
+        asset = _asset(row_no, given, errors)
+        if asset is not None:
+            record.assets.append(asset)
+    if record.profile and record.kind == "organization":
+        errors.append(tabular.row_error(row_no, next(iter(record.profile)),
+                                        "for a person (个人) only, not an organization"))
     if not errors and record.number is None and record.name is None and not record.phones:
-        errors.append({"row": row_no, "field": "name",
-                       "reason": "a row needs a customer number, a name or a phone"})
+        errors.append(tabular.row_error(row_no, "name",
+                                        "a row needs a customer number, a name or a phone"))
     return (None, errors) if errors else (record, [])
 
 
-def _asset(row_no: int, single: dict, errors: list) -> dict | None:
-    asset: dict = {}
+def _asset(row_no: int, given: dict, errors: list) -> dict | None:
+    """The line's product or vehicle: a plate or VIN makes a vehicle, named by the
+    product column, else the model, else 车辆."""
+    asset: dict = {"row": row_no}
     count = len(errors)
     for name in ASSET_FIELDS:
-        value = single.get(name)
+        value = given.get(name)
         if value is None:
             asset[name] = None
             continue
         try:
-            if name in ("purchased_on", "warranty_end"):
+            if name in _DATES:
                 asset[name] = parse_date(value)
-            elif name in ("serial", "plate"):
+            elif name in _CODES:
                 asset[name] = norm_code(_text(unicodedata.normalize("NFKC", value), name))
             else:
                 asset[name] = _text(value, name)
         except BadValue as exc:
-            errors.append({"row": row_no, "field": name, "reason": str(exc)})
+            errors.append(tabular.row_error(row_no, name, str(exc)))
     if len(errors) > count:
         return None
-    if not asset["product"]:
-        errors.append({"row": row_no, "field": "product",
-                       "reason": "required when model, serial, plate or dates are given"})
+    vin = asset.pop("vin")
+    if vin and asset["serial"] and vin != asset["serial"]:
+        errors.append(tabular.row_error(row_no, "vin", "differs from the serial number of"
+                                                       " the same row"))
         return None
+    asset["serial"] = vin or asset["serial"]
+    vehicle = bool(vin or asset["plate"])
+    if not asset["product"]:
+        if not vehicle:
+            errors.append(tabular.row_error(
+                row_no, "product", "required when model, serial or dates are given"
+                                   " (a plate or VIN makes a vehicle)"))
+            return None
+        asset["product"] = asset["model"] or "车辆"
     if asset["purchased_on"] and asset["warranty_end"] \
             and asset["warranty_end"] < asset["purchased_on"]:
-        errors.append({"row": row_no, "field": "warranty_end",
-                       "reason": "before the purchase date"})
+        errors.append(tabular.row_error(row_no, "warranty_end", "before the purchase date"))
         return None
-    asset["kind"] = "vehicle" if asset["plate"] else "product"
+    asset["kind"] = "vehicle" if vehicle else "product"
     return asset
 
 
+# ---- the same customer on several lines ----------------------------------------------
+
 def parse_rows(table: Table, plan: Plan) -> tuple[list[Record], list[dict], int]:
-    """(valid records, errors of bad rows, number of non-blank rows).  A customer number
-    or phone given by an earlier row makes a later row bad (one row per customer)."""
+    """(one Record per customer of the file, errors of bad lines, number of non-blank
+    lines).  Lines of the same customer number or with a phone in common are one
+    customer (merge_lines); a line joining two different customers, or contradicting
+    its customer's earlier lines, is bad."""
     records: list[Record] = []
     errors: list[dict] = []
     total = 0
-    numbers: dict[str, int] = {}
-    phones_seen: dict[str, int] = {}
-    groups = plan.groups()
+    by_number: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
     for row_no, cells in table.rows:
-        record, row_errors = parse_row(row_no, cells, plan, groups)
+        if tabular.is_footer(cells):
+            continue
+        record, row_errors = parse_row(row_no, cells, plan)
         if row_errors:
             total += 1
             errors.extend(row_errors)
             continue
-        if record is None:  # a blank row
+        if record is None:  # a blank line
             continue
         total += 1
-        dup = []
-        if record.number is not None and record.number in numbers:
-            dup.append({"row": row_no, "field": "number",
-                        "reason": f"the same customer number as row {numbers[record.number]}"})
-        for e164, _ in record.phones:
-            if e164 in phones_seen and phones_seen[e164] != row_no:
-                dup.append({"row": row_no, "field": "phones", "reason":
-                            f"{phone_rules.mask_middle(e164)} is also in row {phones_seen[e164]}"})
-                break
-        if dup:
-            errors.extend(dup)
+        found = {by_number[record.number]} if record.number in by_number else set()
+        found |= {by_phone[e164] for e164, _ in record.phones if e164 in by_phone}
+        if len(found) > 1:
+            first, second = sorted(records[i].row for i in found)[:2]
+            errors.append(tabular.row_error(
+                row_no, "phones" if record.phones else "number",
+                f"joins two different customers: those of rows {first} and {second}"))
             continue
-        if record.number is not None:
-            numbers[record.number] = row_no
-        for e164, _ in record.phones:
-            phones_seen.setdefault(e164, row_no)
-        records.append(record)
+        if found:
+            index = found.pop()
+            conflicts = merge_lines(records[index], record)
+            if conflicts:
+                errors.extend(conflicts)
+                continue
+        else:
+            index = len(records)
+            records.append(record)
+        merged = records[index]
+        if merged.number is not None:
+            by_number[merged.number] = index
+        for e164, _ in merged.phones:
+            by_phone.setdefault(e164, index)
     return records, errors, total
 
 
-def sort_errors(errors: list[dict]) -> list[dict]:
-    order = {name: i for i, name in enumerate(("customer",) + FIELDS)}
-    return sorted(errors, key=lambda e: (e["row"], order.get(e["field"], 99), e["reason"]))
+def _shown(value) -> str:
+    return repr(value if len(str(value)) <= 20 else str(value)[:20] + "…")
+
+
+def merge_lines(into: Record, line: Record) -> list[dict]:
+    """Merge a later line of the same customer into its Record; or, changing nothing,
+    the errors of what the line contradicts (another name, number, gender..., or the
+    same vehicle with other details).  Notes are joined; phones, emails, tags,
+    addresses and products are united."""
+    row = line.row
+    errors = []
+    why = f"the same customer (same number or phone) as row {into.row} has "
+    for name in SINGLE:
+        new, old = getattr(line, name), getattr(into, name)
+        if name != "notes" and new is not None and old is not None and new != old:
+            errors.append(tabular.row_error(row, name, why + _shown(old)))
+    for name, new in line.profile.items():
+        old = into.profile.get(name)
+        if old is not None and new != old:
+            errors.append(tabular.row_error(row, name, why + _shown(old)))
+    phones = into.phones + [p for p in line.phones if p not in into.phones]
+    emails = into.emails + [e for e in line.emails if e not in into.emails]
+    if len(phones) > 10:
+        errors.append(tabular.row_error(row, "phones", f"more than 10 phone numbers for the"
+                                                       f" customer of row {into.row}"))
+    if len(emails) > 10:
+        errors.append(tabular.row_error(row, "emails", f"more than 10 email addresses for"
+                                                       f" the customer of row {into.row}"))
+    assets = []
+    for asset in line.assets:
+        same = _same_vehicle(into.assets, asset)
+        if same is None:
+            assets.append(asset)
+        elif _without_row(same) != _without_row(asset):
+            key = "serial" if asset["serial"] and asset["serial"] == same["serial"] else "plate"
+            errors.append(tabular.row_error(
+                row, key, f"the same {'VIN/serial' if key == 'serial' else 'plate'} as row"
+                          f" {same['row']} with other details"))
+    if errors:
+        return errors
+    for name in SINGLE:
+        if getattr(into, name) is None:
+            setattr(into, name, getattr(line, name))
+    if line.notes is not None and into.notes is not None \
+            and line.notes not in into.notes.split("；"):
+        joined = into.notes + "；" + line.notes
+        if len(joined) <= _LIMITS["notes"]:
+            into.notes = joined
+    for name, value in line.profile.items():
+        into.profile.setdefault(name, value)
+    into.phones, into.emails = phones, emails
+    if line.tags is not None:
+        into.tags = (into.tags or []) + [t for t in line.tags if t not in (into.tags or [])]
+    texts = {a["text"] for a in into.addresses}
+    into.addresses += [a for a in line.addresses if a["text"] not in texts]
+    into.assets += assets
+    into.rows.append(row)
+    return []
+
+
+def _same_vehicle(assets: list[dict], asset: dict) -> dict | None:
+    """The earlier product with the same serial/VIN or plate, or one identical to it."""
+    for other in assets:
+        if asset["serial"] and other["serial"] == asset["serial"]:
+            return other
+        if asset["plate"] and other["plate"] == asset["plate"]:
+            return other
+        if _without_row(other) == _without_row(asset):
+            return other
+    return None
+
+
+def _without_row(asset: dict) -> dict:
+    return {k: v for k, v in asset.items() if k != "row"}
+
+
+def sort_errors(errors: list[dict], plan: Plan | None = None) -> list[dict]:
+    """The errors by row and field; with the plan, each names its column(s)."""
+    order = ("customer",) + FIELDS
+    if plan is not None:
+        return tabular.with_columns(errors, plan, order)
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(errors, key=lambda e: (e["row"], rank.get(e["field"], 99), e["reason"]))
 
 
 # ---- export ----------------------------------------------------------------------

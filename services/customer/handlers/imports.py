@@ -9,6 +9,9 @@ import datetime
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from eventlet import tpool
 
@@ -30,7 +33,7 @@ def _prepare(filename: str, content: bytes, mapping: dict) -> dict:
     plan = domain.build_plan(table.headers, mapping)
     records, errors, total = domain.parse_rows(table, plan)
     return {"format": table.format, "columns": plan.report, "errors": errors, "total": total,
-            "texts": store.staging_text(records, pinyin_of)}
+            "plan": plan, "texts": store.staging_text(records, pinyin_of)}
 
 
 class Clock:
@@ -48,32 +51,34 @@ class Clock:
         self.last = now
 
 
-def import_customers(db, principal: Principal, metrics, req: dict, clock: Clock) -> dict:
-    """Import (or with dry_run check) a file of customers: rows upsert by customer
-    number, else by phone; bad rows are reported and skipped; a dry run changes no
-    customer."""
+@dataclass(frozen=True)
+class Importer:
+    """What differs between the imports of C7 (the rest is `run`): the subject, the CPU
+    part (read, map, validate, lay out: returns format, columns, errors, total, plan and
+    what `write` needs), the database part (stage, match, check, and unless a dry run
+    apply: returns (created, updated, unchanged) and the rows the database found bad),
+    and the ordering of the errors (which names each one's column from the plan)."""
+
+    subject: str
+    prepare: Callable[[str, bytes, dict], dict]
+    write: Callable[..., tuple[tuple[int, int, int], list[dict]]]
+    report: Callable[[list[dict], Any], list[dict]]
+    metric: str
+
+
+def run(db, principal: Principal, metrics, req: dict, clock: Clock, importer: Importer) -> dict:
+    """One import or dry run: the file read in an OS thread, then one transaction that
+    writes (unless a dry run) and records the import with its counts and every bad row
+    (row, field, column, reason)."""
     clock.lap("decode")
-    prepared = tpool.execute(_prepare, req["filename"], req["content"], req["mapping"])
+    prepared = tpool.execute(importer.prepare, req["filename"], req["content"], req["mapping"])
     clock.lap("read")
-    p = principal
     with db.transaction() as tx:
-        store.stage(tx.cur, prepared.pop("texts"), real=not req["dry_run"])
-        clock.lap("stage")
-        matched = store.match_and_check(
-            tx.cur, p, may_change_classified=p.is_system or p.has_any(MANAGERS_UP),
-            all_groups=p.is_system or p.has_any(MANAGERS_UP | {ADMIN}))
-        clock.lap("match")
-        if matched:
-            store.diff(tx.cur)
-        created, updated, unchanged = store.counts(tx.cur)
-        errors = domain.sort_errors(prepared["errors"] + store.bad_rows(tx.cur))
-        clock.lap("diff")
-        if not req["dry_run"]:
-            group = min(p.groups) if p.groups else None
-            # Events go in bulk into the outbox; counting them wakes the relay.
-            tx.emitted += store.apply(tx.cur, p, group, created, updated)
-            clock.lap("apply")
-        row = store.insert_import(tx.cur, p, {
+        (created, updated, unchanged), found = importer.write(tx, principal, prepared,
+                                                              req["dry_run"], clock)
+        errors = importer.report(prepared["errors"] + found, prepared["plan"])
+        row = store.insert_import(tx.cur, principal, {
+            "subject": importer.subject,
             "file_name": req["filename"], "sha256": hashlib.sha256(req["content"]).hexdigest(),
             "format": prepared["format"], "dry_run": req["dry_run"],
             "status": "dry_run" if req["dry_run"] else "done", "mapping": req["mapping"],
@@ -82,11 +87,45 @@ def import_customers(db, principal: Principal, metrics, req: dict, clock: Clock)
             "failed": len({e["row"] for e in errors}), "errors": errors,
             "phases": clock.laps, "started_at": clock.started})
     if not req["dry_run"]:
-        counter = metrics.metric(Counter, "kefu_customer_import_rows_total",
-                                 "Rows of customer imports by outcome", ("outcome",))
+        counter = metrics.metric(Counter, importer.metric,
+                                 f"Rows of {importer.subject} imports by outcome", ("outcome",))
         for outcome in OUTCOMES:
             counter.labels(outcome).inc(row[outcome])
     return row
+
+
+def _write_customers(tx, p: Principal, prepared: dict, dry_run: bool, clock: Clock):
+    """Customers staged, matched by number else phone, checked and diffed; unless a dry
+    run, created and updated set-based (store/imports.py)."""
+    store.stage(tx.cur, prepared.pop("texts"), real=not dry_run)
+    clock.lap("stage")
+    matched = store.match_and_check(
+        tx.cur, p, may_change_classified=p.is_system or p.has_any(MANAGERS_UP),
+        all_groups=p.is_system or p.has_any(MANAGERS_UP | {ADMIN}))
+    clock.lap("match")
+    if matched:
+        store.diff(tx.cur)
+    created, updated, unchanged = store.counts(tx.cur)
+    found = store.bad_rows(tx.cur)
+    clock.lap("diff")
+    if not dry_run:
+        group = min(p.groups) if p.groups else None
+        # Events go in bulk into the outbox; counting them wakes the relay.
+        tx.emitted += store.apply(tx.cur, p, group, created, updated)
+        clock.lap("apply")
+    return (created, updated, unchanged), found
+
+
+CUSTOMERS = Importer("customers", _prepare, _write_customers, domain.sort_errors,
+                     "kefu_customer_import_rows_total")
+
+
+def import_customers(db, principal: Principal, metrics, req: dict, clock: Clock) -> dict:
+    """Import (or with dry_run check) a file of customers: lines of one customer make one
+    customer with all their products; customers upsert by customer number, else by
+    phone; bad lines are reported (row, field, column, reason) and skipped; a dry run
+    changes no customer."""
+    return run(db, principal, metrics, req, clock, CUSTOMERS)
 
 
 def get_import(tx, import_id: str) -> dict:

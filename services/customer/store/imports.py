@@ -9,6 +9,7 @@ events are written the same way.  Nothing is done row by row.
 import csv
 import datetime
 import io
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -22,13 +23,16 @@ COPY_CHUNK_ROWS = 20_000
 _STAGING = (
     "CREATE TEMP TABLE import_row (row_no integer PRIMARY KEY, number text, name text,"
     " name_pinyin text, name_initials text, kind text, region text, tags text[],"
-    " credit_class text, lifecycle text, grade text, notes text, customer_id uuid,"
-    " is_new boolean NOT NULL DEFAULT false) ON COMMIT DROP",
+    " credit_class text, lifecycle text, grade text, notes text, profile jsonb,"
+    " addresses jsonb, customer_id uuid, is_new boolean NOT NULL DEFAULT false)"
+    " ON COMMIT DROP",
     "CREATE TEMP TABLE import_phone (row_no integer NOT NULL, e164 text NOT NULL,"
     " ext text NOT NULL, position integer NOT NULL) ON COMMIT DROP",
     "CREATE TEMP TABLE import_email (row_no integer NOT NULL, email text NOT NULL,"
     " position integer NOT NULL) ON COMMIT DROP",
-    "CREATE TEMP TABLE import_asset (row_no integer PRIMARY KEY, kind text NOT NULL,"
+    # A customer's products: each from its own line (asset_row), row_no the customer's.
+    "CREATE TEMP TABLE import_asset (asset_row integer PRIMARY KEY, row_no integer NOT NULL,"
+    " kind text NOT NULL,"
     " product text NOT NULL, model text, serial text, plate text, purchased_on date,"
     " warranty_end date, asset_id uuid) ON COMMIT DROP",
     "CREATE TEMP TABLE import_error (row_no integer NOT NULL, field text NOT NULL,"
@@ -37,10 +41,10 @@ _STAGING = (
     " field text NOT NULL, old jsonb, new jsonb) ON COMMIT DROP",
 )
 ROW_COLUMNS = ("row_no", "number", "name", "name_pinyin", "name_initials", "kind", "region",
-               "tags", "credit_class", "lifecycle", "grade", "notes")
+               "tags", "credit_class", "lifecycle", "grade", "notes", "profile", "addresses")
 PHONE_COLUMNS = ("row_no", "e164", "ext", "position")
 EMAIL_COLUMNS = ("row_no", "email", "position")
-ASSET_COLUMNS = ("row_no", "kind", "product", "model", "serial", "plate", "purchased_on",
+ASSET_COLUMNS = ("asset_row", "row_no", "kind", "product", "model", "serial", "plate", "purchased_on",
                  "warranty_end")
 
 
@@ -56,6 +60,11 @@ def _array(values: list[str]) -> str:
     """A text[] literal."""
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
                           for v in values) + "}"
+
+
+def _json(value) -> str | None:
+    """A jsonb value for COPY, None (NULL) when empty: "not in the file"."""
+    return json.dumps(value, ensure_ascii=False, default=str) if value else None
 
 
 def copy_chunks(rows) -> list[str]:
@@ -84,15 +93,13 @@ def staging_text(records, pinyin_of) -> dict[str, list[str]]:
         pinyin, initials = pinyin_of(name) if name is not None else (None, None)
         rows.append((r.row, r.number, name, pinyin, initials, r.kind, r.region,
                      None if r.tags is None else _array(r.tags), r.credit_class, r.lifecycle,
-                     r.grade, r.notes))
+                     r.grade, r.notes, _json(r.profile), _json(r.addresses)))
         if r.phones:
             phones.extend((r.row, e164, ext, i) for i, (e164, ext) in enumerate(r.phones))
         if r.emails:
             emails.extend((r.row, email, i) for i, email in enumerate(r.emails))
-        a = r.asset
-        if a:
-            assets.append((r.row, a["kind"], a["product"], a["model"], a["serial"], a["plate"],
-                           a["purchased_on"], a["warranty_end"]))
+        assets.extend((a["row"], r.row, a["kind"], a["product"], a["model"], a["serial"],
+                       a["plate"], a["purchased_on"], a["warranty_end"]) for a in r.assets)
     return {"import_row": copy_chunks(rows), "import_phone": copy_chunks(phones),
             "import_email": copy_chunks(emails), "import_asset": copy_chunks(assets)}
 
@@ -105,7 +112,7 @@ _COPY_SQL = {
 }
 
 
-def copy_in(cur, table: str, chunks: list[str]) -> None:
+def copy_in(cur, table: str, chunks: list[str], sql: str | None = None) -> None:
     """COPY the chunks into a staging table.  psycopg2 refuses COPY in green mode, so
     each chunk runs with the wait callback lifted (this greenthread blocks the hub
     for one chunk, a few milliseconds) and the hub gets a turn between chunks."""
@@ -113,7 +120,7 @@ def copy_in(cur, table: str, chunks: list[str]) -> None:
         callback = extensions.get_wait_callback()
         extensions.set_wait_callback(None)
         try:
-            cur.copy_expert(_COPY_SQL[table], io.StringIO(chunk))
+            cur.copy_expert(sql or _COPY_SQL[table], io.StringIO(chunk))
         finally:
             extensions.set_wait_callback(callback)
         eventlet.sleep(0)
@@ -136,6 +143,7 @@ def stage(cur, texts: dict[str, list[str]], real: bool) -> None:
     cur.execute("CREATE INDEX ON import_phone (row_no)")
     cur.execute("CREATE INDEX ON import_phone (e164)")
     cur.execute("CREATE INDEX ON import_email (row_no)")
+    cur.execute("CREATE INDEX ON import_asset (row_no)")
     _analyze(cur)
 
 
@@ -227,7 +235,10 @@ def _check_matched(cur, principal, may_change_classified: bool, all_groups: bool
         "                                     WHERE a.customer_id = c.id)"
         "       THEN 'the archive of this record is not open to you' END),"
         "   ('kind', CASE WHEN r.kind IS NOT NULL AND r.kind <> c.kind"
-        "     THEN 'the customer is ' || c.kind || '; an import does not change the kind' END)"
+        "     THEN 'the customer is ' || c.kind || '; an import does not change the kind' END),"
+        "   ('kind', CASE WHEN r.profile IS NOT NULL AND c.kind <> 'person'"
+        "     THEN 'the customer is an organization: gender, birth date, occupation,"
+        " education and marital status are for persons' END)"
         " ) v(field, reason)"
         " WHERE v.reason IS NOT NULL",
         {"clearance": principal.clearance, "classified": may_change_classified,
@@ -305,18 +316,34 @@ def diff(cur) -> None:
         " FROM import_row r JOIN customer_archive a ON a.customer_id = r.customer_id"
         " WHERE r.customer_id IS NOT NULL AND r.notes IS NOT NULL"
         "   AND a.notes IS DISTINCT FROM r.notes")
+    # The person profile (given keys over the archive's) and addresses it lacks (by text).
+    cur.execute(
+        "INSERT INTO import_change (customer_id, row_no, field, old, new)"
+        " SELECT r.customer_id, r.row_no, 'person', a.profile, a.profile || r.profile"
+        " FROM import_row r JOIN customer_archive a ON a.customer_id = r.customer_id"
+        " WHERE r.customer_id IS NOT NULL AND r.profile IS NOT NULL"
+        "   AND NOT a.profile @> r.profile")
+    cur.execute(
+        "INSERT INTO import_change (customer_id, row_no, field, old, new)"
+        " SELECT r.customer_id, r.row_no, 'addresses', a.addresses, a.addresses || n.list"
+        " FROM import_row r JOIN customer_archive a ON a.customer_id = r.customer_id"
+        " CROSS JOIN LATERAL (SELECT jsonb_agg(x ORDER BY i) AS list"
+        "   FROM jsonb_array_elements(r.addresses) WITH ORDINALITY e(x, i)"
+        "   WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(a.addresses) y(had)"
+        "                     WHERE y.had->>'text' = x->>'text')) n"
+        " WHERE r.customer_id IS NOT NULL AND r.addresses IS NOT NULL AND n.list IS NOT NULL")
     # Assets: the same serial, else the same plate, else the same product and model.
     cur.execute(
         "UPDATE import_asset ia SET asset_id = m.id"
-        " FROM (SELECT DISTINCT ON (x.row_no) x.row_no, ca.id"
+        " FROM (SELECT DISTINCT ON (x.asset_row) x.asset_row, ca.id"
         "       FROM import_asset x JOIN import_row r ON r.row_no = x.row_no"
         "         AND r.customer_id IS NOT NULL"
         "       JOIN customer_asset ca ON ca.customer_id = r.customer_id"
         "       WHERE CASE WHEN x.serial IS NOT NULL THEN ca.serial = x.serial"
         "                  WHEN x.plate IS NOT NULL THEN ca.plate = x.plate"
         "                  ELSE ca.product = x.product AND ca.model = coalesce(x.model, '') END"
-        "       ORDER BY x.row_no, ca.created_at, ca.id) m"
-        " WHERE m.row_no = ia.row_no")
+        "       ORDER BY x.asset_row, ca.created_at, ca.id) m"
+        " WHERE m.asset_row = ia.asset_row")
     cur.execute(
         "INSERT INTO import_change (customer_id, row_no, field, old, new)"  # noqa: S608 — constant text
         " SELECT r.customer_id, r.row_no, 'assets', NULL,"
@@ -413,8 +440,9 @@ def _create(cur, principal, owner_group: str | None) -> None:
         " FROM import_row WHERE is_new ORDER BY row_no",
         {"actor": principal.id, "group": owner_group})
     cur.execute(
-        "INSERT INTO customer_archive (customer_id, notes)"
-        " SELECT customer_id, coalesce(notes, '') FROM import_row WHERE is_new")
+        "INSERT INTO customer_archive (customer_id, notes, profile, addresses)"
+        " SELECT customer_id, coalesce(notes, ''), coalesce(profile, '{}'),"
+        "   coalesce(addresses, '[]') FROM import_row WHERE is_new")
     cur.execute(
         "INSERT INTO customer_phone (customer_id, e164, ext, position)"
         " SELECT r.customer_id, p.e164, p.ext, p.position"
@@ -423,7 +451,7 @@ def _create(cur, principal, owner_group: str | None) -> None:
         "INSERT INTO customer_email (customer_id, email, position)"
         " SELECT r.customer_id, e.email, e.position"
         " FROM import_email e JOIN import_row r ON r.row_no = e.row_no WHERE r.is_new")
-    cur.execute(_INSERT_ASSETS + " WHERE r.is_new ORDER BY ia.row_no")
+    cur.execute(_INSERT_ASSETS + " WHERE r.is_new ORDER BY ia.asset_row")
 
 
 def _update(cur) -> None:
@@ -445,6 +473,12 @@ def _update(cur) -> None:
     cur.execute(
         "UPDATE customer_archive a SET notes = x.new #>> '{}' FROM import_change x"
         " WHERE x.field = 'notes' AND a.customer_id = x.customer_id")
+    cur.execute(
+        "UPDATE customer_archive a SET profile = x.new FROM import_change x"
+        " WHERE x.field = 'person' AND a.customer_id = x.customer_id")
+    cur.execute(
+        "UPDATE customer_archive a SET addresses = x.new FROM import_change x"
+        " WHERE x.field = 'addresses' AND a.customer_id = x.customer_id")
     cur.execute(
         "INSERT INTO customer_phone (customer_id, e164, ext, position)"
         " SELECT r.customer_id, p.e164, p.ext,"
@@ -481,25 +515,28 @@ def _update(cur) -> None:
         "   IS DISTINCT FROM (ca.product, ca.model, ca.serial, ca.plate, ca.purchased_on,"
         "                     ca.warranty_end)")
     cur.execute(_INSERT_ASSETS + " WHERE ia.asset_id IS NULL AND r.customer_id IS NOT NULL"
-                " AND NOT r.is_new ORDER BY ia.row_no")
+                " AND NOT r.is_new ORDER BY ia.asset_row")
 
 
 def insert_import(cur, principal, data: dict) -> dict:
+    """The record of an import or dry run (of customers unless data["subject"] says
+    visits), with its counts and row errors."""
     cur.execute(
-        "INSERT INTO customer_import (actor_id, actor_name, file_name, sha256, format, dry_run,"  # noqa: S608 — constant text
-        " status, mapping, columns, total_rows, created, updated, unchanged, failed, errors,"
-        " phases, started_at, finished_at) VALUES (%(actor_id)s, %(actor_name)s, %(file_name)s, %(sha256)s,"
+        "INSERT INTO customer_import (subject, actor_id, actor_name, file_name, sha256, format,"  # noqa: S608 — constant text
+        " dry_run, status, mapping, columns, total_rows, created, updated, unchanged, failed, errors,"
+        " phases, started_at, finished_at) VALUES (%(subject)s, %(actor_id)s, %(actor_name)s, %(file_name)s, %(sha256)s,"
         " %(format)s, %(dry_run)s, %(status)s, %(mapping)s, %(columns)s, %(total_rows)s,"
         " %(created)s, %(updated)s, %(unchanged)s, %(failed)s, %(errors)s, %(phases)s, %(started_at)s,"
         " clock_timestamp())"
         " RETURNING " + _IMPORT_COLUMNS,
-        {**data, "actor_id": principal.id, "actor_name": principal.username,
+        {"subject": "customers", **data, "actor_id": principal.id,
+         "actor_name": principal.username,
          "mapping": Json(data["mapping"]), "columns": Json(data["columns"]),
          "errors": Json(data["errors"]), "phases": Json(data["phases"])})
     return cur.fetchone()
 
 
-_IMPORT_COLUMNS = ("id::text, actor_id, actor_name, file_name, sha256, format, dry_run, status,"
+_IMPORT_COLUMNS = ("id::text, subject, actor_id, actor_name, file_name, sha256, format, dry_run, status,"
                    " columns, total_rows, created, updated, unchanged, failed, errors, phases,"
                    " started_at, finished_at,"
                    " extract(epoch FROM finished_at - started_at)::float AS seconds")

@@ -20,7 +20,8 @@ CARD_FULL = (
     " ORDER BY p.position) FROM customer_phone p WHERE p.customer_id = c.id), '[]') AS phones,"
     " coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'product', a.product,"
     " 'model', a.model, 'serial', a.serial, 'plate', a.plate, 'purchased_on', a.purchased_on,"
-    " 'warranty_end', a.warranty_end) ORDER BY a.seq) FROM customer_asset a"
+    " 'warranty_end', a.warranty_end, 'last_visit_on', (SELECT max(v.visited_on)"
+    "  FROM customer_visit v WHERE v.asset_id = a.id)) ORDER BY a.seq) FROM customer_asset a"
     " WHERE a.customer_id = c.id), '[]') AS assets"
 )
 
@@ -120,8 +121,8 @@ def cards_full(cur, ids: list[str]) -> list[dict]:
 def _dated(row: dict) -> dict:
     """Asset dates, which JSON carried as text, as dates again."""
     for asset in row["assets"]:
-        for key in ("purchased_on", "warranty_end"):
-            if asset[key]:
+        for key in ("purchased_on", "warranty_end", "last_visit_on"):
+            if asset.get(key):
                 asset[key] = datetime.date.fromisoformat(asset[key])
     return row
 

@@ -261,7 +261,19 @@ def rebuild(cur) -> int:
 
 def move_assets(cur, survivor_id: str, merged_id: str) -> int:
     """Assets of the merged customer go to the survivor, except those the survivor
-    already has (same serial or plate), which stay behind with the merged record."""
+    already has (same serial or plate), which stay behind with the merged record; their
+    workshop visits go to the survivor's asset (a visit it has already is dropped)."""
+    cur.execute(
+        "UPDATE customer_visit v SET asset_id = m.survivor_asset"
+        " FROM (SELECT DISTINCT ON (a.id) a.id AS merged_asset, s.id AS survivor_asset"
+        "       FROM customer_asset a JOIN customer_asset s ON s.customer_id = %(survivor)s"
+        "         AND ((a.serial IS NOT NULL AND s.serial = a.serial)"
+        "              OR (a.plate IS NOT NULL AND s.plate = a.plate))"
+        "       WHERE a.customer_id = %(merged)s ORDER BY a.id, s.seq) m"
+        " WHERE v.asset_id = m.merged_asset AND NOT EXISTS (SELECT 1 FROM customer_visit x"
+        "   WHERE x.asset_id = m.survivor_asset AND x.visited_on = v.visited_on"
+        "     AND x.service_type = v.service_type AND x.amount IS NOT DISTINCT FROM v.amount)",
+        {"survivor": survivor_id, "merged": merged_id})
     cur.execute(
         "UPDATE customer_asset a SET customer_id = %s WHERE a.customer_id = %s"
         " AND NOT EXISTS (SELECT 1 FROM customer_asset s WHERE s.customer_id = %s"
@@ -298,6 +310,15 @@ _SEGMENT_WHERE = """
            AND (a.product = %(product)s OR a.model = %(product)s)))
    AND (%(months)s::int IS NULL OR c.last_contact_at IS NULL
         OR c.last_contact_at < now() - make_interval(months => %(months)s::int))
+   AND (%(visit_months)s::int IS NULL OR NOT EXISTS (
+        SELECT 1 FROM customer_asset a JOIN customer_visit v ON v.asset_id = a.id
+         WHERE a.customer_id = c.id
+           AND v.visited_on >= (now() - make_interval(months => %(visit_months)s::int))::date))
+   AND (%(visit_before)s::date IS NULL OR (
+        EXISTS (SELECT 1 FROM customer_asset a JOIN customer_visit v ON v.asset_id = a.id
+                 WHERE a.customer_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM customer_asset a JOIN customer_visit v ON v.asset_id = a.id
+                         WHERE a.customer_id = c.id AND v.visited_on >= %(visit_before)s::date)))
    AND (%(created_after)s::timestamptz IS NULL OR c.created_at >= %(created_after)s::timestamptz)
    AND (%(created_before)s::timestamptz IS NULL OR c.created_at < %(created_before)s::timestamptz)
 """
@@ -322,6 +343,8 @@ def _segment_params(filters: dict) -> dict:
         "region": region or None,
         "tags_all": listed("tags_all"), "tags_any": listed("tags_any"),
         "product": filters.get("product"), "months": filters.get("no_contact_months"),
+        "visit_months": filters.get("no_visit_months"),
+        "visit_before": filters.get("last_visit_before"),
         "created_after": filters.get("created_after"),
         "created_before": filters.get("created_before"),
     }

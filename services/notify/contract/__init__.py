@@ -104,5 +104,8 @@ CONTRACT = Contract(
         Consumes("ticket", "ticket_closed"),        # -> robots/webhooks
         Consumes("ticket", "ticket_sla_breached"),  # -> the supervisors (or managers); robots
         Consumes("ticket", "ticket_reminder_due"),  # -> who set the reminder
+        Consumes("survey", "followup_created"),     # -> the assignee
+        Consumes("survey", "followup_due_soon"),    # -> the assignee
+        Consumes("survey", "followup_missed"),      # -> the supervisors (or managers)
     ],
 )

@@ -78,3 +78,22 @@ def reminder_notice(reminder: dict) -> dict:
     body += f"：{reminder['note']}" if reminder.get("note") else "。"
     return {"staff_id": reminder["staff_id"], "title": f"工单提醒 {reminder['serial']}",
             "body": body, "ref_type": "ticket", "ref_id": reminder["ticket_id"]}
+
+
+FOLLOWUP_TITLES = {"followup_created": "回访任务", "followup_due_soon": "回访即将到期",
+                   "followup_missed": "回访逾期"}
+
+
+def followup_notices(event_type: str, task: dict) -> list[dict]:
+    """followup_created / _due_soon: the assignee; followup_missed: the supervisors (or
+    managers) it was escalated to.  The notice opens the ticket followed up."""
+    serial, due = task["ticket_serial"], local_time(task["due_at"])
+    if event_type == "followup_created":
+        body = f"工单 {serial} 需要回访，请在 {due} 前完成。"
+    elif event_type == "followup_due_soon":
+        body = f"工单 {serial} 的回访将于 {due} 到期。"
+    else:
+        body = (f"工单 {serial} 的回访已于 {due} 逾期未做，已升级给你。"
+                f"当前负责人：{task.get('assignee_id') or '未指定'}。")
+    return _for_each(task["notify_staff_ids"], f"{FOLLOWUP_TITLES[event_type]} {serial}",
+                     body, task["ticket_id"])

@@ -35,6 +35,10 @@ def ticket_reminder_due(tx, event_id: str, reminder: dict) -> None:
     _deliver(tx, event_id, [notices.reminder_notice(reminder)])
 
 
+def followup_event(tx, event_id: str, event_type: str, task: dict) -> None:
+    _deliver(tx, event_id, notices.followup_notices(event_type, task))
+
+
 def inbox(tx, principal: Principal, query: dict) -> dict:
     """The caller's own notices, newest first."""
     return {"items": store.inbox_of(tx.cur, principal.id, query["limit"], query["unread"])}

@@ -1,10 +1,145 @@
 """The survey service 回访/满意度/市场活动 — its contract index: every RPC and every event.
 
-Follow-ups, questionnaires and campaigns (V1–V5) arrive with their own issue; for
-now the service answers only `health` (every contract has it).
+Areas, each with its schemas in its own module:
+  followups  (V1, V2) follow-up rules, the tasks ticket events make from them, the
+             attempts agents record — contract/followups.py
+  events     what it publishes — contract/events.py
+  questionnaires  (V3) versioned questionnaires, draft -> published (immutable)
+             — contract/questionnaires.py
+  answers    (V3, V4) answers by agents, IVR keypad ratings and personal links; CSAT/NPS
+             figures — contract/answers.py (its docstring: sources, levels, link errors)
+
+`roles` is who may call (the service's @rpc takes them from here); errors are besides
+Unauthenticated and Forbidden, which any call may answer.  A follow-up task is reached
+by its assignee, by the supervisors of its groups, and by managers up; out of scope it
+is NotFound.
 """
-from services.common.contracts import Contract
+from services.common.contracts import Consumes, Contract, Event, Operation
+from services.common.errors import (
+    Conflict,
+    DeadlineExceeded,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
+from services.survey.contract.answers import (
+    AgentAnswersIn,
+    Answer,
+    IvrMapping,
+    IvrRating,
+    IvrRatingIn,
+    Link,
+    LinkAnswersIn,
+    LinkExpired,
+    LinkIn,
+    LinkInvalid,
+    LinkUsed,
+    PublicQuestionnaire,
+    Satisfaction,
+    SatisfactionQuery,
+    Submitted,
+    SurveyAnswered,
+    TokenIn,
+)
+from services.survey.contract.events import (
+    FollowupCompleted,
+    FollowupCreated,
+    FollowupDueSoon,
+    FollowupMissed,
+)
+from services.survey.contract.followups import (
+    AttemptIn,
+    CustomerTaskQuery,
+    Recorded,
+    Rule,
+    RuleIn,
+    RuleList,
+    RuleQuery,
+    RuleUpdate,
+    ScopeQuery,
+    Task,
+    TaskList,
+    TaskPage,
+    TaskQuery,
+)
+from services.survey.contract.questionnaires import (
+    Questionnaire,
+    QuestionnaireIn,
+    QuestionnaireList,
+    QuestionnaireQuery,
+)
+from services.vocabulary import (
+    ADMINS,
+    AUDITOR,
+    FRONT_LINE,
+    INTEGRATIONS,
+    MANAGERS_UP,
+    OPERATORS,
+    STAFF,
+    SUPERVISORS_UP,
+)
 
 SERVICE = "survey"
 
-CONTRACT = Contract(SERVICE, operations=[])
+# Follow-ups (V1, V2): admins and managers write the rules, supervisors up read them;
+# the front line works the tasks (each in its own scope).
+RULE_EDITORS = ADMINS | MANAGERS_UP
+RULE_READERS = ADMINS | SUPERVISORS_UP
+FOLLOWERS = FRONT_LINE
+# -- questionnaires (V3) / satisfaction (V4): admins and managers edit questionnaires,
+# staff read them; the front line records answers and issues links (a service that comes
+# to issue them, notify for the resolution message, gets a `system=` line); telephony posts keypad ratings; the
+# public page knows only its token; supervisors up and auditors read the figures.
+QUESTIONNAIRE_EDITORS = ADMINS | MANAGERS_UP
+LINK_ISSUERS = OPERATORS
+FIGURE_READERS = SUPERVISORS_UP | {AUDITOR}
+LINK_REFUSALS = (LinkInvalid, LinkExpired, LinkUsed, TooManyRequests, Unavailable)
+
+CONTRACT = Contract(
+    SERVICE,
+    operations=[
+        #         name                       roles           input              output    errors
+        # -- follow-up rules (V1)
+        Operation("create_followup_rule",    RULE_EDITORS,   RuleIn,            Rule,     (Invalid, Conflict)),
+        Operation("update_followup_rule",    RULE_EDITORS,   RuleUpdate,        Rule,     (Invalid, NotFound, Conflict)),
+        Operation("followup_rules",          RULE_READERS,   RuleQuery,         RuleList, (Invalid,)),
+        Operation("get_followup_rule",       RULE_READERS,   None,              Rule,     (NotFound,)),
+        # -- follow-up tasks (V1) and recording a call (V2)
+        Operation("my_followups",            FOLLOWERS,      TaskQuery,         TaskPage, (Invalid,)),
+        Operation("list_followups",          SUPERVISORS_UP, ScopeQuery,        TaskPage, (Invalid, NotFound)),
+        Operation("get_followup",            FOLLOWERS,      None,              Task,     (NotFound,)),
+        Operation("followups_of_ticket",     FOLLOWERS,      None,              TaskList, (NotFound,)),
+        Operation("followups_of_customer",   FOLLOWERS,      CustomerTaskQuery, TaskPage, (Invalid, NotFound)),
+        Operation("record_followup_attempt", FOLLOWERS,      AttemptIn,         Recorded, (Invalid, NotFound, Conflict, DeadlineExceeded)),
+        # -- questionnaires (V3) / satisfaction (V4)
+        Operation("save_questionnaire",      QUESTIONNAIRE_EDITORS, QuestionnaireIn, Questionnaire, (Invalid, NotFound, Conflict)),
+        Operation("publish_questionnaire",   QUESTIONNAIRE_EDITORS, None,            Questionnaire, (NotFound, Conflict)),
+        Operation("questionnaires",          STAFF,          QuestionnaireQuery, QuestionnaireList, (Invalid,)),
+        Operation("get_questionnaire",       STAFF,          None,              Questionnaire, (NotFound,)),
+        Operation("record_answers",          FOLLOWERS,      AgentAnswersIn,    Answer,        (Invalid, NotFound)),
+        Operation("ivr_rating",              INTEGRATIONS,   IvrRatingIn,       IvrRating,     (Invalid,)),
+        Operation("ivr_mapping",             STAFF | INTEGRATIONS, None,        IvrMapping),
+        Operation("set_ivr_mapping",         ADMINS,         IvrMapping,        IvrMapping,    (Invalid,)),
+        Operation("issue_survey_link",       LINK_ISSUERS,   LinkIn,            Link,          (Invalid, NotFound, Unavailable)),
+        Operation("survey_by_token",         None,           TokenIn,           PublicQuestionnaire, LINK_REFUSALS),
+        Operation("answer_by_token",         None,           LinkAnswersIn,     Submitted,     (Invalid, *LINK_REFUSALS)),
+        Operation("satisfaction",            FIGURE_READERS, SatisfactionQuery, Satisfaction,  (Invalid,)),
+    ],
+    events=[
+        Event("followup_created",   FollowupCreated),    # a task made (V1)
+        Event("followup_due_soon",  FollowupDueSoon),    # a reminder before its due time
+        Event("followup_missed",    FollowupMissed),     # past due: a fault, escalated
+        Event("followup_completed", FollowupCompleted),  # reached, or unreachable (V2)
+        Event("survey_answered",    SurveyAnswered),     # an answer (V3): ids and scores
+    ],
+    consumes=[
+        Consumes("ticket", "ticket_resolved"),        # V1: tasks from the rules
+        Consumes("ticket", "ticket_closed"),          # (once per ticket and rule)
+        Consumes("customer", "customer_classified"),  # C4: the level tasks copy
+        Consumes("customer", "customer_destroyed"),   # C6: notes erased
+        Consumes("customer", "customer_merged"),      # C8: tasks to the survivor
+        Consumes("gateway", "staff_created"),         # the staff read model (assignment)
+        Consumes("gateway", "staff_updated"),
+    ],
+)

@@ -130,7 +130,7 @@ CONTRACT = Contract(
         Operation("create_category",       ADMINS,         CategoryIn,      Category,         (Invalid, Conflict)),
         Operation("update_category",       ADMINS,         CategoryUpdate,  Category,         (Invalid, NotFound, Conflict)),
         Operation("list_categories",       STAFF,          CategoryQuery,   CategoryList,     (Invalid,)),
-        Operation("get_category",          STAFF,          None,            Category,         (NotFound,)),
+        Operation("get_category",          STAFF,          None,            Category,         (NotFound,), system=frozenset({"survey"})),
         Operation("repeat_rules",          STAFF,          None,            RepeatRules),
         Operation("set_repeat_rule",       ADMINS,         RepeatRule,      RepeatRule,       (Invalid,)),
         # -- workflow (T4)

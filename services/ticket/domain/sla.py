@@ -14,137 +14,28 @@ moment the target's business seconds are used up; a target that ends exactly at 
 close of a day is due at that close (18:00), not at the next morning's opening.
 """
 import datetime
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
 
-import chinese_calendar
-
+# The business-time functions live in services.common.business_time (the survey service
+# counts follow-up due times with them too), re-exported here under their old names.
+from services.common.business_time import (  # noqa: F401
+    MAX_SCAN_DAYS,
+    BusinessHours,
+    Calendar,
+    add_business_minutes,
+    add_business_seconds,
+    business_seconds_between,
+    known_year,
+)
 from services.common.errors import Conflict, Invalid, NotFound
-from services.common.zone import CHINA
 from services.vocabulary import MANAGERS_UP
 
-MAX_SCAN_DAYS = 3660  # a calendar without any working day must not loop forever
 MAX_CALENDAR_DAYS = 366  # days one calendar view shows at most
 TARGETS = ("response", "resolution")
 # The first time a ticket reaches one of these, it has had its first response: they
 # are reached only by a handler acting on it (unlike `assigned`, which routing —
 # possibly automatic — produces).
 RESPONDED = ("in_progress", "waiting", "resolved")
-
-
-@dataclass(frozen=True)
-class BusinessHours:
-    timezone: str = CHINA.key
-    start: datetime.time = datetime.time(9, 0)
-    end: datetime.time = datetime.time(18, 0)
-
-    def __post_init__(self):
-        if not self.start < self.end:
-            raise Invalid("business hours must start before they end",
-                          {"end": ["must be after start"]})
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-class Calendar:
-    """is_workday(day): overrides first, then chinese_calendar, then weekends."""
-
-    def __init__(self, overrides: Mapping[datetime.date, bool] | None = None):
-        self.overrides = dict(overrides or {})
-
-    def source(self, day: datetime.date) -> str:
-        if day in self.overrides:
-            return "override"
-        try:
-            chinese_calendar.is_workday(day)
-            return "chinese_calendar"
-        except NotImplementedError:
-            return "weekend_rule"
-
-    def is_workday(self, day: datetime.date) -> bool:
-        if day in self.overrides:
-            return self.overrides[day]
-        return _builtin_workday(day)
-
-
-def _builtin_workday(day: datetime.date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the library does not know
-        return day.weekday() < 5
-
-
-def known_year(year: int) -> bool:
-    """Whether chinese_calendar knows the year's holidays."""
-    try:
-        chinese_calendar.is_workday(datetime.date(year, 6, 1))
-        return True
-    except NotImplementedError:
-        return False
-
-
-def _day_bounds(day: datetime.date, hours: BusinessHours):
-    zone = hours.zone
-    return (datetime.datetime.combine(day, hours.start, tzinfo=zone),
-            datetime.datetime.combine(day, hours.end, tzinfo=zone))
-
-
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    if moment.tzinfo is None:
-        raise ValueError("business time needs aware datetimes")
-    return moment
-
-
-def add_business_seconds(start: datetime.datetime, seconds: float, hours: BusinessHours,
-                         is_workday: Callable[[datetime.date], bool]) -> datetime.datetime:
-    """The moment `seconds` of business time after `start` (aware; answered in the
-    business time zone).  Zero seconds is `start` itself."""
-    local = _aware(start).astimezone(hours.zone)
-    remaining = datetime.timedelta(seconds=max(0, seconds))
-    if not remaining:
-        return local
-    day = local.date()
-    for _ in range(MAX_SCAN_DAYS):
-        if is_workday(day):
-            opens, closes = _day_bounds(day, hours)
-            begin = max(local, opens)
-            if begin < closes:
-                available = closes - begin
-                if remaining <= available:
-                    return begin + remaining
-                remaining -= available
-        day += datetime.timedelta(days=1)
-    raise Invalid("the calendar has no working days ahead", {"calendar": ["no working days"]})
-
-
-def add_business_minutes(start, minutes: int, hours: BusinessHours, is_workday):
-    return add_business_seconds(start, minutes * 60, hours, is_workday)
-
-
-def business_seconds_between(start: datetime.datetime, end: datetime.datetime,
-                             hours: BusinessHours,
-                             is_workday: Callable[[datetime.date], bool]) -> int:
-    """Whole business seconds in [start, end) (0 when end <= start)."""
-    a = _aware(start).astimezone(hours.zone)
-    b = _aware(end).astimezone(hours.zone)
-    if b <= a:
-        return 0
-    total = datetime.timedelta()
-    day = a.date()
-    last = b.date()
-    if (last - day).days > MAX_SCAN_DAYS:
-        raise ValueError("interval too long")
-    while day <= last:
-        if is_workday(day):
-            opens, closes = _day_bounds(day, hours)
-            lo, hi = max(a, opens), min(b, closes)
-            if hi > lo:
-                total += hi - lo
-        day += datetime.timedelta(days=1)
-    return int(total.total_seconds())
 
 
 def due_times(accepted_at, response_minutes: int, resolution_minutes: int,

@@ -12,11 +12,12 @@ from services.common.errors import NotFound
 NOW = datetime.datetime(2026, 11, 23, 2, 0, tzinfo=datetime.UTC)  # 10:00 in Beijing
 
 
-def publish(rabbit_config, event_type: str, data: dict, event_id=None) -> dict:
+def publish(rabbit_config, event_type: str, data: dict, event_id=None,
+            source="ticket") -> dict:
     envelope = {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
                 "occurred_at": datetime.datetime.now(datetime.UTC).isoformat(),
                 "schema_version": 1, "actor": "test", "data": data}
-    exchange = Exchange("ticket.events", type="topic", durable=True)
+    exchange = Exchange(f"{source}.events", type="topic", durable=True)
     with Connection(rabbit_config["AMQP_URI"]) as conn:
         conn.Producer(serializer="json").publish(
             envelope, exchange=exchange, routing_key=event_type, declare=[exchange],
@@ -91,6 +92,28 @@ class TestTicketEventNotices:
             [notice] = items(rpc, sup)
             assert notice["title"] == "工单超时 TS-20261123-0004"
             assert "处理时限 2026-11-23 10:00" in notice["body"]
+
+    def test_v1_a_missed_follow_up_reaches_each_supervisor_and_a_new_one_its_agent(
+            self, start, rpc, rabbit_config):
+        notify = start("notify")
+        sups, agent = [sid("sup"), sid("sup")], sid("agent")
+        task = {"task_id": str(uuid.uuid4()), "ticket_id": str(uuid.uuid4()),
+                "ticket_serial": "TS-20261123-0005", "customer_id": str(uuid.uuid4()),
+                "assignee_id": agent, "due_at": NOW.isoformat()}
+        with entrypoint_waiter(notify, "notify_followup_created"):
+            publish(rabbit_config, "followup_created", {**task, "notify_staff_ids": [agent]},
+                    source="survey")
+        with entrypoint_waiter(notify, "notify_followup_missed"):
+            publish(rabbit_config, "followup_missed", {
+                **task, "missed_at": NOW.isoformat(), "notify_staff_ids": sups},
+                source="survey")
+        [created] = items(rpc, agent)
+        assert created["title"] == "回访任务 TS-20261123-0005"
+        assert "2026-11-23 10:00 前完成" in created["body"]
+        for sup in sups:
+            [notice] = items(rpc, sup)
+            assert notice["title"] == "回访逾期 TS-20261123-0005"
+            assert agent in notice["body"] and notice["ref_id"] == task["ticket_id"]
 
     def test_reminder_and_mark_read(self, start, rpc, rabbit_config):
         notify = start("notify")

@@ -67,11 +67,16 @@ def test_the_registry_names_each_service_once_with_its_own_port():
 # Issue 9, finding 4: the RPCs a system identity calls — a timer's or an event handler's
 # (services.common.identity) — each declared on its operation's line (Operation.system).
 # Read from every handler the services' timers and event handlers run: notify's sender
-# and event handlers read customers' contact points (issue 11); nothing else calls
+# and event handlers read customers' contact points (issue 11); the survey's ticket-event
+# handlers read a customer's card and a ticket category (issue 12); nothing else calls
 # another service under its system identity.
 SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     ("customer", "contact_points"): frozenset({"notify"}),
     ("customer", "segment_contacts"): frozenset({"notify"}),
+    # V1: a follow-up task copies the customer's level, and a rule may follow up VIPs
+    # or after-sales subtypes (a category's): the survey's ticket-event handlers ask.
+    ("customer", "get_card"): frozenset({"survey"}),
+    ("ticket", "get_category"): frozenset({"survey"}),
 }
 
 

@@ -59,7 +59,7 @@ class TestHeaderRecognition:
         ("信用等级", "credit_class"), ("credit_class", "credit_class"),
         ("客户分类", "lifecycle"), ("生命周期", "lifecycle"), ("客户级别", "grade"),
         ("备注", "notes"), ("产品", "product"), ("型号", "model"), ("序列号", "serial"),
-        ("VIN", "serial"), ("车牌", "plate"), ("购买日期", "purchased_on"),
+        ("VIN", "vin"), ("车架号", "vin"), ("车牌", "plate"), ("购买日期", "purchased_on"),
         ("purchased_on", "purchased_on"), ("保修截止", "warranty_end"),
         ("warranty_end", "warranty_end"),
         ("手机（必填）", "phones"), ("  姓 名 ", "name"), ("*客户名称", "name"),
@@ -165,7 +165,8 @@ class TestRowValidation:
     def test_asset_needs_a_product_and_a_sane_warranty(self):
         _, errors = parse(["姓名", "序列号"], ["王五", "SN1"])
         assert errors == [{"row": 2, "field": "product",
-                           "reason": "required when model, serial, plate or dates are given"}]
+                           "reason": "required when model, serial or dates are given"
+                                     " (a plate or VIN makes a vehicle)"}]
         _, errors = parse(["姓名", "产品", "购买日期", "保修截止"],
                           ["王五", "冰箱", "2024-01-02", "2023-01-01"])
         assert errors[0]["field"] == "warranty_end"
@@ -194,7 +195,9 @@ class TestRowValidation:
 
 
 class TestDuplicatesInOneFile:
-    def test_same_number_or_phone_in_a_later_row_is_bad(self):
+    def test_a_later_line_contradicting_its_customer_is_bad(self):
+        """Issue 12, item 7: the same number or phone is the same customer; a line that
+        gives that customer another name is bad (two people sharing a phone)."""
         table = domain.Table("csv", ["客户编号", "姓名", "手机"], 1, [
             (2, ["KH00000001", "甲", "13800138000"]),
             (3, ["KH00000001", "乙", "13900139000"]),
@@ -205,8 +208,8 @@ class TestDuplicatesInOneFile:
         records, errors, total = domain.parse_rows(table, plan_for(table.headers))
         assert [r.row for r in records] == [2, 6]
         assert total == 4
-        assert [(e["row"], e["field"]) for e in errors] == [(3, "number"), (4, "phones")]
-        assert "row 2" in errors[1]["reason"] and "138****8000" in errors[1]["reason"]
+        assert [(e["row"], e["field"]) for e in errors] == [(3, "name"), (4, "name")]
+        assert "row 2" in errors[1]["reason"] and "'甲'" in errors[1]["reason"]
 
 
 class TestReadingFiles:
@@ -319,9 +322,9 @@ class TestStagingLayout:
                              [(2, ["张三", "13800138000;13900139000", "空调", "甲;乙"])])
         records, _, _ = domain.parse_rows(table, plan_for(table.headers))
         texts = store.staging_text(records, pinyin_of)
-        assert texts["import_row"] == ['2,,张三,zhangsan,zs,,,"{""甲"",""乙""}",,,,\n']
+        assert texts["import_row"] == ['2,,张三,zhangsan,zs,,,"{""甲"",""乙""}",,,,,,\n']
         assert texts["import_phone"] == ["2,+8613800138000,,0\n2,+8613900139000,,1\n"]
-        assert texts["import_asset"] == ["2,product,空调,,,,,\n"]
+        assert texts["import_asset"] == ["2,2,product,空调,,,,,\n"]
         assert texts["import_email"] == []
 
     def test_no_value_is_ever_an_empty_string(self):

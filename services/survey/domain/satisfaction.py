@@ -1,0 +1,98 @@
+"""Satisfaction figures (V4), no I/O: CSAT and NPS from answers, grouped.
+
+    CSAT = satisfied (score 4 or 5: 满意 / 非常满意) / rated answers       in per cent
+    NPS  = (promoters 9–10 − detractors 0–6) / NPS answers               in per cent
+
+An answer counts for CSAT when it has a CSAT score (its questionnaire's CSAT question
+was answered, or an IVR key mapped to a level), for NPS when it has an NPS score.
+Periods are the business's: days, ISO weeks (from Monday) and months in China.
+
+`figures` is the reference the store's one SQL aggregate must equal
+(store/answers.py `satisfaction_counts`); `finish` turns the counts of either into the
+figures answered.
+"""
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from services.common.zone import CHINA
+
+SATISFIED_FROM = 4
+PROMOTER_FROM, DETRACTOR_TO = 9, 6
+# The answer's field of each grouping dimension.
+DIMENSION_FIELDS = {"agent": "agent_id", "group": "group_name", "kind": "ticket_kind",
+                    "category": "category_id", "source": "source"}
+KEY_FIELDS = ("period", "agent_id", "group_name", "ticket_kind", "category_id", "source")
+LEVEL_SCORES = {"very_satisfied": 5, "satisfied": 4, "neutral": 3, "dissatisfied": 2,
+                "very_dissatisfied": 1}
+
+
+def period_start(moment: datetime.datetime, period: str) -> datetime.date | None:
+    """The first day (in China) of the day, ISO week or month holding `moment`."""
+    if period == "all":
+        return None
+    day = moment.astimezone(CHINA).date()
+    if period == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def group_key(answer: dict, by: Iterable[str], period: str) -> tuple:
+    """The figure an answer counts in: (period, agent, group, kind, category, source),
+    None where not grouped by."""
+    chosen = {DIMENSION_FIELDS[d] for d in by}
+    start = period_start(answer["answered_at"], period)
+    return (start.isoformat() if start else None,
+            *(answer.get(f) if f in chosen else None for f in KEY_FIELDS[1:]))
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def finish(key: tuple, counts: dict) -> dict:
+    """A figure: its key's fields, the counts behind it and CSAT / NPS from them."""
+    row = dict(zip(KEY_FIELDS, key, strict=True))
+    csat_n, nps_n = counts["csat_answers"], counts["nps_answers"]
+    promoters, detractors = counts["promoters"], counts["detractors"]
+    return {**row, "csat_answers": csat_n, "satisfied": counts["satisfied"],
+            "csat": percent(counts["satisfied"], csat_n),
+            "nps_answers": nps_n, "promoters": promoters, "detractors": detractors,
+            "passives": nps_n - promoters - detractors,
+            "nps": percent(promoters - detractors, nps_n)}
+
+
+def empty_counts() -> dict:
+    return {"csat_answers": 0, "satisfied": 0, "nps_answers": 0, "promoters": 0,
+            "detractors": 0}
+
+
+def figures(answers: Iterable[dict], by: Iterable[str], period: str) -> list[dict]:
+    """The figures of `answers` ({answered_at, csat_score, nps_score, agent_id, ...}),
+    one per group that has a CSAT or NPS answer, in key order."""
+    by = tuple(by)
+    groups: dict[tuple, dict] = defaultdict(empty_counts)
+    for a in answers:
+        csat, nps = a.get("csat_score"), a.get("nps_score")
+        if csat is None and nps is None:
+            continue
+        counts = groups[group_key(a, by, period)]
+        if csat is not None:
+            counts["csat_answers"] += 1
+            counts["satisfied"] += csat >= SATISFIED_FROM
+        if nps is not None:
+            counts["nps_answers"] += 1
+            counts["promoters"] += nps >= PROMOTER_FROM
+            counts["detractors"] += nps <= DETRACTOR_TO
+    return [finish(key, groups[key]) for key in sorted(groups, key=sort_key)]
+
+
+def sort_key(key: tuple) -> tuple:
+    """Nulls first, then by value (the SQL orders the same way)."""
+    return tuple((v is not None, v or "") for v in key)
+
+
+def rated_share(offered: int, rated: int) -> float | None:
+    return percent(rated, offered)
