@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PYTEST := $(PY) -m tests
+PYTEST := $(PY) -m tests --durations=8
 MANAGE := $(PY) -m services.manage
 
 .PHONY: run test lint unit integration e2e faults browser fuzz bench stop clean setup stack migrate \

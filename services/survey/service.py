@@ -140,8 +140,9 @@ class SurveyService(HealthCheck):
     @rpc
     def record_followup_attempt(self, task_id, data, idempotency_key=None):
         """Recorded {task, attempt}: a call on a task (reached or not and why, notes,
-        satisfaction, call again on, needs service again — which opens a ticket); a
-        repeated idempotency key answers the first (Conflict: the task is done)."""
+        satisfaction, call again on, needs service again — which opens a ticket and
+        needs an idempotency key); a repeated idempotency key answers the first
+        (Conflict: the task is done)."""
         attempt = ATTEMPT_IN.load(data or {})
         task_id = parse_id(task_id, "follow-up task")
         settings = followup_tasks.settings(self.config)
@@ -223,7 +224,8 @@ class SurveyService(HealthCheck):
 
     @rpc
     def issue_survey_link(self, data):
-        """A personal link's signed, expiring, single-use token for one customer."""
+        """A personal link (signed, expiring, single use) for one customer or follow-up
+        task; its token is answered to the system caller (notify) only."""
         fields = LINK_IN.load(data or {})
         with self.db.transaction() as tx:
             return LINK.dump(answers.issue_survey_link(tx, self.principal,
@@ -277,7 +279,8 @@ class SurveyService(HealthCheck):
 
     @on_event("customer", "customer_destroyed")
     def erase_followups_of_destroyed_customer(self, event):
-        """C6: the notes of the customer's tasks and attempts become '[已销毁]'."""
+        """C6: the notes of the customer's tasks and attempts become '[已销毁]'; its
+        unfinished tasks end (outcome erased)."""
         destroyed = CUSTOMER_DESTROYED.load(event["data"])
         with self.db.transaction() as tx:
             followup_events.customer_destroyed(tx, destroyed["customer_id"])

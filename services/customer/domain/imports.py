@@ -506,6 +506,18 @@ def merge_lines(into: Record, line: Record) -> list[dict]:
         old = into.profile.get(name)
         if old is not None and new != old:
             errors.append(tabular.row_error(row, name, why + _shown(old)))
+    # parse_row checks each line's own kind; the merged customer's kind may come from
+    # the other line (an organization on one line, a gender on the other).
+    if (into.kind or line.kind) == "organization" and not any(
+            e["field"] == "kind" for e in errors):
+        if line.profile and line.kind != "organization":
+            errors.append(tabular.row_error(
+                row, next(iter(line.profile)),
+                f"for a person (个人) only: the customer of row {into.row} is an organization"))
+        elif into.profile:
+            errors.append(tabular.row_error(
+                row, "kind", f"the customer of row {into.row} is a person (has "
+                             f"{next(iter(into.profile))}), not an organization"))
     phones = into.phones + [p for p in line.phones if p not in into.phones]
     emails = into.emails + [e for e in line.emails if e not in into.emails]
     if len(phones) > 10:
@@ -544,6 +556,21 @@ def merge_lines(into: Record, line: Record) -> list[dict]:
     into.assets += assets
     into.rows.append(row)
     return []
+
+
+def merged_lines(records: list[Record]) -> dict[int, list[int]]:
+    """The later lines of each customer made of several lines, by its first line."""
+    return {r.row: r.rows[1:] for r in records if len(r.rows) > 1}
+
+
+def spread_errors(errors: list[dict], lines: dict[int, list[int]]) -> list[dict]:
+    """The database checks a customer by its first line: each of its errors is also an
+    error of every later line merged into it (reported, and counted failed)."""
+    spread = list(errors)
+    for e in errors:
+        spread += [{**e, "row": row, "reason": f"{e['reason']} (the customer of row {e['row']})"}
+                   for row in lines.get(e["row"], ())]
+    return spread
 
 
 def _same_vehicle(assets: list[dict], asset: dict) -> dict | None:

@@ -308,8 +308,12 @@ class BadValue(ValueError):
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# Anchored with \Z (not $, which also matches before a final newline); every repeat is
+# bounded and the text is cut at _DATE_MOST before matching, so no input backtracks.
+_DATE = re.compile(r"(\d{4}) {0,3}[-/.年] {0,3}(\d{1,2}) {0,3}[-/.月] {0,3}(\d{1,2}) {0,3}日?"
+                   r"(?:[ T][0-9:.+\-Z ]{0,20})?\Z")
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})\Z")
+_DATE_MOST = 40
 
 
 def text(value: str, most: int) -> str:
@@ -328,6 +332,8 @@ def text(value: str, most: int) -> str:
 def parse_date(value: str) -> datetime.date:
     """2024-05-01, 2024/5/1, 2024.5.1, 2024年5月1日, 20240501 (a time after it is
     ignored); an impossible day (1990-02-30) is a bad value."""
+    if len(value) > _DATE_MOST:
+        raise BadValue(f"{value[:20]!r}...: longer than {_DATE_MOST} characters, not a date")
     t = unicodedata.normalize("NFKC", value).strip()
     match = _DATE.match(t) or _COMPACT_DATE.match(t)
     if not match:

@@ -169,8 +169,11 @@ def parse_rows(table: Table, plan: Plan) -> tuple[list[Visit], list[dict], int]:
 
 
 def sort_errors(errors: list[dict], plan: Plan) -> list[dict]:
-    """By row and field, each naming its column(s); `vehicle` names plate and VIN."""
+    """By row and field, each naming its column(s); an error about the vehicle or its
+    owner (`vehicle`, `customer`, or a VIN/plate field the file has no column of) names
+    the plate and VIN columns."""
     out = tabular.with_columns(errors, plan, ORDER)
     vehicle = ", ".join(c for c in (plan.column_of("plate"), plan.column_of("vin")) if c)
-    return [{**e, "column": vehicle} if e["field"] == "vehicle" and not e["column"] else e
+    return [{**e, "column": vehicle}
+            if e["field"] in ("vehicle", "customer", "plate", "vin") and not e["column"] else e
             for e in out]

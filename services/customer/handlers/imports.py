@@ -33,7 +33,8 @@ def _prepare(filename: str, content: bytes, mapping: dict) -> dict:
     plan = domain.build_plan(table.headers, mapping)
     records, errors, total = domain.parse_rows(table, plan)
     return {"format": table.format, "columns": plan.report, "errors": errors, "total": total,
-            "plan": plan, "texts": store.staging_text(records, pinyin_of)}
+            "plan": plan, "texts": store.staging_text(records, pinyin_of),
+            "lines": domain.merged_lines(records)}
 
 
 class Clock:
@@ -106,7 +107,7 @@ def _write_customers(tx, p: Principal, prepared: dict, dry_run: bool, clock: Clo
     if matched:
         store.diff(tx.cur)
     created, updated, unchanged = store.counts(tx.cur)
-    found = store.bad_rows(tx.cur)
+    found = domain.spread_errors(store.bad_rows(tx.cur), prepared["lines"])
     clock.lap("diff")
     if not dry_run:
         group = min(p.groups) if p.groups else None

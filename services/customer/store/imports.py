@@ -340,10 +340,34 @@ def diff(cur) -> None:
         "         AND r.customer_id IS NOT NULL"
         "       JOIN customer_asset ca ON ca.customer_id = r.customer_id"
         "       WHERE CASE WHEN x.serial IS NOT NULL THEN ca.serial = x.serial"
-        "                  WHEN x.plate IS NOT NULL THEN ca.plate = x.plate"
-        "                  ELSE ca.product = x.product AND ca.model = coalesce(x.model, '') END"
+        "                  ELSE ca.plate = x.plate END"
         "       ORDER BY x.asset_row, ca.created_at, ca.id) m"
         " WHERE m.asset_row = ia.asset_row")
+    # Without a serial or plate, several products of one model (two 空调 KFR-35) pair
+    # one to one: the n-th of the file (by purchase date) with the n-th of the archive
+    # not matched above, so a re-import of the same file changes nothing.
+    cur.execute(
+        "UPDATE import_asset ia SET asset_id = p.id"
+        " FROM (SELECT f.asset_row, a.id"
+        "   FROM (SELECT x.asset_row, r.customer_id, x.product, coalesce(x.model, '') AS model,"
+        "           row_number() OVER (PARTITION BY r.customer_id, x.product,"
+        "                                           coalesce(x.model, '')"
+        "             ORDER BY x.purchased_on NULLS LAST, x.warranty_end NULLS LAST,"
+        "                      x.asset_row) AS rank"
+        "         FROM import_asset x JOIN import_row r ON r.row_no = x.row_no"
+        "           AND r.customer_id IS NOT NULL"
+        "         WHERE x.serial IS NULL AND x.plate IS NULL) f"
+        "   JOIN (SELECT ca.id, ca.customer_id, ca.product, ca.model,"
+        "           row_number() OVER (PARTITION BY ca.customer_id, ca.product, ca.model"
+        "             ORDER BY ca.purchased_on NULLS LAST, ca.warranty_end NULLS LAST,"
+        "                      ca.seq) AS rank"
+        "         FROM customer_asset ca"
+        "         WHERE ca.customer_id IN (SELECT customer_id FROM import_row"
+        "                                  WHERE customer_id IS NOT NULL)"
+        "           AND NOT EXISTS (SELECT 1 FROM import_asset t WHERE t.asset_id = ca.id)) a"
+        "     ON a.customer_id = f.customer_id AND a.product = f.product"
+        "    AND a.model = f.model AND a.rank = f.rank) p"
+        " WHERE p.asset_row = ia.asset_row")
     cur.execute(
         "INSERT INTO import_change (customer_id, row_no, field, old, new)"  # noqa: S608 — constant text
         " SELECT r.customer_id, r.row_no, 'assets', NULL,"

@@ -263,16 +263,26 @@ def move_assets(cur, survivor_id: str, merged_id: str) -> int:
     """Assets of the merged customer go to the survivor, except those the survivor
     already has (same serial or plate), which stay behind with the merged record; their
     workshop visits go to the survivor's asset (a visit it has already is dropped)."""
+    # Two merged assets may go onto one survivor asset with the same visit on each:
+    # one of each (asset, day, service, amount) moves (customer_visit_once), the rest
+    # stay behind with the merged record's asset.
     cur.execute(
-        "UPDATE customer_visit v SET asset_id = m.survivor_asset"
-        " FROM (SELECT DISTINCT ON (a.id) a.id AS merged_asset, s.id AS survivor_asset"
-        "       FROM customer_asset a JOIN customer_asset s ON s.customer_id = %(survivor)s"
-        "         AND ((a.serial IS NOT NULL AND s.serial = a.serial)"
-        "              OR (a.plate IS NOT NULL AND s.plate = a.plate))"
-        "       WHERE a.customer_id = %(merged)s ORDER BY a.id, s.seq) m"
-        " WHERE v.asset_id = m.merged_asset AND NOT EXISTS (SELECT 1 FROM customer_visit x"
-        "   WHERE x.asset_id = m.survivor_asset AND x.visited_on = v.visited_on"
-        "     AND x.service_type = v.service_type AND x.amount IS NOT DISTINCT FROM v.amount)",
+        "UPDATE customer_visit v SET asset_id = u.survivor_asset"
+        " FROM (SELECT DISTINCT ON (m.survivor_asset, x.visited_on, x.service_type, x.amount)"
+        "         x.id, m.survivor_asset"
+        "       FROM (SELECT DISTINCT ON (a.id) a.id AS merged_asset, s.id AS survivor_asset"
+        "             FROM customer_asset a JOIN customer_asset s ON s.customer_id = %(survivor)s"
+        "               AND ((a.serial IS NOT NULL AND s.serial = a.serial)"
+        "                    OR (a.plate IS NOT NULL AND s.plate = a.plate))"
+        "             WHERE a.customer_id = %(merged)s ORDER BY a.id, s.seq) m"
+        "       JOIN customer_visit x ON x.asset_id = m.merged_asset"
+        "       WHERE NOT EXISTS (SELECT 1 FROM customer_visit y"
+        "         WHERE y.asset_id = m.survivor_asset AND y.visited_on = x.visited_on"
+        "           AND y.service_type IS NOT DISTINCT FROM x.service_type"
+        "           AND y.amount IS NOT DISTINCT FROM x.amount)"
+        "       ORDER BY m.survivor_asset, x.visited_on, x.service_type, x.amount,"
+        "                x.created_at, x.id) u"
+        " WHERE v.id = u.id",
         {"survivor": survivor_id, "merged": merged_id})
     cur.execute(
         "UPDATE customer_asset a SET customer_id = %s WHERE a.customer_id = %s"

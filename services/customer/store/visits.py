@@ -52,6 +52,8 @@ def match_and_check(cur, principal, may_change_classified: bool, all_groups: boo
         "       UNION ALL"
         "       SELECT v.row_no, a.id, a.customer_id, a.created_at, false"
         "       FROM visit_row v JOIN customer_asset a ON a.plate = v.plate"
+        # a line with a VIN is not filed by its plate on a car with another VIN
+        "         AND (v.vin IS NULL OR a.serial IS NULL)"
         "       JOIN customer c ON c.id = a.customer_id AND c.destroyed_at IS NULL"
         "         AND c.merged_into IS NULL) h"
         " GROUP BY row_no")
@@ -86,6 +88,17 @@ def match_and_check(cur, principal, may_change_classified: bool, all_groups: boo
         {"clearance": principal.clearance, "classified": may_change_classified,
          "system": principal.is_system, "all_groups": all_groups,
          "groups": sorted(principal.groups)})
+    # The same visit on two lines naming the vehicle differently (one by VIN, one by
+    # plate): known only now that both lines have their vehicle.
+    cur.execute(
+        "INSERT INTO visit_error (row_no, field, reason)"
+        " SELECT row_no, 'visited_on', 'the same visit as row ' || first"
+        "   || ' (vehicle, date, service type and amount)'"
+        " FROM (SELECT row_no, min(row_no) OVER (PARTITION BY asset_id, visited_on,"
+        "         service_type, amount) AS first"
+        "       FROM visit_row WHERE asset_id IS NOT NULL"
+        "         AND row_no NOT IN (SELECT row_no FROM visit_error)) d"
+        " WHERE row_no <> first")
     cur.execute("DELETE FROM visit_row WHERE row_no IN (SELECT row_no FROM visit_error)")
 
 

@@ -88,9 +88,10 @@ RULE_EDITORS = ADMINS | MANAGERS_UP
 RULE_READERS = ADMINS | SUPERVISORS_UP
 FOLLOWERS = FRONT_LINE
 # -- questionnaires (V3) / satisfaction (V4): admins and managers edit questionnaires,
-# staff read them; the front line records answers and issues links (a service that comes
-# to issue them, notify for the resolution message, gets a `system=` line); telephony posts keypad ratings; the
-# public page knows only its token; supervisors up and auditors read the figures.
+# staff read them; the front line records answers and issues links, but only the
+# system caller notify (which sends them) is answered a link's token; telephony posts
+# keypad ratings; the public page knows only its token; supervisors up and auditors
+# read the figures.
 QUESTIONNAIRE_EDITORS = ADMINS | MANAGERS_UP
 LINK_ISSUERS = OPERATORS
 FIGURE_READERS = SUPERVISORS_UP | {AUDITOR}
@@ -121,7 +122,7 @@ CONTRACT = Contract(
         Operation("ivr_rating",              INTEGRATIONS,   IvrRatingIn,       IvrRating,     (Invalid,)),
         Operation("ivr_mapping",             STAFF | INTEGRATIONS, None,        IvrMapping),
         Operation("set_ivr_mapping",         ADMINS,         IvrMapping,        IvrMapping,    (Invalid,)),
-        Operation("issue_survey_link",       LINK_ISSUERS,   LinkIn,            Link,          (Invalid, NotFound, Unavailable)),
+        Operation("issue_survey_link",       LINK_ISSUERS,   LinkIn,            Link,          (Invalid, NotFound, Unavailable), system=frozenset({"notify"})),
         Operation("survey_by_token",         None,           TokenIn,           PublicQuestionnaire, LINK_REFUSALS),
         Operation("answer_by_token",         None,           LinkAnswersIn,     Submitted,     (Invalid, *LINK_REFUSALS)),
         Operation("satisfaction",            FIGURE_READERS, SatisfactionQuery, Satisfaction,  (Invalid,)),

@@ -19,11 +19,14 @@ Link refusals carry distinct codes so the gateway renders a clear page: link_inv
 (a changed or unknown token, 404), link_expired (409), link_used (409); guessing past
 the limit is too_many_requests (429).
 """
-from marshmallow import Schema, fields, validate
+import datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from nameko.exceptions import deserialize_to_instance
 
 from services.common.errors import Conflict, NotFound
 from services.common.fields import Json
+from services.common.zone import CHINA
 from services.survey.contract.questionnaires import MAX_QUESTIONS, Question
 
 SOURCES = ("agent", "ivr", "link")
@@ -35,6 +38,21 @@ DIMENSIONS = ("agent", "group", "kind", "category", "source")
 PERIODS = ("day", "week", "month", "all")
 _ID = validate.Length(min=1, max=64)
 _NAME = validate.Length(min=1, max=100)
+FIRST_DAY = datetime.date(2000, 1, 1)  # figures are asked from this day ...
+IVR_SKEW = datetime.timedelta(days=1)  # an IVR post's `at` is within a day of now
+
+
+def _figure_day(day: datetime.date) -> None:
+    """A day of the figures' period: 2000-01-01 to a year from today (China)."""
+    last = datetime.datetime.now(CHINA).date() + datetime.timedelta(days=366)
+    if not FIRST_DAY <= day <= last:
+        raise ValidationError(f"from {FIRST_DAY.isoformat()} to {last.isoformat()}")
+
+
+def _near_now(moment: datetime.datetime) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    if not now - IVR_SKEW <= moment <= now + IVR_SKEW:
+        raise ValidationError("within a day of now")
 
 
 @deserialize_to_instance
@@ -96,7 +114,9 @@ class IvrRatingIn(Schema):
     group_name = fields.String(load_default=None, allow_none=True, validate=_NAME)
     ticket_kind = fields.String(load_default=None, allow_none=True, validate=_NAME)
     category_id = _ref()
-    at = fields.AwareDateTime(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(load_default=None, allow_none=True, validate=_near_now,
+                              metadata={"description": "when the key was pressed: within "
+                                                       "a day of now"})
 
 
 class IvrRating(Schema):
@@ -116,21 +136,29 @@ class IvrMapping(Schema):
 
 
 class LinkIn(_Context):
-    """A personal survey link for one customer (their id required)."""
+    """A personal survey link for one customer: of a follow-up task (`task_id`: the
+    task's customer, ticket, agent and group, whatever else is sent) or of a customer
+    (`customer_id`; the agent is the caller, the group one of theirs — managers up and
+    the system name others)."""
 
     questionnaire_id = fields.UUID(required=True,
                                    metadata={"description": "a published version"})
-    customer_id = fields.String(required=True, validate=_ID)
     agent_id = _ref()
     greeting_name = fields.String(load_default="", validate=validate.Length(max=30),
                                   metadata={"description": "e.g. 张先生: all the page shows "
                                                            "of the customer"})
     ttl_hours = fields.Integer(load_default=72, validate=validate.Range(min=1, max=720))
 
+    @validates_schema
+    def _whose(self, data, **kwargs):
+        if not data.get("task_id") and not data.get("customer_id"):
+            raise ValidationError("give the follow-up task or the customer", "customer_id")
+
 
 class Link(Schema):
     link_id = fields.String()
-    token = fields.String(metadata={"description": "goes into the link's URL"})
+    token = fields.String(metadata={"description": "goes into the link's URL; answered "
+                                                   "to system callers (notify) only"})
     expires_at = fields.AwareDateTime()
 
 
@@ -190,9 +218,12 @@ class SatisfactionQuery(Schema):
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS),
                            metadata={"description": "days, ISO weeks or months in China"})
     from_ = fields.Date(data_key="from", load_default=None, allow_none=True,
-                        metadata={"description": "the first day, in China"})
-    to = fields.Date(load_default=None, allow_none=True,
-                     metadata={"description": "the last day (inclusive), in China"})
+                        validate=_figure_day,
+                        metadata={"description": "the first day, in China (2000-01-01 "
+                                                 "to a year from today)"})
+    to = fields.Date(load_default=None, allow_none=True, validate=_figure_day,
+                     metadata={"description": "the last day (inclusive), in China "
+                                              "(2000-01-01 to a year from today)"})
     agent_id = _ref()
     group_name = fields.String(load_default=None, allow_none=True, validate=_NAME)
     ticket_kind = fields.String(load_default=None, allow_none=True, validate=_NAME)

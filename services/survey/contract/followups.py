@@ -1,13 +1,16 @@
 """Follow-ups 回访 (V1, V2): rules, tasks, attempts — the schemas of their operations, and
 the vocabularies (units, statuses, why a call did not reach, satisfaction) other areas
 and the gateway use.  Every text and list is bounded."""
+import datetime
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.zone import CHINA
 from services.ticket.contract.tickets import AFTER_SALES_TYPES, KINDS
 
 DELAY_UNITS = ("hours", "days")
 STATUSES = ("open", "done", "missed")
-OUTCOMES = ("reached", "unreachable")
+OUTCOMES = ("reached", "unreachable", "erased")  # erased: the customer was destroyed (C6)
 # Why a call did not reach the customer (a bounded vocabulary, reported as such).
 NOT_REACHED = ("no_answer", "busy", "wrong_number", "refused", "other")
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
@@ -15,8 +18,21 @@ VIEWS = ("open", "due_today", "overdue", "done", "missed")  # my_followups
 MAX_NOTES = 2000
 MAX_LIST = 100
 MAX_DELAY = {"hours": 24 * 90, "days": 90}
+# A rule's delay is at least 1 (hour or day): a task due at the resolution itself (even
+# Saturday 23:00) would be missed two seconds later.
+MIN_DELAY = 1
+CALL_AGAIN_DAYS = 366  # "call again on": tomorrow to a year from today (China)
 _ID = validate.Length(min=1, max=64)
 _NAME = validate.Length(min=1, max=100)
+
+
+def _call_again_day(day: datetime.date) -> None:
+    """Tomorrow to CALL_AGAIN_DAYS from today, in China: a past day would make a task
+    due (and missed, escalated) at once."""
+    today = datetime.datetime.now(CHINA).date()
+    last = today + datetime.timedelta(days=CALL_AGAIN_DAYS)
+    if not today < day <= last:
+        raise ValidationError(f"from tomorrow to {last.isoformat()}")
 
 
 def _ids(**kwargs) -> fields.List:
@@ -30,9 +46,9 @@ class RuleIn(Schema):
     categories, the agent who handled it (assignee_ids), VIP customers only — and, with
     `share_percent`, when the ticket falls in that reproducible share of them (chosen
     from hash(rule, ticket), not at random).  `rest_only`: only tickets no other active
-    rule follows up ("a random x% of the rest").  The task is due `delay_amount`
-    business hours or business days after resolution (mainland calendar), and goes to
-    the least busy agent of `group_name`, or to `agent_id`."""
+    rule follows up ("a random x% of the rest").  The task is due `delay_amount` (at
+    least 1) business hours or business days after resolution (mainland calendar), and
+    goes to the least busy agent of `group_name`, or to `agent_id`."""
 
     class Meta:
         unknown = RAISE
@@ -50,7 +66,8 @@ class RuleIn(Schema):
                                    allow_nan=False,
                                    validate=validate.Range(min=0, max=100, min_inclusive=False))
     rest_only = fields.Boolean(load_default=False)
-    delay_amount = fields.Integer(required=True, validate=validate.Range(min=0, max=24 * 90))
+    delay_amount = fields.Integer(required=True,
+                                  validate=validate.Range(min=MIN_DELAY, max=24 * 90))
     delay_unit = fields.String(load_default="days", validate=validate.OneOf(DELAY_UNITS))
     group_name = fields.String(allow_none=True, load_default=None, validate=_ID)
     agent_id = fields.String(allow_none=True, load_default=None, validate=_ID)
@@ -73,7 +90,7 @@ class RuleUpdate(RuleIn):
     """Any field of a rule; the rest stay."""
 
     name = fields.String(validate=_NAME)
-    delay_amount = fields.Integer(validate=validate.Range(min=0, max=24 * 90))
+    delay_amount = fields.Integer(validate=validate.Range(min=MIN_DELAY, max=24 * 90))
     delay_unit = fields.String(validate=validate.OneOf(DELAY_UNITS))
 
     def load(self, data, **kwargs):  # every field optional: no defaults filled in
@@ -205,7 +222,8 @@ class AttemptIn(Schema):
     next attempt (the next business day, or `call_again_on`) until the last allowed
     attempt, which ends it `unreachable`.  Reached: satisfaction, notes; the task is
     done; `call_again_on` makes the next task (linked to this one); `needs_service`
-    opens a new ticket in the ticket service (what for: `service_note`)."""
+    opens a new ticket in the ticket service (what for: `service_note`) and needs an
+    Idempotency-Key, so that a retry finishes opening it."""
 
     class Meta:
         unknown = RAISE
@@ -216,7 +234,10 @@ class AttemptIn(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=MAX_NOTES))
     satisfaction = fields.String(allow_none=True, load_default=None,
                                  validate=validate.OneOf(SATISFACTION))
-    call_again_on = fields.Date(allow_none=True, load_default=None)
+    call_again_on = fields.Date(allow_none=True, load_default=None,
+                                validate=_call_again_day,
+                                metadata={"description": "tomorrow to 366 days from "
+                                                         "today (China)"})
     needs_service = fields.Boolean(load_default=False)
     service_note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTES))
 

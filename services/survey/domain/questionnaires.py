@@ -10,10 +10,13 @@ whether a set of answers fits it.
   kind — an option, options, 1–5, 0–10, text within its length — and no unknown keys.
   Every wrong one is named `answers.<key>` in one Invalid.
 """
-from services.common.errors import Conflict, Invalid
+from services.common.errors import Conflict, Forbidden, Invalid
+from services.common.identity import Principal
 from services.survey.contract.questionnaires import CHOICE_KINDS
+from services.vocabulary import MANAGERS_UP
 
 DEFAULT_TEXT_LENGTH = 500
+CONTEXT = ("customer_id", "ticket_id", "task_id", "group_name", "ticket_kind", "category_id")
 LEVEL_OF_SCORE = {5: "very_satisfied", 4: "satisfied", 3: "neutral", 2: "dissatisfied",
                   1: "very_dissatisfied"}
 
@@ -151,3 +154,31 @@ def check_answers(questions: list[dict], answers: dict) -> dict:
 def public_questions(questions: list[dict]) -> list[dict]:
     """The questions as the public page shows them (all of them: nothing personal)."""
     return [dict(q) for q in questions]
+
+
+def answer_context(principal: Principal, data: dict, task: dict | None) -> dict:
+    """Whom an answer (or a link) counts for — the figures' dimensions — and about whom.
+
+    With a follow-up task (read in the caller's scope, else NotFound before this): its
+    assignee, its first group, its ticket, customer, kind and category, whatever the
+    caller sent.  Without: the caller is the agent and the group one of the caller's
+    own (their only one by default); another agent or group is Forbidden, naming the
+    field, unless the caller is a manager up or the system."""
+    if task is not None:
+        return {"task_id": task["id"], "agent_id": task["assignee_id"],
+                "group_name": task["groups"][0] if task["groups"] else None,
+                "ticket_id": task["ticket_id"], "customer_id": task["customer_id"],
+                "ticket_kind": task["ticket_kind"], "category_id": task["category_id"]}
+    context = {k: data.get(k) for k in CONTEXT}
+    free = principal.is_system or principal.has_any(MANAGERS_UP)
+    agent, group = data.get("agent_id"), data.get("group_name")
+    if agent is None and not principal.is_system:
+        agent = principal.id
+    if agent != principal.id and not free:
+        raise Forbidden("answers count for the agent who took them",
+                        {"agent_id": ["only your own"]})
+    if group is None and not principal.is_system and len(principal.groups) == 1:
+        group = next(iter(principal.groups))
+    if group is not None and group not in principal.groups and not free:
+        raise Forbidden("answers count for a group of yours", {"group_name": ["not yours"]})
+    return {**context, "agent_id": agent, "group_name": group}

@@ -71,6 +71,13 @@ def select(rules: Iterable[dict], ticket: dict) -> list[dict]:
     return [r for r in rules if r["rest_only"] and follows_up(r, ticket)]
 
 
+def to_make(rules: Iterable[dict], ticket: dict, taken: set[str]) -> list[dict]:
+    """The rules a ticket event makes tasks of: select() over every active rule — so a
+    rest_only rule still sees that another rule took the ticket on an earlier event
+    (resolved, then closed) — less those that already made the ticket's task."""
+    return [r for r in select(rules, ticket) if str(r["id"]) not in taken]
+
+
 def needs_subtype(rules: Iterable[dict]) -> bool:
     """Whether some active rule filters by after-sales subtype (the category is asked)."""
     return any(r["active"] and r["subtypes"] for r in rules)

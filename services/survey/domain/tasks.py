@@ -8,11 +8,19 @@ clearance (and of its attempts) are withheld: `content_withheld`.
 """
 import datetime
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 from services.common.identity import Principal
 from services.vocabulary import MANAGERS_UP, SUPERVISORS_UP
 
 ERASED = "[已销毁]"
+MAX_KEY = 200  # an Idempotency-Key's length
+
+
+def check_key(key) -> None:
+    """An Idempotency-Key, when given, is a string of 1 to MAX_KEY characters."""
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= MAX_KEY):
+        raise Invalid("bad Idempotency-Key",
+                      {"idempotency_key": [f"1 to {MAX_KEY} characters"]})
 
 
 def effective_level(classified: dict, now: datetime.datetime) -> int:
@@ -26,8 +34,9 @@ def effective_level(classified: dict, now: datetime.datetime) -> int:
 
 
 def scope(principal: Principal) -> dict:
-    """The tasks a caller reaches, as the store renders it."""
-    if principal.has_any(MANAGERS_UP):
+    """The tasks a caller reaches, as the store renders it (the system — notify issuing
+    a task's survey link — every task)."""
+    if principal.is_system or principal.has_any(MANAGERS_UP):
         return {"all": True, "staff_id": principal.id, "groups": []}
     groups = sorted(principal.groups) if principal.has_any(SUPERVISORS_UP) else []
     return {"all": False, "staff_id": principal.id, "groups": groups}

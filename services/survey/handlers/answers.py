@@ -14,13 +14,16 @@ import uuid
 
 from services.common.errors import Conflict, Invalid, TooManyRequests, Unavailable
 from services.common.identity import Principal
+from services.common.ids import parse_id
 from services.common.zone import day_start
 from services.survey.contract.answers import LinkInvalid, LinkUsed, SurveyAnswered
 from services.survey.domain import links
 from services.survey.domain import questionnaires as rules
 from services.survey.domain import satisfaction as figures_rules
+from services.survey.domain import tasks as task_rules
 from services.survey.handlers.questionnaires import published
 from services.survey.store import answers as store
+from services.survey.store import tasks as task_store
 from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP
 
 SURVEY_ANSWERED = SurveyAnswered()
@@ -48,13 +51,24 @@ def _emit(tx, answer_id: str) -> dict:
 
 
 def _context(data: dict) -> dict:
-    return {k: data.get(k) for k in ("customer_id", "ticket_id", "task_id", "group_name",
-                                     "ticket_kind", "category_id")}
+    return {k: data.get(k) for k in rules.CONTEXT}
+
+
+def _checked_context(tx, principal: Principal, data: dict) -> dict:
+    """Whom an agent's answer or a link counts for (domain answer_context): a follow-up
+    task's own agent, group, ticket and customer — the task read in the caller's scope,
+    else NotFound — or the caller and a group of theirs."""
+    task = None
+    if data.get("task_id"):
+        task_id = parse_id(data["task_id"], "follow-up task")
+        task = task_rules.found(task_store.get(tx.cur, task_id, task_rules.scope(principal)))
+    return rules.answer_context(principal, data, task)
 
 
 # -- by an agent -------------------------------------------------------------------------
 def record_answers(tx, principal: Principal, data: dict, idempotency_key: str | None) -> dict:
     """The answer stored once (a repeated Idempotency-Key answers the first)."""
+    task_rules.check_key(idempotency_key)
     who = principal.id
     if idempotency_key:
         earlier = store.answer_by_key(tx.cur, who, idempotency_key)
@@ -62,11 +76,10 @@ def record_answers(tx, principal: Principal, data: dict, idempotency_key: str | 
             return _shown(earlier)
     version = published(tx, str(data["questionnaire_id"]))
     checked = rules.check_answers(version["questions"], data["answers"])
-    group = data.get("group_name") or (next(iter(principal.groups))
-                                       if len(principal.groups) == 1 else None)
+    context = _checked_context(tx, principal, data)
     answer_id = store.insert_answer(tx.cur, {
-        **_context(data), "group_name": group, "source": "agent",
-        "questionnaire_id": version["id"], "agent_id": who, "call_id": data.get("call_id"),
+        **context, "source": "agent",
+        "questionnaire_id": version["id"], "call_id": data.get("call_id"),
         "csat_score": checked["csat_score"], "nps_score": checked["nps_score"],
         "answers": checked["values"], "texts": checked["texts"], "answered_by": who,
         "idempotency_key": idempotency_key})
@@ -126,16 +139,22 @@ def _secret(secret: str | None) -> str:
 
 
 def issue_survey_link(tx, principal: Principal, secret: str | None, data: dict) -> dict:
-    """A signed token for one customer and one published version, until ttl_hours."""
+    """A signed link for one customer and one published version, until ttl_hours; whom
+    its answer counts for as for an agent's answer (_checked_context).  The token goes
+    to system callers only (notify sends it): a staff caller gets the link's id and
+    expiry, never a token to answer in the customer's name."""
     secret = _secret(secret)
     version = published(tx, str(data["questionnaire_id"]))
+    context = _checked_context(tx, principal, data)
     expires = links.expires_at(store.now(tx.cur), data["ttl_hours"])
     row = store.insert_link(tx.cur, {
-        **_context(data), "questionnaire_id": version["id"], "agent_id": data.get("agent_id"),
+        **context, "questionnaire_id": version["id"],
         "greeting_name": data["greeting_name"], "expires_at": expires},
         principal.username or principal.id)
-    return {"link_id": row["id"], "token": links.sign(secret, row["id"], row["expires_at"]),
-            "expires_at": row["expires_at"]}
+    issued = {"link_id": row["id"], "expires_at": row["expires_at"]}
+    if principal.is_system:
+        issued["token"] = links.sign(secret, row["id"], row["expires_at"])
+    return issued
 
 
 def _open(tx, secret: str, token: str, client_key: str, limits: tuple[int, int],

@@ -29,9 +29,9 @@ def ticket_done(db, customers, tickets, ticket: dict, hours: BusinessHours) -> l
     assigned, each published as followup_created; [] when no active rule follows it up
     or each already did."""
     with db.transaction() as tx:
-        rules = [r for r in rule_store.active(tx.cur)
-                 if r["id"] not in task_store.rules_with_task(tx.cur, ticket["ticket_id"])]
-        if not rules:
+        rules = rule_store.active(tx.cur)  # all of them: select() weighs rest_only ones
+        taken = task_store.rules_with_task(tx.cur, ticket["ticket_id"])
+        if not [r for r in rules if str(r["id"]) not in taken]:
             return []
         try:
             card = call(customers.get_card, ticket["customer_id"], timeout=RPC_SECONDS)
@@ -46,7 +46,7 @@ def ticket_done(db, customers, tickets, ticket: dict, hours: BusinessHours) -> l
             task_store.learn_level(tx.cur, ticket["customer_id"], level, card["updated_at"])
         facts = {**ticket, "vip": rule_rules.is_vip(card),
                  "subtype": _subtype(tickets, ticket, rules)}
-        chosen = rule_rules.select(rules, facts)
+        chosen = rule_rules.to_make(rules, facts, taken)
         made = []
         for rule in chosen:
             task = _make(tx, rule, ticket, level, hours)
@@ -107,7 +107,9 @@ def customer_classified(tx, classified: dict, occurred_at) -> int:
 
 
 def customer_destroyed(tx, customer_id: str) -> int:
-    """C6: the notes of the customer's tasks and their attempts become '[已销毁]'."""
+    """C6: the notes of the customer's tasks and their attempts become '[已销毁]', and
+    its unfinished tasks end (outcome erased; no event: nobody is to call)."""
+    task_store.close_customer(tx.cur, customer_id)
     return task_store.erase_customer(tx.cur, customer_id, ERASED)
 
 

@@ -21,7 +21,6 @@ from services.survey.store import tasks as store
 
 log = logging.getLogger(__name__)
 BATCH = 200
-MAX_KEY = 200
 RPC_SECONDS = 10.0
 COMPLETED, DUE_SOON, MISSED = FollowupCompleted(), FollowupDueSoon(), FollowupMissed()
 
@@ -83,11 +82,14 @@ def followups_of_customer(tx, principal: Principal, customer_id: str, query: dic
 
 # -- recording a call (V2) ------------------------------------------------------------
 
-def request_key(principal: Principal, key: str | None) -> str:
-    """The attempt's key: the client's Idempotency-Key (per caller), or a fresh one."""
-    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= MAX_KEY):
-        raise Invalid("bad Idempotency-Key",
-                      {"idempotency_key": [f"1 to {MAX_KEY} characters"]})
+def request_key(principal: Principal, key: str | None, required: bool = False) -> str:
+    """The attempt's key: the client's Idempotency-Key (per caller), or a fresh one.
+    `required` (needs service again: a retry must find the attempt to finish opening
+    its ticket) refuses none, naming `idempotency_key`."""
+    tasks.check_key(key)
+    if required and key is None:
+        raise Invalid("needs service again takes an Idempotency-Key",
+                      {"idempotency_key": ["required with needs_service"]})
     return f"{principal.id}:{key or uuid.uuid4()}"
 
 
@@ -100,7 +102,7 @@ def record_attempt(db, principal: Principal, tickets, task_id: str, attempt: dic
     ticket by RPC with the attempt's id as its idempotency key, so a retried request (the
     same Idempotency-Key) opens exactly one; the new ticket's id is kept on the task and
     the attempt."""
-    key = request_key(principal, idempotency_key)
+    key = request_key(principal, idempotency_key, required=attempt["needs_service"])
     with db.transaction() as tx:
         task = tasks.found(store.get(tx.cur, task_id, tasks.scope(principal),
                                      for_update=True))
@@ -130,7 +132,7 @@ def _apply(tx, principal: Principal, task: dict, attempt: dict, key: str,
     changes = tasks.effect(task, attempt, max_attempts, next_due)
     recorded = store.insert_attempt(tx.cur, task["id"], key, changes["attempts"],
                                     principal.id, attempt)
-    was_missed = task["status"] == "missed"
+    was_missed = task["missed_at"] is not None  # missed once, open again after a call
     task = store.update(tx.cur, task["id"], changes)
     next_task = None
     if tasks.makes_next_task(attempt, changes):

@@ -158,12 +158,16 @@ def set_attempt(cur, attempt_id: str, **values) -> dict:
 def claim_missed(cur, limit: int) -> list[dict]:
     """Open tasks past due, marked missed and returned — each by exactly one replica:
     rows another transaction holds are skipped, and a row it already marked no longer
-    matches `status = 'open'` (re-checked under the lock)."""
+    matches `status = 'open'` (re-checked under the lock).  A task is missed once: one
+    missed before and open again after an unreached call keeps its `missed_at` and is
+    not claimed (counted, escalated) again."""
     cur.execute(sql.SQL(
         "UPDATE followup_task t SET status = 'missed', missed_at = now(), updated_at = now()"
         " WHERE t.id IN (SELECT id FROM followup_task WHERE status = 'open'"
-        "   AND due_at < now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
-        " AND t.status = 'open' RETURNING {}").format(COLUMNS), (limit,))
+        "   AND missed_at IS NULL AND due_at < now() ORDER BY due_at LIMIT %s"
+        "   FOR UPDATE SKIP LOCKED)"
+        " AND t.status = 'open' AND t.missed_at IS NULL RETURNING {}").format(COLUMNS),
+        (limit,))
     return cur.fetchall()
 
 
@@ -190,6 +194,15 @@ def erase_customer(cur, customer_id: str, erased: str) -> int:
                 (erased, erased, customer_id))
     cur.execute("UPDATE followup_task SET notes = CASE WHEN notes = '' THEN '' ELSE %s END,"
                 " updated_at = now() WHERE customer_id = %s", (erased, customer_id))
+    return cur.rowcount
+
+
+def close_customer(cur, customer_id: str) -> int:
+    """A destroyed customer's open (and missed) tasks end: done, outcome `erased` — no
+    reminder, no missed fault follows."""
+    cur.execute("UPDATE followup_task SET status = 'done', outcome = 'erased',"
+                " completed_at = now(), updated_at = now()"
+                " WHERE customer_id = %s AND status <> 'done'", (customer_id,))
     return cur.rowcount
 
 

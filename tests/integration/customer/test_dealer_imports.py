@@ -99,6 +99,52 @@ class TestC7DealerCustomerWorkbook:
             ["普拉多", "卡罗拉 1.8L", "汉兰达"])
         assert len([c for c in vehicles(tag) if c["name"] == "王建国"]) == 3
 
+    def test_c7_lines_merged_into_a_refused_customer_are_each_reported(self, customers):
+        """Review: the database refuses a customer by its first line (row 2, a number no
+        one has); rows 5 and 9, merged into it, are reported and counted failed too."""
+        tag = f"c7ref{uuid.uuid4().hex[:8]}"
+        number = "KH9" + str(uuid.uuid4().int)[:9]
+        lines = ["客户编号,客户姓名,手机号码,车牌号,客户标签",
+                 f"{number},孙{tag},,{dealer_files.plate(tag, 2)},{tag}"]
+        for row in range(3, 10):
+            lines.append(f"{number},,,{dealer_files.plate(tag, row)},{tag}" if row in (5, 9)
+                         else f",客户{row},{dealer_files.mobile(tag, row)},,{tag}")
+        data = ("\n".join(lines) + "\n").encode()
+        proxy = supervisor(customers)
+        for dry_run in (True, False):
+            result = upload(proxy, "import_customers", data, dry_run=dry_run, filename="c.csv")
+            assert (result["total_rows"], result["created"], result["failed"]) == (8, 5, 3)
+            assert [(e["row"], e["field"]) for e in result["errors"]] == [
+                (2, "number"), (5, "number"), (9, "number")]
+            assert all("row 2" in e["reason"] for e in result["errors"][1:])
+        assert vehicles(tag) == []
+        assert len(state(tag)["customers"]) == 5
+
+    def test_c7_two_products_of_one_model_reimport_unchanged(self, customers):
+        """Review: two 空调 KFR-35 bought on other days are two assets, and importing the
+        same file again matches them one to one: nothing changes."""
+        tag = f"c7two{uuid.uuid4().hex[:8]}"
+        mobile = dealer_files.mobile(tag, 1)
+        data = ("客户姓名,手机号码,产品,型号,购买日期,客户标签\n"
+                f"张{tag},{mobile},空调,KFR-35,2023-01-01,{tag}\n"
+                f"张{tag},{mobile},空调,KFR-35,2024-01-01,{tag}\n").encode()
+        proxy = supervisor(customers)
+        first = upload(proxy, "import_customers", data, filename="c.csv")
+        assert (first["created"], first["failed"]) == (1, 0)
+        owned = vehicles(tag)
+        assert [(a["product"], a["model"], a["purchased_on"]) for a in owned] == [
+            ("空调", "KFR-35", datetime.date(2023, 1, 1)),
+            ("空调", "KFR-35", datetime.date(2024, 1, 1))]
+        for _ in range(2):
+            again = upload(proxy, "import_customers", data, filename="c.csv")
+            assert (again["created"], again["updated"], again["unchanged"], again["failed"]) \
+                == (0, 0, 1, 0)
+            assert vehicles(tag) == owned
+        # a third unit of the model is added, the two stay as they are
+        more = data + f"张{tag},{mobile},空调,KFR-35,2025-01-01,{tag}\n".encode()
+        assert upload(proxy, "import_customers", more, filename="c.csv")["updated"] == 1
+        assert [a["purchased_on"].year for a in vehicles(tag)] == [2023, 2024, 2025]
+
 
 class TestC7DmsVisits:
     def test_c7_visit_import_dry_run_import_reimport_and_segments(self, customers):
@@ -167,6 +213,7 @@ class TestC7DmsVisits:
                         filename="v.csv")
         assert (result["created"], result["failed"]) == (0, 1)
         assert result["errors"][0]["field"] == "customer"
+        assert result["errors"][0]["column"] == "A 车牌号"  # the cell naming the vehicle
         assert "scope" in result["errors"][0]["reason"]
         assert visits_of(tag) == []
         assert upload(theirs, "import_visits", csv, filename="v.csv")["created"] == 1
@@ -189,3 +236,58 @@ class TestC7DmsVisits:
             ("留下", datetime.date(2025, 1, 1))]
         page = proxy.segment({"tags_all": [tag], "last_visit_before": "2025-03-01"})
         assert [c["name"] for c in page["customers"]] == ["留下"]
+
+    def test_c7_a_visit_with_a_vin_is_not_filed_on_another_car_with_its_plate(self, customers):
+        """Review: a plate passes from car to car; a line whose VIN the archive does not
+        know is not filed on the car that has the plate and another VIN."""
+        tag = f"c7vpl{uuid.uuid4().hex[:8]}"
+        proxy = supervisor(customers)
+        plate = "粤B" + tag[-5:].upper()
+        proxy.create_customer({"name": "现车主", "tags": [tag], "assets": [
+            {"kind": "vehicle", "product": "车辆", "plate": plate,
+             "serial": "LVINA" + tag.upper()}]})
+        csv = (f"车架号,车牌号,进厂日期,服务类型\nLVINB{tag.upper()},{plate},2025-01-01,保养\n"
+               f",{plate},2025-01-02,保养\n").encode()
+        result = upload(proxy, "import_visits", csv, filename="v.csv")
+        assert (result["created"], result["failed"]) == (1, 1)
+        assert (result["errors"][0]["row"], result["errors"][0]["field"]) == (2, "vin")
+        assert [v["visited_on"] for v in visits_of(tag)] == [datetime.date(2025, 1, 2)]
+
+    def test_c7_a_merge_moving_two_assets_with_one_visit_onto_one(self, customers):
+        """Review: the merged record's two cars are both the survivor's one car (one by
+        VIN, one by plate) and each has the same visit: the merge keeps one on the
+        survivor's car (customer_visit_once) instead of failing."""
+        tag = f"c7vm2{uuid.uuid4().hex[:8]}"
+        proxy = supervisor(customers)
+        plate, vin, other = "粤B" + tag[-5:].upper(), "LVINA" + tag.upper(), "LVINB" + tag.upper()
+        merged = proxy.create_customer({"name": "并入", "tags": [tag], "assets": [
+            {"kind": "vehicle", "product": "车辆", "serial": vin},
+            {"kind": "vehicle", "product": "车辆", "plate": plate, "serial": other}]})
+        csv = (f"车架号,进厂日期,服务类型\n{vin},2025-01-01,保养\n"
+               f"{other},2025-01-01,保养\n").encode()
+        assert upload(proxy, "import_visits", csv, filename="v.csv")["created"] == 2
+        survivor = proxy.create_customer({"name": "留下", "tags": [tag], "assets": [
+            {"kind": "vehicle", "product": "车辆", "plate": plate, "serial": vin}]})
+        proxy.merge_customers(survivor["id"], {"merge_id": merged["id"]})
+        assert sorted((v["name"], v["visited_on"]) for v in visits_of(tag)) == [
+            ("并入", datetime.date(2025, 1, 1)),
+            ("留下", datetime.date(2025, 1, 1))]
+        page = proxy.segment({"tags_all": [tag], "last_visit_before": "2025-03-01"})
+        assert "留下" in [c["name"] for c in page["customers"]]
+
+    def test_c7_one_visit_by_vin_and_by_plate_is_reported_as_a_repeat(self, customers):
+        """Review: two lines naming one car differently (VIN, plate) with the same day,
+        service and amount are one visit: the second is reported, the counts agree."""
+        tag = f"c7vdp{uuid.uuid4().hex[:8]}"
+        proxy = supervisor(customers)
+        plate, vin = "粤B" + tag[-5:].upper(), "LVIN" + tag.upper()
+        proxy.create_customer({"name": "车主", "tags": [tag], "assets": [
+            {"kind": "vehicle", "product": "车辆", "plate": plate, "serial": vin}]})
+        csv = (f"车架号,车牌号,进厂日期,服务类型,金额\n{vin},,2025-01-01,保养,100\n"
+               f",{plate},2025-01-01,保养,100.00\n,{plate},2025-01-01,维修,100\n").encode()
+        for dry_run in (True, False):
+            result = upload(proxy, "import_visits", csv, dry_run=dry_run, filename="v.csv")
+            assert (result["created"], result["failed"]) == (2, 1)
+            assert [(e["row"], e["field"]) for e in result["errors"]] == [(3, "visited_on")]
+            assert "row 2" in result["errors"][0]["reason"]
+        assert len(visits_of(tag)) == 2

@@ -167,6 +167,18 @@ class TestTasksFromTicketEvents:
         assert business_seconds_between(resolved_at, due, BusinessHours(),
                                         Calendar().is_workday) == 2 * 9 * 3600
 
+    def test_v1_a_rest_only_rule_makes_no_second_task_when_the_ticket_is_closed(
+            self, world):
+        """Review finding: rules with a task were dropped before select(), so on
+        ticket_closed the rest-only rule no longer saw that another rule took it."""
+        first = world.rule()
+        world.rule(kinds=[], rest_only=True)
+        ticket_id = world.resolved()["data"]["ticket_id"]
+        world.resolved(ticket_id, event_type="ticket_closed")
+        tasks = rows("SELECT rule_id::text FROM followup_task WHERE ticket_id = %s",
+                     ticket_id)
+        assert [t["rule_id"] for t in tasks] == [first["id"]]
+
     def test_v1_a_closed_ticket_never_resolved_gets_its_task_and_other_kinds_none(
             self, world):
         world.rule()
@@ -209,9 +221,9 @@ class TestMissed:
     def test_v1_a_task_past_due_is_missed_exactly_once_with_two_timer_replicas(
             self, world, start):
         start("survey")  # a second replica: two timers race for the same tasks
-        world.rule(delay_amount=0, delay_unit="hours")
-        yesterday = datetime.datetime.now(UTC) - datetime.timedelta(days=1)
-        tickets = [world.resolved(at=yesterday, wait=False)["data"]["ticket_id"]
+        world.rule(delay_amount=1, delay_unit="hours")
+        long_ago = datetime.datetime.now(UTC) - datetime.timedelta(days=30)
+        tickets = [world.resolved(at=long_ago, wait=False)["data"]["ticket_id"]
                    for _ in range(12)]
         deadline = time.monotonic() + 20
         task_ids: list = []
@@ -238,13 +250,45 @@ class TestMissed:
         assert mine and {t["id"] for t in mine} <= set(task_ids)
 
 
+    def test_v1_a_missed_task_called_unreached_is_not_missed_again(self, world):
+        """Review finding: an unreached call set a missed task open with a new due time,
+        and the timer missed and escalated it a second time."""
+        world.rule(group_name=None, agent_id=world.agents[0], delay_amount=1,
+                   delay_unit="hours")
+        long_ago = datetime.datetime.now(UTC) - datetime.timedelta(days=30)
+        ticket_id = world.resolved(at=long_ago)["data"]["ticket_id"]
+        me = world.as_staff(world.agents[0])
+        [task] = me.followups_of_ticket(ticket_id)["tasks"]
+        deadline = time.monotonic() + 15
+        while me.get_followup(task["id"])["status"] != "missed" \
+                and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert len(outbox("followup_missed", task_ids=[task["id"]])) == 1
+        called = me.record_followup_attempt(task["id"], {"reached": False,
+                                                         "reason": "no_answer"})
+        assert called["task"]["status"] == "open"  # still workable
+        rows("UPDATE followup_task SET due_at = now() - interval '1 minute' WHERE id = %s",
+             task["id"])
+        time.sleep(4.5)  # the timer ticks twice
+        assert len(outbox("followup_missed", task_ids=[task["id"]])) == 1  # once only
+        again = me.get_followup(task["id"])
+        assert again["status"] == "open" and again["missed_at"] is not None
+        done = me.record_followup_attempt(task["id"], {"reached": True,
+                                                       "satisfaction": "satisfied"})
+        assert done["task"]["status"] == "done"
+        [completed] = outbox("followup_completed", task_ids=[task["id"]])
+        assert completed["was_missed"] is True
+
+
 class TestReminders:
     def test_v1_a_task_due_soon_is_reminded_once(self, world):
-        world.rule(group_name=None, agent_id=world.agents[0], delay_amount=0,
+        world.rule(group_name=None, agent_id=world.agents[0], delay_amount=1,
                    delay_unit="hours")
-        soon = datetime.datetime.now(UTC) + datetime.timedelta(minutes=30)
-        ticket_id = world.resolved(at=soon)["data"]["ticket_id"]
+        ticket_id = world.resolved()["data"]["ticket_id"]
         [task] = world.as_staff(world.agents[0]).followups_of_ticket(ticket_id)["tasks"]
+        # due in half an hour (a delay is at least an hour; business hours may be over)
+        rows("UPDATE followup_task SET due_at = now() + interval '30 minutes',"
+             " reminded_at = NULL WHERE id = %s", task["id"])
         deadline = time.monotonic() + 15
         while not outbox("followup_due_soon", task_ids=[task["id"]]) \
                 and time.monotonic() < deadline:
@@ -311,6 +355,10 @@ class TestRecording:
         attempt = {"reached": True, "satisfaction": "dissatisfied",
                    "needs_service": True, "service_note": "洗衣机又漏水，需再次上门"}
         key = f"retry-{world.tag}"
+        with pytest.raises(Invalid) as err:  # a retry must be able to find the attempt
+            me.record_followup_attempt(task["id"], attempt)
+        assert "idempotency_key" in err.value.fields
+        assert not rows("SELECT 1 FROM followup_attempt WHERE task_id = %s", task["id"])
         # the ticket service is not running yet: the attempt is kept, the ticket not made
         with pytest.raises(Exception):  # noqa: B017 — whatever the missing service answers
             me.record_followup_attempt(task["id"], attempt, idempotency_key=key)
@@ -404,6 +452,13 @@ class TestCustomerLifecycle:
             publish(world.rabbit, "customer", "customer_destroyed",
                     {"customer_id": survivor, "number": "KH00000001"})
         erased = me.get_followup(task["id"])
+        # its open task ended with it (no event: nothing of it is to be sent) ...
+        assert (erased["status"], erased["outcome"]) == ("done", "erased")
+        assert outbox("followup_completed", task_ids=[task["id"]]) == []
+        rows("UPDATE followup_task SET due_at = now() - interval '1 minute' WHERE id = %s",
+             task["id"])
+        time.sleep(2.5)  # ... so the timer finds no missed task
+        assert outbox("followup_missed", task_ids=[task["id"]]) == []
         assert erased["notes"] == "[已销毁]"
         assert [a["notes"] for a in erased["attempt_log"]] == ["[已销毁]"]
         assert not rows("SELECT 1 FROM followup_attempt WHERE notes LIKE %s", "%在医院%")

@@ -15,8 +15,9 @@ import pytest
 from kombu import Connection, Exchange
 from nameko.testing.services import entrypoint_waiter
 
-from services.common.errors import Conflict, Invalid, NotFound, TooManyRequests
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from services.survey.contract.answers import LinkExpired, LinkInvalid, LinkUsed
+from tests.helpers import system_token
 from tests.unit.survey.test_satisfaction import SHANGHAI, reference
 
 SECRET = "integration-secret-" + uuid.uuid4().hex
@@ -56,6 +57,12 @@ def manager(rpc, survey):
 @pytest.fixture
 def agent(rpc, survey):
     return rpc("survey", roles=("agent",), groups=("客服一组",))
+
+
+@pytest.fixture
+def notify(rpc, survey):
+    """The notify service's system identity: the one caller answered a link's token."""
+    return rpc("survey", auth_token=system_token("notify"))
 
 
 @pytest.fixture
@@ -149,7 +156,9 @@ class TestAgentAnswers:
         v1 = published(manager)
         customer = str(uuid.uuid4())
         data = {"questionnaire_id": v1["id"], "customer_id": customer,
-                "task_id": str(uuid.uuid4()), "answers": right_answers()}
+                "answers": right_answers()}
+        with pytest.raises(NotFound):  # a follow-up task that is none of the caller's
+            agent.record_answers({**data, "task_id": str(uuid.uuid4())})
         first = agent.record_answers(data, idempotency_key="k-" + customer)
         again = agent.record_answers(data, idempotency_key="k-" + customer)
         assert again["id"] == first["id"]
@@ -174,15 +183,15 @@ class TestAgentAnswers:
 
 
 class TestLinks:
-    def issue(self, agent, v1, **over):
-        return agent.issue_survey_link({"questionnaire_id": v1["id"],
+    def issue(self, notify, v1, **over):
+        return notify.issue_survey_link({"questionnaire_id": v1["id"],
                                         "customer_id": str(uuid.uuid4()),
                                         "greeting_name": "张先生",
                                         "ticket_id": str(uuid.uuid4()), **over})
 
-    def test_v3_a_survey_link_works_once(self, manager, agent, public, db):
+    def test_v3_a_survey_link_works_once(self, manager, notify, public, db):
         v1 = published(manager)
-        link = self.issue(agent, v1)
+        link = self.issue(notify, v1)
         client = {"token": link["token"], "client_key": unique("ip")}
         page = public.survey_by_token(client)
         assert page["greeting_name"] == "张先生" and page["title"] == "售后回访问卷"
@@ -208,9 +217,9 @@ class TestLinks:
         assert (stored["source"], stored["customer_id"], stored["csat_score"]) == \
             ("link", ids["customer_id"], 5)
 
-    def test_v3_a_survey_link_does_not_work_after_expiry(self, manager, agent, public, db):
+    def test_v3_a_survey_link_does_not_work_after_expiry(self, manager, notify, public, db):
         v1 = published(manager)
-        link = self.issue(agent, v1, ttl_hours=1)
+        link = self.issue(notify, v1, ttl_hours=1)
         client = {"token": link["token"], "client_key": unique("ip")}
         assert public.survey_by_token(client)["greeting_name"] == "张先生"
         db.execute("UPDATE survey_link SET expires_at = now() - interval '1 second'"
@@ -224,9 +233,9 @@ class TestLinks:
         assert db.fetchone()["n"] == 0
 
     def test_v3_a_changed_token_is_refused_and_guessing_is_limited(
-            self, manager, agent, public, db):
+            self, manager, notify, public, db):
         v1 = published(manager)
-        link = self.issue(agent, v1)
+        link = self.issue(notify, v1)
         token = link["token"]
         guesser = unique("ip")
         changed = [token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
@@ -258,6 +267,57 @@ class TestLinks:
         with pytest.raises(Unauthenticated):
             public.issue_survey_link({"questionnaire_id": draft["id"],
                                       "customer_id": str(uuid.uuid4())})
+
+    def test_v3_staff_get_no_token_and_a_task_gives_the_link_and_answer_its_own_context(
+            self, manager, rpc, notify, public, db):
+        """Review finding: an agent could issue a link naming any agent and group, get
+        its token and answer it themselves (a forged CSAT/NPS)."""
+        v1 = published(manager)
+        me, group = unique("agent"), unique("组")
+        db.execute("INSERT INTO followup_task (ticket_id, ticket_serial, ticket_kind,"
+                   " customer_id, groups, assignee_id, resolved_at, due_at) VALUES"
+                   " (%s, 'TS-1', 'complaint', %s, %s, %s, now(), now() + interval '1 day')"
+                   " RETURNING id::text, ticket_id, customer_id",
+                   (unique("ticket"), unique("customer"), [group], me))
+        task = db.fetchone()
+        agent = rpc("survey", roles=("agent",), staff_id=me, groups=(group,))
+        forged = {"questionnaire_id": v1["id"], "task_id": task["id"],
+                  "agent_id": "someone-else", "group_name": "别的组",
+                  "customer_id": "another-customer", "ticket_id": "another-ticket"}
+        staff_link = agent.issue_survey_link(forged)
+        assert "token" not in staff_link and staff_link["link_id"]
+        db.execute("SELECT agent_id, group_name, ticket_id, customer_id, task_id"
+                   " FROM survey_link WHERE id = %s", (staff_link["link_id"],))
+        assert db.fetchone() == {"agent_id": me, "group_name": group,
+                                 "ticket_id": task["ticket_id"],
+                                 "customer_id": task["customer_id"], "task_id": task["id"]}
+        stranger = rpc("survey", roles=("agent",), groups=(group,))
+        with pytest.raises(NotFound):  # the task is not the stranger's
+            stranger.issue_survey_link(forged)
+        answered = {**{k: v for k, v in forged.items() if k != "agent_id"},  # the caller's
+                    "answers": right_answers()}
+        with pytest.raises(NotFound):
+            stranger.record_answers(answered)
+        for field, value in (("agent_id", "someone-else"), ("group_name", "别的组")):
+            with pytest.raises(Forbidden) as err:  # no task: the caller's own only
+                agent.issue_survey_link({"questionnaire_id": v1["id"],
+                                         "customer_id": "c", field: value})
+            assert field in err.value.fields
+        with pytest.raises(Forbidden) as err:  # (an answer's agent is its caller)
+            agent.record_answers({"questionnaire_id": v1["id"], "answers": right_answers(),
+                                  "group_name": "别的组"})
+        assert "group_name" in err.value.fields
+        answer = agent.record_answers(answered)
+        assert (answer["agent_id"], answer["group_name"], answer["customer_id"]) == \
+            (me, group, task["customer_id"])
+        # the system (notify, which sends it) gets the token; the answer counts for the task
+        link = notify.issue_survey_link({**forged, "agent_id": None, "group_name": None})
+        public.answer_by_token({"token": link["token"], "client_key": unique("ip"),
+                                "answers": right_answers()})
+        db.execute("SELECT agent_id, group_name, customer_id FROM answer WHERE link_id = %s",
+                   (link["link_id"],))
+        assert db.fetchone() == {"agent_id": me, "group_name": group,
+                                 "customer_id": task["customer_id"]}
 
 
 class TestIvr:
@@ -336,7 +396,7 @@ class TestFigures:
         ((), "all"), (("agent",), "month"), (("group", "kind"), "week"),
         (("category", "source"), "day"), (("agent", "kind", "category", "source"), "month")])
     def test_v4_csat_and_nps_equal_a_plain_reference_on_generated_answers(
-            self, manager, agent, rpc, db, by, period):
+            self, manager, notify, rpc, db, by, period):
         group = unique("组")
         v1 = published(manager)
         insert_generated(db, v1["id"], group, 1500, seed=len(by) * 7 + len(period))
@@ -345,8 +405,8 @@ class TestFigures:
             {"questionnaire_id": v1["id"], "answers": right_answers(overall=2, recommend=3)})
         rpc("survey", roles=("telephony",)).ivr_rating(
             {"call_id": unique("call"), "key": "1", "group_name": group, "agent_id": "a2"})
-        link = agent.issue_survey_link({"questionnaire_id": v1["id"], "group_name": group,
-                                        "customer_id": str(uuid.uuid4())})
+        link = notify.issue_survey_link({"questionnaire_id": v1["id"], "group_name": group,
+                                         "customer_id": str(uuid.uuid4())})
         rpc("survey", auth_token="").answer_by_token(
             {"token": link["token"], "client_key": "127.0.0.1",
              "answers": right_answers(overall=4, recommend=10)})
@@ -414,13 +474,13 @@ def publish_customer_event(rabbit_config, event_type: str, data: dict) -> None:
 
 class TestCustomerLifecycle:
     def test_c6_a_destroyed_customers_free_text_and_greeting_go(
-            self, manager, agent, public, survey, db, rabbit_config):
+            self, manager, agent, notify, public, survey, db, rabbit_config):
         v1 = published(manager)
         customer = str(uuid.uuid4())
         answer = agent.record_answers({"questionnaire_id": v1["id"], "customer_id": customer,
                                        "answers": right_answers(comment="住址：幸福路1号")})
-        link = agent.issue_survey_link({"questionnaire_id": v1["id"], "customer_id": customer,
-                                        "greeting_name": "李女士"})
+        link = notify.issue_survey_link({"questionnaire_id": v1["id"], "customer_id": customer,
+                                         "greeting_name": "李女士"})
         with entrypoint_waiter(survey, "erase_followups_of_destroyed_customer"):
             publish_customer_event(rabbit_config, "customer_destroyed",
                                    {"customer_id": customer, "number": "C0000001"})

@@ -77,6 +77,8 @@ SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     # or after-sales subtypes (a category's): the survey's ticket-event handlers ask.
     ("customer", "get_card"): frozenset({"survey"}),
     ("ticket", "get_category"): frozenset({"survey"}),
+    # V3: notify sends a survey link, and only a system caller is answered its token.
+    ("survey", "issue_survey_link"): frozenset({"notify"}),
 }
 
 

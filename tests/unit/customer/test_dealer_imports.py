@@ -226,3 +226,47 @@ class TestC7Visits:
         table = tabular.Table("csv", ["车牌号", "进厂日期"], 1, [(2, ["粤B12345", "2025-01-01"])])
         found, _, _ = visits.parse_rows(table, plan)
         assert visit_store.staging_text(found) == ["2,粤B12345,,2025-01-01,,,\n"]
+
+
+class TestC7ReviewFindings:
+    def test_c7_a_date_with_a_long_tail_is_refused_at_once(self):
+        # Was quadratic: "\s*日?(?:[ T].*)?$" backtracked for ~13 s on this cell.
+        import time
+        started = time.monotonic()
+        with pytest.raises(tabular.BadValue, match="longer than 40"):
+            tabular.parse_date("2024-05-01" + " " * 32000 + "\nx")
+        for tail in (" " * 25 + "\nx", " x", "T10:00 garbage", "\n"):
+            if tail == "\n":
+                assert tabular.parse_date("2024-05-01" + tail) == datetime.date(2024, 5, 1)
+                continue
+            with pytest.raises(tabular.BadValue):
+                tabular.parse_date("2024-05-01" + tail)
+        assert tabular.parse_date("2024-05-01T10:00:00+08:00") == datetime.date(2024, 5, 1)
+        assert tabular.parse_date("2024年5月1日 10:00") == datetime.date(2024, 5, 1)
+        assert time.monotonic() - started < 1
+
+    def test_c7_a_long_date_cell_is_a_row_error_naming_the_cell(self):
+        plan = customers.build_plan(["姓名", "车牌号", "购车日期"], None)
+        _, errors = customers.parse_row(7, ["张三", "粤B12345", "2024-05-01" + " " * 500 + "x"],
+                                        plan)
+        errors = customers.sort_errors(errors, plan)
+        assert [(e["row"], e["field"], e["column"]) for e in errors] == [
+            (7, "purchased_on", "C 购车日期")]
+
+    @pytest.mark.parametrize("lines, field", [
+        ([["某公司", "13800138000", "企业", ""], ["", "13800138000", "", "男"]], "gender"),
+        ([["张三", "13800138000", "", "男"], ["", "13800138000", "企业", ""]], "kind"),
+    ])
+    def test_c7_merged_lines_make_no_organization_with_a_person_profile(self, lines, field):
+        headers = ["姓名", "手机", "类型", "性别"]
+        table = customers.Table("csv", headers, 1, list(enumerate(lines, start=2)))
+        records, errors, _ = customers.parse_rows(table, customers.build_plan(headers, None))
+        assert [(e["row"], e["field"]) for e in errors] == [(3, field)]
+        assert len(records) == 1 and not (records[0].kind == "organization"
+                                          and records[0].profile)
+
+    def test_c7_a_vehicle_or_owner_error_names_the_vehicle_columns(self):
+        plan = visits.build_plan(["车牌号", "进厂日期"], None)
+        errors = visits.sort_errors([{"row": 2, "field": "customer", "reason": "scope"},
+                                     {"row": 3, "field": "vin", "reason": "unknown"}], plan)
+        assert [e["column"] for e in errors] == ["A 车牌号", "A 车牌号"]
