@@ -26,6 +26,9 @@ class Callbacks(http.server.BaseHTTPRequestHandler):
 
     proxy = None
     received: list[dict] = []  # every callback as handed on, for tests that replay one
+    # One proxy, one socket: receipts arrive on several handler threads at once, and two
+    # green threads reading one socket is an error (CI of c84e080), so calls take turns.
+    turn = threading.Lock()
 
     def do_POST(self):  # noqa: N802
         parts = self.path.split("?")[0].split("/")
@@ -35,7 +38,8 @@ class Callbacks(http.server.BaseHTTPRequestHandler):
                     "signature": self.headers.get("X-Provider-Signature", ""), "body": body}
         type(self).received.append(callback)
         try:
-            answer = type(self).proxy.provider_callback(callback)
+            with type(self).turn:
+                answer = type(self).proxy.provider_callback(callback)
             status, out = 200, answer["answer"]
         except Exception as exc:  # noqa: BLE001 — answered as the gateway would
             status, out = 401 if "signature" in str(exc) else 400, {"error": str(exc)}
