@@ -103,10 +103,11 @@ fuzz: migrate-test
 ## test: set-up, lint, then every tier
 test: setup lint unit integration e2e faults browser fuzz
 
+## bench: the benchmarks (B=p13 runs one; several: B="p5 p13"), figures into bench/RESULTS.md
 bench: migrate-test
 	export KEFU_ENV=test
 	. deploy/local/env.sh
-	$(PY) -m bench
+	$(PY) -m bench $(B)
 
 ## verify-access-log: check the borrowing log's hash chain; names the first broken row
 verify-access-log: $(STAMP)

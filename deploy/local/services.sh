@@ -20,6 +20,8 @@ if [[ $KEFU_ENV == test ]]; then
 else
   export KEFU_HTTP_ADDRESS=${KEFU_HTTP_ADDRESS:-127.0.0.1:8000} METRICS_OFFSET=0
 fi
+# Links in customers' messages (survey links) point at this system's own console.
+export KEFU_PUBLIC_BASE_URL=${KEFU_PUBLIC_BASE_URL:-http://$KEFU_HTTP_ADDRESS}
 for svc in "${SERVICES[@]}"; do
   up=$(tr '[:lower:]' '[:upper:]' <<<"$svc")
   export "KEFU_${up}_METRICS_ADDRESS=127.0.0.1:$((KEFU_METRICS_PORT[$svc] + METRICS_OFFSET))"

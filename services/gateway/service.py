@@ -1,6 +1,7 @@
 """The gateway 网关: HTTP for the user interfaces, staff accounts and sign-in (G1–G3).
 
-Every route is listed here, by area.  Most forward a request to one RPC of a
+Every route is listed here, by area (the survey service's in survey_routes.py, a
+base class of the service).  Most forward a request to one RPC of a
 service (`forward`, routes.py): the roles allowed and the OpenAPI description come
 from that service's contract index, so a line says only the method, the URL, the
 summary, the RPC and what it takes from the request.  The others are ordinary
@@ -70,11 +71,14 @@ from services.gateway.pages import (
     message_templates,
     notify_settings,
 )
+from services.gateway.pages import campaigns as campaign_pages
 from services.gateway.pages import customers as customer_pages
+from services.gateway.pages import followups as followup_pages
 from services.gateway.pages import jobs as job_pages
 from services.gateway.pages import knowledge as kb_pages
 from services.gateway.pages import live as pushes
 from services.gateway.pages import signin as signin_pages
+from services.gateway.pages import surveys as survey_pages
 from services.gateway.pages import tickets as ticket_pages
 from services.gateway.pages import workbench as workbench_pages
 from services.gateway.pages.knowledge import EDITORS
@@ -95,6 +99,7 @@ from services.gateway.routes import (
     whole,
 )
 from services.gateway.signin import SessionSeconds, SignInGuard
+from services.gateway.survey_routes import SurveyRoutes
 from services.notify import contract as notify_contract
 from services.notify.contract.callbacks import PROVIDERS
 from services.report import contract as report_contract
@@ -146,7 +151,9 @@ def provider_callback(service, request, provider: str, kind: str) -> dict:
     return reply["answer"]
 
 
-class GatewayService(HealthCheck):
+class GatewayService(SurveyRoutes, HealthCheck):
+    """Its routes, and the survey service's (survey_routes.SurveyRoutes)."""
+
     name = contract.SERVICE
 
     db = Database()
@@ -797,6 +804,51 @@ class GatewayService(HealthCheck):
                          allow=bulk_send.SENDERS)
     field_jobs = page("GET", "/jobs", job_pages.index, allow=FIELD_STAFF)
     job_handling = page("POST", "/jobs/<dispatch_id>", job_pages.record, allow=FIELD_STAFF)
+    # console: follow-ups 回访, questionnaires 问卷, satisfaction 满意度 (issue 12)
+    followup_list = page("GET", "/followups", followup_pages.index, allow=followup_pages.READERS)
+    followup_rules_page = page("GET", "/followups/rules", followup_pages.rules,
+                               allow=followup_pages.RULE_READERS)
+    followup_rule_create = page("POST", "/followups/rules", followup_pages.rule_save,
+                                allow=followup_pages.RULE_EDITORS)
+    followup_rule_page = page("GET", "/followups/rules/<rule_id>", followup_pages.rule,
+                              allow=followup_pages.RULE_READERS)
+    followup_rule_update = page("POST", "/followups/rules/<rule_id>", followup_pages.rule_save,
+                                allow=followup_pages.RULE_EDITORS)
+    followup_form = page("GET", "/followups/<task_id>", followup_pages.form,
+                         allow=followup_pages.READERS)
+    followup_record = page("POST", "/followups/<task_id>", followup_pages.record,
+                           allow=followup_pages.READERS)
+    questionnaire_list = page("GET", "/surveys/questionnaires", survey_pages.index,
+                              allow=survey_pages.READERS)
+    questionnaire_new = page("GET", "/surveys/questionnaires/new", survey_pages.new,
+                             allow=survey_pages.EDITORS)
+    questionnaire_create = page("POST", "/surveys/questionnaires", survey_pages.save,
+                                allow=survey_pages.EDITORS)
+    questionnaire_page = page("GET", "/surveys/questionnaires/<questionnaire_id>",
+                              survey_pages.detail, allow=survey_pages.READERS)
+    questionnaire_save = page("POST", "/surveys/questionnaires/<questionnaire_id>",
+                              survey_pages.save, allow=survey_pages.EDITORS)
+    questionnaire_publish = page("POST", "/surveys/questionnaires/<questionnaire_id>/publish",
+                                 survey_pages.publish, allow=survey_pages.EDITORS)
+    satisfaction_page = page("GET", "/satisfaction", survey_pages.satisfaction,
+                             allow=survey_pages.FIGURES)
+    # console: campaigns 市场活动 (issue 12, V5)
+    campaign_list = page("GET", "/campaigns", campaign_pages.index, allow=campaign_pages.READERS)
+    campaign_new = page("GET", "/campaigns/new", campaign_pages.new, allow=campaign_pages.MAKERS)
+    campaign_create = page("POST", "/campaigns", campaign_pages.create,
+                           allow=campaign_pages.MAKERS)
+    invitation_list = page("GET", "/campaigns/invitations", campaign_pages.invitations,
+                           allow=campaign_pages.INVITERS)
+    invitation_call = page("POST", "/campaigns/invitations/<invitation_id>",
+                           campaign_pages.record_call, allow=campaign_pages.INVITERS)
+    invitation_outcome = page("POST", "/campaigns/invitations/<invitation_id>/outcome",
+                              campaign_pages.record_outcome, allow=campaign_pages.DOOR)
+    campaign_page = page("GET", "/campaigns/<campaign_id>", campaign_pages.detail,
+                         allow=campaign_pages.READERS)
+    campaign_door = page("GET", "/campaigns/<campaign_id>/check-in", campaign_pages.door,
+                         allow=campaign_pages.DOOR)
+    campaign_check_in = page("POST", "/campaigns/<campaign_id>/check-in",
+                             campaign_pages.check_in, allow=campaign_pages.DOOR)
     # console: admin 系统设置 (pages/admin.py)
     admin_home = page("GET", "/admin", admin_pages.index, allow=ADMINS)
     admin_staff = page("GET", "/admin/staff", staff_admin.index, allow=ADMINS)

@@ -7,6 +7,7 @@ in docs/providers.md.  Timers: one sender per channel (handlers/sender.py), the 
 filler (handlers/batches.py), holiday greetings (handlers/greetings.py) — each safe
 with several replicas (row locks with SKIP LOCKED, a shared pace row, unique keys).
 """
+from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from services.common.db import Database
@@ -34,6 +35,7 @@ from services.notify.handlers import (
     preferences,
     sender,
     sends,
+    survey_links,
     targets,
     templates,
 )
@@ -65,6 +67,7 @@ FOLLOWUP_CREATED, FOLLOWUP_DUE_SOON, FOLLOWUP_MISSED = (
     survey_events.FollowupCreated(), survey_events.FollowupDueSoon(),
     survey_events.FollowupMissed())
 TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
+INVITATION_ACCEPTED = survey_events.CampaignInvitationAccepted()
 
 
 class NotifyService(HealthCheck):
@@ -74,7 +77,9 @@ class NotifyService(HealthCheck):
     principal = Identity()
     metrics = Metrics()
     channels = Channels()
+    config = Config()
     customers = proxy("customer")
+    surveys = proxy("survey")  # personal survey links in the message after a resolution
 
     # -- templates (N2) ----------------------------------------------------------------
     @rpc
@@ -236,6 +241,12 @@ class NotifyService(HealthCheck):
     def fill_batches(self):
         return batches.fill(self.db, self.customers)
 
+    @timer(interval=0.5)
+    def fill_survey_links(self):
+        """Messages waiting for their survey link get it (asked again with back-off
+        while the survey service cannot answer)."""
+        return survey_links.fill(self.db, self.surveys, self.config["PUBLIC_BASE_URL"])
+
     @timer(interval=60)
     def holiday_greetings(self):
         return greetings.send_due(self.db)
@@ -295,13 +306,15 @@ class NotifyService(HealthCheck):
 
     @on_event("ticket", "ticket_resolved")
     def notify_resolved(self, event):
-        """The customer: by email when they have an address, else by SMS."""
+        """The customer: by email when they have an address, else by SMS, with a
+        personal survey link (the message waits for it: handlers/survey_links.py)."""
         ticket = TICKET_STATUS.load(event["data"])
         cp = events.contact_point(self.customers, ticket["customer_id"],
                                   f"解决通知 {ticket['serial']}")
+        link = events.resolution_link(ticket, self.config.get("RESOLUTION_SURVEY") or "")
         with self.db.transaction() as tx:
             events.to_customer(tx, event["event_id"], cp, "ticket_resolved", ("email", "sms"),
-                               events.resolved_values(ticket), ticket.get("level", 0))
+                               events.resolved_values(ticket), ticket.get("level", 0), link)
             events.to_targets(tx, event["event_id"], "ticket_resolved", ticket)
 
     @on_event("ticket", "ticket_closed")
@@ -347,6 +360,19 @@ class NotifyService(HealthCheck):
         with self.db.transaction() as tx:
             inbox.followup_event(tx, event["event_id"], "followup_missed",
                                  FOLLOWUP_MISSED.load(event["data"]))
+
+
+    # -- campaigns (the survey service, V5) ----------------------------------------------
+    @on_event("survey", "campaign_invitation_accepted")
+    def notify_invitation_accepted(self, event):
+        """The customer's SMS with the check-in code, once per invitation (keyed by the
+        payload's event id, which survey keeps the same for the invitation)."""
+        invitation = INVITATION_ACCEPTED.load(event["data"])
+        cp = events.contact_point(self.customers, invitation["customer_id"],
+                                  f"活动签到码 {invitation['theme']}"[:100])
+        with self.db.transaction() as tx:
+            events.to_customer(tx, invitation["event_id"], cp, "campaign_checkin", ("sms",),
+                               events.invitation_values(invitation), invitation["level"])
 
 
 SERVICE = NotifyService

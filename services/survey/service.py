@@ -22,14 +22,15 @@ from services.customer.contract.events import (
 )
 from services.survey import contract
 from services.survey.contract import answers as an
+from services.survey.contract import campaigns as cp
 from services.survey.contract import followups as fu
 from services.survey.contract import questionnaires as qn
 from services.survey.dependencies import LinkSecret
-from services.survey.handlers import answers, questionnaires
+from services.survey.handlers import answers, campaigns, questionnaires
 from services.survey.handlers import events as followup_events
 from services.survey.handlers import rules as followup_rules
 from services.survey.handlers import tasks as followup_tasks
-from services.ticket.contract.events import TicketStatusChanged
+from services.ticket.contract.events import DispatchHandled, TicketStatusChanged
 from services.vocabulary import StaffChanged
 
 rpc = rpc_entrypoints(contract.CONTRACT)
@@ -40,7 +41,7 @@ TASK, TASKS, TASK_PAGE, TASK_QUERY, SCOPE_QUERY, CUSTOMER_QUERY = (
     fu.Task(), fu.TaskList(), fu.TaskPage(), fu.TaskQuery(), fu.ScopeQuery(),
     fu.CustomerTaskQuery())
 ATTEMPT_IN, RECORDED = fu.AttemptIn(), fu.Recorded()
-TICKET_DONE = TicketStatusChanged()
+TICKET_DONE, DISPATCH_HANDLED = TicketStatusChanged(), DispatchHandled()
 # -- questionnaires (V3) / satisfaction (V4)
 QUESTIONNAIRE_IN, QUESTIONNAIRE, QUESTIONNAIRES, QUESTIONNAIRE_QUERY = (
     qn.QuestionnaireIn(), qn.Questionnaire(), qn.QuestionnaireList(), qn.QuestionnaireQuery())
@@ -50,6 +51,13 @@ LINK_IN, LINK, TOKEN_IN, LINK_ANSWERS_IN, PUBLIC_QUESTIONNAIRE, SUBMITTED = (
     an.LinkIn(), an.Link(), an.TokenIn(), an.LinkAnswersIn(), an.PublicQuestionnaire(),
     an.Submitted())
 SATISFACTION_QUERY, SATISFACTION = an.SatisfactionQuery(), an.Satisfaction()
+# -- campaigns (V5)
+CAMPAIGN_IN, CAMPAIGN, CAMPAIGN_PAGE, CAMPAIGN_QUERY, CAMPAIGN_RATES = (
+    cp.CampaignIn(), cp.Campaign(), cp.CampaignPage(), cp.CampaignQuery(), cp.CampaignRates())
+INVITATION, INVITATION_PAGE, MY_INVITATIONS_QUERY, INVITATIONS_QUERY = (
+    cp.Invitation(), cp.InvitationPage(), cp.InvitationQuery(), cp.CampaignInvitationQuery())
+INVITATION_CALL_IN, CHECK_IN_IN, CHECKED_IN, VISIT_OUTCOME_IN = (
+    cp.InvitationCallIn(), cp.CheckInIn(), cp.CheckedIn(), cp.VisitOutcomeIn())
 # -- events of others
 STAFF_CHANGED, CUSTOMER_DESTROYED, CUSTOMER_MERGED = (
     StaffChanged(), CustomerDestroyed(), CustomerMerged())
@@ -223,13 +231,15 @@ class SurveyService(HealthCheck):
             return IVR_MAPPING.dump(answers.set_ivr_mapping(tx, self.principal, keys))
 
     @rpc
-    def issue_survey_link(self, data):
+    def issue_survey_link(self, data, idempotency_key=None):
         """A personal link (signed, expiring, single use) for one customer or follow-up
-        task; its token is answered to the system caller (notify) only."""
+        task; its token is answered to the system caller (notify) only.  A repeated
+        idempotency key answers the first link."""
         fields = LINK_IN.load(data or {})
         with self.db.transaction() as tx:
             return LINK.dump(answers.issue_survey_link(tx, self.principal,
-                                                       self.links.secret, fields))
+                                                       self.links.secret, fields,
+                                                       idempotency_key))
 
     @rpc
     def survey_by_token(self, data):
@@ -253,6 +263,94 @@ class SurveyService(HealthCheck):
         with self.db.transaction() as tx:
             return SATISFACTION.dump(answers.satisfaction(tx, self.principal, query))
 
+    # -- campaigns (V5) ---------------------------------------------------------------------
+    @rpc
+    def create_campaign(self, data, idempotency_key=None):
+        """The new Campaign (list_state freezing: its list is frozen from the segment in
+        the next seconds); a repeated Idempotency-Key, or the same request again, answers
+        the first (Invalid: an agent not active)."""
+        fields = CAMPAIGN_IN.load(data or {})
+        with self.db.transaction() as tx:
+            return CAMPAIGN.dump(campaigns.create_campaign(tx, self.principal, fields,
+                                                           idempotency_key))
+
+    @rpc
+    def campaigns(self, query=None):
+        """{campaigns, next}: newest first, each with its figures (an agent: those they
+        call for)."""
+        query = CAMPAIGN_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return CAMPAIGN_PAGE.dump(campaigns.campaigns(tx, self.principal, query))
+
+    @rpc
+    def get_campaign(self, campaign_id):
+        """One Campaign with its counts and rates."""
+        campaign_id = parse_id(campaign_id, "campaign")
+        with self.db.transaction() as tx:
+            return CAMPAIGN.dump(campaigns.get_campaign(tx, self.principal, campaign_id))
+
+    @rpc
+    def my_invitations(self, query=None):
+        """{invitations, next}: the caller's call list (one campaign, one status)."""
+        query = MY_INVITATIONS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return INVITATION_PAGE.dump(campaigns.my_invitations(tx, self.principal, query))
+
+    @rpc
+    def campaign_invitations(self, campaign_id, query=None):
+        """{invitations, next}: a campaign's list in the caller's scope."""
+        query = INVITATIONS_QUERY.load(query or {})
+        campaign_id = parse_id(campaign_id, "campaign")
+        with self.db.transaction() as tx:
+            return INVITATION_PAGE.dump(campaigns.campaign_invitations(
+                tx, self.principal, campaign_id, query))
+
+    @rpc
+    def record_invitation(self, invitation_id, data, idempotency_key=None):
+        """The Invitation after its call (Conflict: full — naming capacity —, came, the
+        campaign ended — naming ends_at —, or the customer destroyed); an acceptance
+        sends the check-in code, once; a retry with the same Idempotency-Key counts no
+        second call."""
+        call = INVITATION_CALL_IN.load(data or {})
+        invitation_id = parse_id(invitation_id, "invitation")
+        with self.db.transaction() as tx:
+            return INVITATION.dump(campaigns.record_invitation(tx, self.principal,
+                                                               invitation_id, call,
+                                                               idempotency_key))
+
+    @rpc
+    def check_in(self, campaign_id, data):
+        """CheckedIn at the door by code or invitation id, counted once; a wrong one is
+        NotFound, too many wrong ones TooManyRequests."""
+        fields = CHECK_IN_IN.load(data or {})
+        campaign_id = parse_id(campaign_id, "campaign")
+        return CHECKED_IN.dump(campaigns.check_in(self.db, self.principal, campaign_id,
+                                                  fields, campaigns.settings(self.config)))
+
+    @rpc
+    def record_visit_outcome(self, invitation_id, data):
+        """The Invitation with its visit's outcome (Conflict: the customer did not come)."""
+        outcome = VISIT_OUTCOME_IN.load(data or {})
+        invitation_id = parse_id(invitation_id, "invitation")
+        with self.db.transaction() as tx:
+            return INVITATION.dump(campaigns.record_visit_outcome(tx, self.principal,
+                                                                  invitation_id, outcome))
+
+    @rpc
+    def campaign_rates(self, campaign_id):
+        """CampaignRates: invitation, acceptance, attendance, satisfaction — per campaign
+        and per agent, with the counts behind each."""
+        campaign_id = parse_id(campaign_id, "campaign")
+        with self.db.transaction() as tx:
+            return CAMPAIGN_RATES.dump(campaigns.campaign_rates(tx, self.principal,
+                                                                campaign_id))
+
+    @timer(interval=1)
+    def freeze_campaign_lists(self):
+        """New campaigns' lists frozen from their segments, each whole, by one replica."""
+        return campaigns.freeze(self.db, self.customers,
+                                most=campaigns.list_limit(self.config))
+
     # -- follow-ups from ticket events (V1) --------------------------------------------------
     @on_event("ticket", "ticket_resolved")
     def followup_resolved_ticket(self, event):
@@ -268,6 +366,15 @@ class SurveyService(HealthCheck):
                                     TICKET_DONE.load(event["data"]),
                                     followup_tasks.settings(self.config)["hours"])
 
+    @on_event("ticket", "dispatch_handled")
+    def followup_field_job(self, event):
+        """V1: the tasks the active field-job rules make of a job recorded done."""
+        followup_events.ticket_done(self.db, self.customers, self.tickets,
+                                    followup_events.field_job_done(
+                                        DISPATCH_HANDLED.load(event["data"])),
+                                    followup_tasks.settings(self.config)["hours"],
+                                    "dispatch_handled")
+
     # -- what a customer's lifecycle does to follow-ups (C4, C6, C8) --------------------------
     @on_event("customer", "customer_classified")
     def learn_followup_customer_level(self, event):
@@ -276,6 +383,7 @@ class SurveyService(HealthCheck):
         occurred_at = ENVELOPE.load(event)["occurred_at"]
         with self.db.transaction() as tx:
             followup_events.customer_classified(tx, classified, occurred_at)
+            campaigns.customer_level(tx, classified["customer_id"])  # V5: invitations
 
     @on_event("customer", "customer_destroyed")
     def erase_followups_of_destroyed_customer(self, event):
@@ -285,6 +393,7 @@ class SurveyService(HealthCheck):
         with self.db.transaction() as tx:
             followup_events.customer_destroyed(tx, destroyed["customer_id"])
             answers.customer_destroyed(tx, destroyed["customer_id"])  # V3: free text, names
+            campaigns.customer_destroyed(tx, destroyed["customer_id"])  # V5: notes
 
     @on_event("customer", "customer_merged")
     def repoint_followups_of_merged_customer(self, event):
@@ -293,6 +402,7 @@ class SurveyService(HealthCheck):
         with self.db.transaction() as tx:
             followup_events.customer_merged(tx, merged["merged_id"], merged["survivor_id"])
             answers.customer_merged(tx, merged["merged_id"], merged["survivor_id"])  # V3
+            campaigns.customer_merged(tx, merged["merged_id"], merged["survivor_id"])  # V5
 
     # -- staff: the read model of the gateway's staff (assignment, escalation) ----------------
     @on_event("gateway", "staff_created")

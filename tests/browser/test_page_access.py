@@ -62,7 +62,11 @@ def signed_in(admin):
               "request_id": str(uuid.uuid4()), "action": "accept",
               "staff_id": agent.staff["id"], "change_id": str(uuid.uuid4()),
               "decision": "approve", "category_id": str(uuid.uuid4()), "day": "2026-12-25",
-              "template_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4())}
+              "template_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4()),
+              # issue 12: follow-ups, questionnaires (unknown ids: 404 for allowed roles)
+              "task_id": str(uuid.uuid4()), "rule_id": str(uuid.uuid4()),
+              "questionnaire_id": str(uuid.uuid4()), "campaign_id": str(uuid.uuid4()),
+              "invitation_id": str(uuid.uuid4())}
     return sessions, values
 
 

@@ -25,6 +25,9 @@ The table is written from the rules, not from the answers:
   message to a bare address: its sender and supervisors up; a customer's: whoever sees
   the customer's card, which is every staff member); provider callbacks are public,
   authenticated by the provider's signature (a wrong one: 401).
+- follow-ups, questionnaires, satisfaction, campaigns: services/survey/contract/
+  __init__.py (roles), domain/tasks.scope and domain/campaigns.scope (objects); the
+  public survey routes are authorized by their link's token alone.
 
 Members (all in group g1; clearances as the customer matrix):
     agent 1, supervisor 1, manager 2, general_manager 2, admin 1, auditor 2,
@@ -74,7 +77,10 @@ CLEARANCE = {"agent": 1, "supervisor": 1, "manager": 2, "general_manager": 2, "a
 PUBLIC = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
           ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/openapi.json"),
           ("GET", "/healthz"), ("POST", "/api/v1/providers/{provider}/receipts"),
-          ("POST", "/api/v1/providers/{provider}/uplink")}
+          ("POST", "/api/v1/providers/{provider}/uplink"),
+          # the customer's personal survey link (V3): the token is the authority
+          ("GET", "/api/v1/public/surveys/{token}"),
+          ("POST", "/api/v1/public/surveys/{token}/answers")}
 
 
 def refused(n: int) -> tuple:
@@ -458,6 +464,86 @@ CUSTOMER_MATRIX_MORE = {name: {"field": cells, "telephony": _F}
                         for name, cells in MORE.items()}
 
 
+# -- the survey service (issue 12): services/survey/contract/__init__.py (roles) and
+# domain/tasks.scope (a task: its assignee, the supervisors of its groups, managers up;
+# out of scope 404).  Objects: a follow-up task of the g1 agent member ("own") and one
+# of an agent of g2 ("other"), both done (an attempt on them: 409 once in scope); their
+# tickets and customers; a rule; a published questionnaire.  Cells "n<k>": 200 with k of
+# the world's tasks.
+SURVEY_OBJECTS = ("own", "other", "unknown")
+FU = "/api/v1/followups/{task_id}"
+_FOLLOWERS_SCOPE = {  # FOLLOWERS; scope
+    "agent": (200, 404, 404), "supervisor": (200, 404, 404), "manager": (200, 200, 404),
+    "general_manager": (200, 200, 404), "admin": refused(3), "auditor": refused(3),
+    "field": refused(3), "telephony": refused(3)}
+_FOLLOWERS_LISTS = {  # FOLLOWERS; the tasks of a ticket / customer in scope
+    "agent": ("n1", "n0", "n0"), "supervisor": ("n1", "n0", "n0"),
+    "manager": ("n1", "n1", "n0"), "general_manager": ("n1", "n1", "n0"),
+    "admin": refused(3), "auditor": refused(3), "field": refused(3), "telephony": refused(3)}
+_RULE_EDITORS = {r: refused(2) for r in ROLES} | {
+    r: (200, 404) for r in ("admin", "manager", "general_manager")}
+SURVEY_BY_ID = {
+    ("GET", FU): (SURVEY_OBJECTS, _FOLLOWERS_SCOPE),
+    # an unreached call on a done task: 409 in scope
+    ("POST", FU + "/attempts"): (SURVEY_OBJECTS, {
+        r: tuple(409 if c == 200 else c for c in cells)
+        for r, cells in _FOLLOWERS_SCOPE.items()}),
+    ("GET", "/api/v1/tickets/{ticket_id}/followups"): (SURVEY_OBJECTS, _FOLLOWERS_LISTS),
+    ("GET", "/api/v1/customers/{customer_id}/followups"): (SURVEY_OBJECTS, _FOLLOWERS_LISTS),
+    # RULE_READERS
+    ("GET", "/api/v1/followup-rules/{rule_id}"): (("existing", "unknown"), {
+        r: refused(2) for r in ROLES} | {
+        r: (200, 404) for r in ("admin", "supervisor", "manager", "general_manager")}),
+    # RULE_EDITORS; its delay written again unchanged
+    ("PATCH", "/api/v1/followup-rules/{rule_id}"): (("existing", "unknown"), _RULE_EDITORS),
+    # STAFF
+    ("GET", "/api/v1/questionnaires/{questionnaire_id}"): (("published", "unknown"), {
+        r: (200, 404) for r in ROLES} | {"telephony": refused(2)}),
+    # QUESTIONNAIRE_EDITORS; published already: 409
+    ("POST", "/api/v1/questionnaires/{questionnaire_id}/publish"): (
+        ("published", "unknown"), {r: refused(2) for r in ROLES} | {
+            r: (409, 404) for r in ("admin", "manager", "general_manager")}),
+}
+# campaigns (V5): CAMPAIGN_MAKERS (admins, supervisors up), CAMPAIGN_READERS and the door
+# (operators), INVITERS (the front line).  domain/campaigns: a campaign is every
+# supervisor's, manager's and admin's, an agent's when they call for it; an invitation is
+# its agent's, its agent's groups' supervisors', managers' and admins'.  Objects: a
+# campaign the g1 agent member calls for with a g2 agent ("own"; its invitations: the
+# member's "own", the g2 agent's "other"), one only the g2 agent calls for ("other").
+# Every call on an invitation says "busy" (it stays to call); no customer came, so an
+# outcome is 409 in scope.  The door takes any code of a campaign: probed unknown only.
+CP, INV = "/api/v1/campaigns/{campaign_id}", "/api/v1/invitations/{invitation_id}"
+_MAKERS = ADMIN | SUPERVISORS_UP
+_EVERY_CAMPAIGN = {r: refused(3) for r in ROLES} | {r: (200, 200, 404) for r in _MAKERS}
+SURVEY_BY_ID.update({
+    ("GET", CP): (SURVEY_OBJECTS, _EVERY_CAMPAIGN | {"agent": (200, 404, 404)}),
+    ("GET", CP + "/invitations"): (SURVEY_OBJECTS, _EVERY_CAMPAIGN),
+    ("GET", CP + "/rates"): (SURVEY_OBJECTS, _EVERY_CAMPAIGN),
+    ("POST", CP + "/check-ins"): (("unknown",), {
+        r: ((404,) if r in OPERATORS else refused(1)) for r in ROLES}),
+    ("POST", INV + "/call"): (SURVEY_OBJECTS, _FOLLOWERS_SCOPE),
+    ("PUT", INV + "/outcome"): (SURVEY_OBJECTS, {r: refused(3) for r in ROLES} | {
+        "agent": (409, 404, 404), "supervisor": (409, 404, 404), "manager": (409, 409, 404),
+        "general_manager": (409, 409, 404), "admin": (409, 409, 404)}),
+})
+SURVEY_COLLECTIONS = {
+    ("POST", "/api/v1/campaigns"): allowed(_MAKERS, 400),  # no segment, no agents
+    ("GET", "/api/v1/campaigns"): allowed(OPERATORS),
+    ("GET", "/api/v1/invitations/mine"): allowed(FRONT_LINE),
+    ("POST", "/api/v1/followup-rules"): allowed(ADMIN | MANAGERS_UP, 201),  # inactive ones
+    ("GET", "/api/v1/followup-rules"): allowed(ADMIN | SUPERVISORS_UP),
+    ("GET", "/api/v1/followups/mine"): allowed(FRONT_LINE),
+    ("GET", "/api/v1/followups"): allowed(SUPERVISORS_UP),
+    ("POST", "/api/v1/questionnaires"): allowed(ADMIN | MANAGERS_UP),  # a new draft
+    ("GET", "/api/v1/questionnaires"): allowed(STAFF),
+    ("POST", "/api/v1/survey-answers"): allowed(FRONT_LINE, 400),  # no questionnaire given
+    ("POST", "/api/v1/ivr-ratings"): allowed({"telephony"}),  # offered, not rated
+    ("GET", "/api/v1/ivr-mapping"): allowed(ROLES),
+    ("PUT", "/api/v1/ivr-mapping"): allowed(ADMIN),  # the mapping it has
+    ("GET", "/api/v1/satisfaction"): allowed(SUPERVISORS_UP | {"auditor"}),
+}
+
+
 # ================================================================== coverage
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # werkzeug's <name> as OpenAPI's {name}
 
@@ -471,7 +557,8 @@ def _route_of(name: str) -> tuple[str, str]:
 
 CUSTOMER_MATRIX = {_route_of(name) for table in (PER_CUSTOMER, GENERAL, DECISIONS)
                    for name in table}
-ROWS = [TICKETS, CUSTOMERS, BY_ID, COLLECTIONS, {CALENDAR_DELETE: CALENDAR}]
+ROWS = [TICKETS, CUSTOMERS, BY_ID, COLLECTIONS, {CALENDAR_DELETE: CALENDAR}, SURVEY_BY_ID,
+        SURVEY_COLLECTIONS]
 
 
 def test_s1_every_route_has_a_row(admin_password):  # the system up
@@ -495,6 +582,10 @@ def test_s1_every_route_has_a_row(admin_password):  # the system up
         assert set(row) == set(ROLES) and all(len(c) == len(objects) for c in row.values()), key
     for key in COLLECTIONS:
         assert set(COLLECTIONS[key]) == set(ROLES), key
+    for key, (objects, row) in SURVEY_BY_ID.items():
+        assert set(row) == set(ROLES) and all(len(c) == len(objects) for c in row.values()), key
+    for key in SURVEY_COLLECTIONS:
+        assert set(SURVEY_COLLECTIONS[key]) == set(ROLES), key
     # the customer matrix's rows, with the two roles it leaves out
     assert set(CUSTOMER_MATRIX_MORE) == set(PER_CUSTOMER) | set(GENERAL) | set(DECISIONS)
 
@@ -522,6 +613,11 @@ def test_s1_public_routes_answer_without_a_token(world):
         unknown = anonymous.post(BASE + f"/api/v1/providers/nosuch/{kind}", data=b"[]",
                                  timeout=10)
         assert unknown.status_code == 404, unknown.text
+    # a personal survey link: public, but a token we did not sign names nothing
+    made_up = BASE + "/api/v1/public/surveys/s1.not.ours"
+    assert anonymous.get(made_up, timeout=10).status_code == 404
+    assert anonymous.post(made_up + "/answers", json={"answers": {}},
+                          timeout=10).status_code == 404
     # and a route that is not public refuses the anonymous caller
     assert anonymous.get(BASE + "/api/v1/me", timeout=10).status_code == 401
 
@@ -1015,3 +1111,156 @@ def test_s1_collection_routes(world, key):
         got[role] = reply.status_code
         texts.append(f"{role}: {reply.status_code} {reply.text[:200]}")
     assert got == COLLECTIONS[key], "\n".join(texts)
+
+
+# ================================================================== the survey's rows
+def _until_known(call, seconds=15.0):
+    """While the survey service has not yet heard of a new account (staff_created is an
+    event), a rule naming it is refused (400): retry."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = call()
+        if reply.status_code != 400 or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def survey_world(admin, world):
+    """Two done follow-up tasks (one per agent and group), their rules, a published
+    questionnaire."""
+    tag, (g1, g2) = world["tag"], world["groups"]
+    agent, boss = world["members"]["agent"], world["members"]["general_manager"]
+    outsider = _account(admin, "agent", 0, [g2])[0]
+    category = ok(admin.post("/api/v1/ticket-categories", {
+        "kind": "complaint", "name": f"矩阵回访{tag}"}), 201)
+    made = {}
+    for name, member, group in (("own", agent, g1), ("other", outsider, g2)):
+        me = member.staff["id"]
+        rule = ok(_until_known(lambda n=name, m=me: boss.post("/api/v1/followup-rules", {
+            "name": f"s1{n}{tag}", "kinds": ["complaint"], "category_ids": [category["id"]],
+            "assignee_ids": [m], "agent_id": m, "delay_amount": 1})), 201)
+        person = ok(member.post("/api/v1/customers", {"name": f"矩阵回访{name}",
+                                                      "phones": [random_mobile()]}), 201)
+        ticket = ok(member.post("/api/v1/tickets", {
+            "customer_id": person["id"], "kind": "complaint", "category_id": category["id"],
+            "content": "矩阵回访", "group_name": group}), 201)
+        t = f"/api/v1/tickets/{ticket['id']}"
+        ok(_retry(lambda t=t, m=member: m.post(t + "/transfer", {"staff_id": m.staff["id"]})),
+           200, 409)
+        member.post(t + "/accept", {})
+        ok(member.post(t + "/transitions", {"to": "resolved"}))
+        made[name] = {"rule": rule, "customer": person, "ticket": ticket}
+    for name, member in (("own", agent), ("other", outsider)):
+        ticket_id = made[name]["ticket"]["id"]
+        assert boss.wait_for(lambda i=ticket_id: ok(boss.get(
+            f"/api/v1/tickets/{i}/followups"))["tasks"], seconds=30), name
+        [task] = ok(boss.get(f"/api/v1/tickets/{ticket_id}/followups"))["tasks"]
+        ok(member.post(f"/api/v1/followups/{task['id']}/attempts",
+                       {"reached": True, "satisfaction": "satisfied"}), 201)
+        made[name]["task"] = task
+    # campaigns: two tagged customers, frozen into the lists of two campaigns
+    segment = {"tags_any": f"s1c{tag}"}
+    for n in range(2):
+        ok(agent.post("/api/v1/customers", {"name": f"矩阵活动{n}", "tags": [f"s1c{tag}"],
+                                            "phones": [random_mobile()]}), 201)
+    start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7)
+    campaigns = {}
+    for name, agents in (("own", [agent, outsider]), ("other", [outsider])):
+        made_campaign = ok(_until_known(lambda a=agents, n=name: boss.post("/api/v1/campaigns", {
+            "theme": f"矩阵活动{n}{tag}", "starts_at": start.isoformat(),
+            "ends_at": (start + datetime.timedelta(hours=3)).isoformat(), "venue": "onsite",
+            "capacity": 10, "segment": segment,
+            "agent_ids": [m.staff["id"] for m in a]})), 201)
+        path = f"/api/v1/campaigns/{made_campaign['id']}"
+        assert boss.wait_for(lambda p=path: ok(boss.get(p))["list_state"] == "frozen",
+                             seconds=30), name
+        campaigns[name] = made_campaign["id"]
+    invitations = {i["agent_id"]: i["id"] for i in ok(boss.get(
+        f"/api/v1/campaigns/{campaigns['own']}/invitations"))["invitations"]}
+    assert set(invitations) == {agent.staff["id"], outsider.staff["id"]}, invitations
+    draft = ok(boss.post("/api/v1/questionnaires", {
+        "name": f"s1_{tag}", "title": "矩阵问卷",
+        "questions": [{"key": "overall", "kind": "scale", "text": "满意吗", "csat": True}]}))
+    published = ok(boss.post(f"/api/v1/questionnaires/{draft['id']}/publish", {}))
+    unknown = str(uuid.uuid4())
+    return {
+        "task": {n: made[n]["task"]["id"] for n in ("own", "other")} | {"unknown": unknown},
+        "ticket": {n: made[n]["ticket"]["id"] for n in ("own", "other")} | {"unknown": unknown},
+        "customer": {n: made[n]["customer"]["id"] for n in ("own", "other")}
+        | {"unknown": unknown},
+        "rule": {"existing": made["own"]["rule"], "unknown": {"id": unknown}},
+        "questionnaire": {"published": published["id"], "unknown": unknown},
+        "campaign": campaigns | {"unknown": unknown},
+        "invitation": {"own": invitations[agent.staff["id"]],
+                       "other": invitations[outsider.staff["id"]], "unknown": unknown},
+        "tasks": {made[n]["task"]["id"] for n in ("own", "other")},
+    }
+
+
+def survey_by_id_call(key, obj, survey):
+    method, path = key
+    if path.startswith(FU):
+        body = {"reached": False, "reason": "no_answer"} if method == "POST" else None
+        return method, path.replace("{task_id}", survey["task"][obj]), body
+    if "{ticket_id}" in path:
+        return method, path.replace("{ticket_id}", survey["ticket"][obj]), None
+    if "{customer_id}" in path:
+        return method, path.replace("{customer_id}", survey["customer"][obj]), None
+    if "{rule_id}" in path:
+        rule = survey["rule"][obj]
+        body = {"delay_amount": rule.get("delay_amount", 1)} if method == "PATCH" else None
+        return method, path.replace("{rule_id}", rule["id"]), body
+    if "{questionnaire_id}" in path:
+        return (method, path.replace("{questionnaire_id}", survey["questionnaire"][obj]),
+                {} if method == "POST" else None)
+    if path.startswith((CP, INV)):
+        body = {"/call": {"invited": False, "reason": "busy"},
+                "/check-ins": {"code": "000000"},
+                "/outcome": {"satisfaction": "satisfied"}}.get(path[path.rfind("/"):])
+        return (method, path.replace("{campaign_id}", survey["campaign"][obj]).replace(
+            "{invitation_id}", survey["invitation"][obj]), body)
+    raise LookupError(key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(SURVEY_BY_ID), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_survey_routes_with_an_id(world, survey_world, key, role):
+    objects, row = SURVEY_BY_ID[key]
+    client = world["members"][role]
+    got, texts = [], []
+    for obj in objects:
+        reply = send(client, *survey_by_id_call(key, obj, survey_world))
+        cell = reply.status_code
+        if cell == 200 and key[1].endswith("/followups"):
+            cell = f"n{len([t for t in reply.json()['tasks'] if t['id'] in survey_world['tasks']])}"
+        got.append(cell)
+        texts.append(f"{obj}: {reply.status_code} {reply.text[:200]}")
+    assert tuple(got) == row[role], f"{key} as {role}\n" + "\n".join(texts)
+
+
+def survey_collection_call(key, world) -> tuple:
+    method, path = key
+    fresh, (g1, _) = uuid.uuid4().hex[:10], world["groups"]
+    if key == ("PUT", "/api/v1/ivr-mapping"):
+        return method, path, ok(world["members"]["admin"].get("/api/v1/ivr-mapping"))
+    return {
+        ("POST", "/api/v1/followup-rules"): (method, path, {
+            "name": f"s1r{fresh}", "active": False, "delay_amount": 1, "group_name": g1}),
+        ("POST", "/api/v1/questionnaires"): (method, path, {
+            "name": f"s1q_{fresh}", "title": "矩阵",
+            "questions": [{"key": "note", "kind": "text", "text": "意见"}]}),
+        ("POST", "/api/v1/survey-answers"): (method, path, {}),
+        ("POST", "/api/v1/campaigns"): (method, path, {"theme": "矩阵活动"}),
+        ("POST", "/api/v1/ivr-ratings"): (method, path, {"call_id": f"s1-{fresh}"}),
+    }.get(key, (method, path, None))
+
+
+@pytest.mark.parametrize("key", sorted(SURVEY_COLLECTIONS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_survey_collection_routes(world, key):
+    got, texts = {}, []
+    for role in ROLES:
+        reply = send(world["members"][role], *survey_collection_call(key, world))
+        got[role] = reply.status_code
+        texts.append(f"{role}: {reply.status_code} {reply.text[:200]}")
+    assert got == SURVEY_COLLECTIONS[key], "\n".join(texts)

@@ -90,6 +90,7 @@ def test_n5_a_resolution_sends_the_email_to_the_local_mailbox(admin, people):
     [mail] = wait(lambda: sim("/_sim/mail", to=address)["messages"])
     assert mail["subject"] == f"您的服务单 {ticket['serial']} 已处理完毕"
     assert "钱先生您好" in mail["text"]
+    assert "请花一分钟评价本次服务：" in mail["text"] and "/s/" in mail["text"]  # its survey link
 
 
 def test_n3_n4_a_segment_greeting_skips_the_opted_out_with_the_reason(admin, people):

@@ -123,9 +123,10 @@ CONTRACT = Contract(
         Operation("merge_customers",       SUPERVISORS_UP,               MergeIn,              MergeResult,            (Invalid, NotFound)),
         Operation("segment",               SUPERVISORS_UP,               SegmentQuery,         SegmentPage,            (Invalid,)),
         # -- reaching customers: full phone and email, for notify's system identity only
-        # (N1, N3); every read is in the borrowing log (a segment: one row per page)
+        # (N1, N3) — and a segment for the survey's, freezing a campaign's list (V5);
+        # every read is in the borrowing log (a segment: one row per page)
         Operation("contact_points",        NOBODY,                       ContactPointsQuery,   ContactPoints,          (Invalid,), system=frozenset({"notify"})),
-        Operation("segment_contacts",      NOBODY,                       SegmentContactsQuery, SegmentContactsPage,    (Invalid,), system=frozenset({"notify"})),
+        Operation("segment_contacts",      NOBODY,                       SegmentContactsQuery, SegmentContactsPage,    (Invalid,), system=frozenset({"notify", "survey"})),
         # -- destruction (C6)
         Operation("request_destruction",   DESTRUCTION_REQUESTERS,       DestructionRequestIn, DestructionRequest,     (Invalid, NotFound, Conflict)),
         Operation("destruction_requests",  DESTRUCTION_READERS,          DestructionQuery,     DestructionRequestList, (Invalid,)),

@@ -1,6 +1,7 @@
-"""Reaching customers (N1, N3): the full contact points notify sends to.
+"""Reaching customers (N1, N3, V5): the full contact points notify sends to, and the
+segments survey freezes campaign lists from.
 
-Only notify's system identity may ask (contract: contact_points, segment_contacts);
+Only those system identities may ask (contract: contact_points, segment_contacts);
 what it reads is in the borrowing log — one row per customer for a single
 notification, one row per page (with its count and bounds) for a segment, so a
 greeting to 100,000 owners costs 200 rows, not 100,000.
@@ -37,7 +38,8 @@ def segment_contacts(tx, principal: Principal, query: dict) -> dict:
     found = [by_id[i] for i in ids if i in by_id]
     if found:
         access_store.log_access(
-            tx.cur, principal, None, "notify_segment", max(r["level"] for r in found),
+            tx.cur, principal, None, f"{principal.service or 'notify'}_segment",
+            max(r["level"] for r in found),
             FIELDS, query["purpose"],
             {"count": len(found), "first": found[0]["id"], "last": found[-1]["id"]})
     total = store.segment_count(tx.cur, query) if query["count"] else None

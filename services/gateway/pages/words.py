@@ -46,6 +46,29 @@ TARGET_EVENT = {"ticket_created": "新建工单", "ticket_assigned": "工单分�
                 "ticket_transferred": "工单转派", "ticket_dispatched": "派工上门",
                 "ticket_resolved": "工单解决", "ticket_closed": "工单关闭",
                 "ticket_sla_breached": "工单超时"}
+# Follow-ups 回访, questionnaires 问卷, satisfaction 满意度, campaigns 市场活动 (issue 12).
+FOLLOWUP_STATUS = {"open": "待回访", "done": "已完成", "missed": "漏回访"}
+FOLLOWUP_OUTCOME = {"reached": "已联系上", "unreachable": "联系不上", "erased": "已销毁"}
+NOT_REACHED = {"no_answer": "无人接听", "busy": "占线/忙", "wrong_number": "号码错误",
+               "refused": "拒绝回访", "other": "其他"}
+SATISFACTION = {"very_satisfied": "非常满意", "satisfied": "满意", "neutral": "一般",
+                "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+AFTER_SALES = {"delivery": "送货", "installation": "安装", "repair": "维修",
+               "maintenance": "保养", "return": "退货", "exchange": "换货"}
+DELAY_UNIT = {"hours": "个工作小时", "days": "个工作日"}
+QUESTION_KIND = {"single": "单选", "multiple": "多选", "scale": "1–5分", "nps": "推荐意愿0–10",
+                 "text": "填空"}
+QUESTIONNAIRE_STATUS = {"draft": "草稿", "published": "已发布"}
+ANSWER_SOURCE = {"agent": "座席回访", "ivr": "按键评价", "link": "短信/邮件链接"}
+CAMPAIGN_STATE = {"freezing": "名单生成中", "failed": "名单生成失败", "upcoming": "未开始",
+                  "ongoing": "进行中", "ended": "已结束"}
+VENUE = {"onsite": "店内", "elsewhere": "店外"}
+INVITATION_STATUS = {"to_call": "待邀约", "not_invited": "未邀约", "invited": "已邀约",
+                     "declined": "已婉拒", "accepted": "已接受", "came": "已到场"}
+NOT_INVITED = {"refused": "拒绝", "busy": "忙，稍后再打", "no_answer": "未接听",
+               "sold_the_car": "已卖车", "moved": "已搬迁", "wrong_number": "空号/错号",
+               "other": "其他"}
+VISIT_SATISFACTION = {"satisfied": "满意", "average": "一般", "unsatisfied": "不满意"}
 FIELD_TYPE = {"text": "文本", "number": "数字", "date": "日期", "datetime": "日期时间",
               "choice": "单选", "multi_choice": "多选", "address": "地址", "phone": "电话",
               "boolean": "是/否"}

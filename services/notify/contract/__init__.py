@@ -107,5 +107,6 @@ CONTRACT = Contract(
         Consumes("survey", "followup_created"),     # -> the assignee
         Consumes("survey", "followup_due_soon"),    # -> the assignee
         Consumes("survey", "followup_missed"),      # -> the supervisors (or managers)
+        Consumes("survey", "campaign_invitation_accepted"),  # -> the customer's check-in SMS
     ],
 )

@@ -3,8 +3,12 @@
 - ticket_dispatched: the customer's SMS with the appointment window (template
   `dispatch_appointment`);
 - ticket_resolved: the customer's message (template `ticket_resolved`: by email when the
-  customer has an address, else by SMS; its `survey_link` comes from the survey service
-  once it exists — until then the template thanks the customer);
+  customer has an address, else by SMS) with a personal survey link: the message waits
+  queued until handlers/survey_links.py has the link from the survey service (asked
+  again with back-off while it cannot answer; no questionnaire configured or published:
+  a plain thank-you);
+- campaign_invitation_accepted (survey): the customer's SMS with the check-in code
+  (template `campaign_checkin`);
 - every subscribed event: each active group robot and outgoing webhook told of it.
 Every message's key is the event id: a redelivered event finds its messages and adds
 none (the pair (key, recipient, channel) is unique).  Event handlers run as notify's
@@ -26,6 +30,7 @@ from services.notify.store import templates as templates_store
 
 log = logging.getLogger(__name__)
 CONTACT_TIMEOUT = 10.0
+LINK_VARIABLE = "survey_link"
 
 
 def to_targets(tx, event_id: str, event_type: str, data: dict) -> int:
@@ -69,10 +74,12 @@ def contact_point(customers, customer_id: str | None, purpose: str) -> dict | No
 
 
 def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[str, ...],
-                values: dict, level: int = 0) -> dict | None:
+                values: dict, level: int = 0, link: dict | None = None) -> dict | None:
     """The customer's message from the first channel the customer has an address and a
     current template for; None when there is none (nothing to send, not an error).  Its
-    level is the customer's or the ticket's (`level`), whichever is higher."""
+    level is the customer's or the ticket's (`level`), whichever is higher.  With `link`
+    (what issue_survey_link is asked) and a template that uses `survey_link`, the
+    message waits for its link (handlers/survey_links.py)."""
     if cp is None:
         return None
     for channel in channels:
@@ -96,10 +103,19 @@ def to_customer(tx, event_id: str, cp: dict | None, name: str, channels: tuple[s
             "subject": rules.render(t["subject"], params, t["variables"], "subject"),
             "content": rules.render(t["body"], params, t["variables"]), "batch_id": None,
             "status": "queued", "reason": "quiet_hours" if at > now else None,
-            "not_before": at, "created_by": "system"})
+            "not_before": at, "created_by": "system",
+            "link_request": {**link, "greeting_name": _greeting(auto["name"],
+                                                                max(cp["level"], level))}
+            if link and LINK_VARIABLE in t["variables"] else None})
         return row
     log.info("event %s: no address or template for %s", event_id, name)
     return None
+
+
+def _greeting(name: str, level: int) -> str:
+    """What the public survey page calls the customer: their name, unless the customer
+    or the ticket is classified (the page has no login: nothing then)."""
+    return name[:30] if level == 0 else ""
 
 
 def dispatched_values(job: dict) -> dict:
@@ -108,4 +124,21 @@ def dispatched_values(job: dict) -> dict:
 
 
 def resolved_values(ticket: dict) -> dict:
-    return {"serial": ticket["serial"], "survey_link": ""}
+    return {"serial": ticket["serial"], LINK_VARIABLE: ""}  # the link: filled later
+
+
+def resolution_link(ticket: dict, questionnaire: str) -> dict | None:
+    """What the survey service is asked for the resolved ticket's link (whom the answer
+    counts for: the ticket's handler, group, kind and category); None: no survey."""
+    if not questionnaire:
+        return None
+    return {"questionnaire_name": questionnaire, "customer_id": ticket["customer_id"],
+            "ticket_id": ticket["ticket_id"], "agent_id": ticket.get("assignee_id"),
+            "group_name": ticket.get("group_name"), "ticket_kind": ticket["kind"],
+            "category_id": ticket.get("category_id")}
+
+
+def invitation_values(invitation: dict) -> dict:
+    """The check-in SMS's values: theme, start (China time), place and code."""
+    return {"theme": invitation["theme"], "starts_at": local_time(invitation["starts_at"]),
+            "place": invitation.get("place") or "", "checkin_code": invitation["checkin_code"]}

@@ -7,17 +7,18 @@ from psycopg2.extras import Json, execute_values
 # columns (SENDING) with its ids as text.
 INSERT_COLUMNS = ("idem_key", "channel", "recipient", "address", "customer_id", "level",
                   "template_id", "purpose", "quiet_hours", "params", "subject", "content",
-                  "batch_id", "status", "reason", "not_before", "created_by")
+                  "batch_id", "status", "reason", "not_before", "created_by", "link_request")
 
 
 def _values(m: dict) -> tuple:
-    return tuple(Json(m[c]) if c == "params" else m.get(c) for c in INSERT_COLUMNS)
+    return tuple(Json(m[c]) if c == "params" or (c == "link_request" and m.get(c))
+                 else m.get(c) for c in INSERT_COLUMNS)
 
 
 _INSERT = (
     "INSERT INTO message (idem_key, channel, recipient, address, customer_id, level,"
     " template_id, purpose, quiet_hours, params, subject, content, batch_id, status, reason,"
-    " not_before, created_by) VALUES %s"
+    " not_before, created_by, link_request) VALUES %s"
     " ON CONFLICT (idem_key, recipient, channel) DO NOTHING RETURNING id::text")
 
 
@@ -82,14 +83,15 @@ def page(cur, customer_id: str | None, batch_id: str | None, status: str | None,
 # ---- the sender ----------------------------------------------------------------------
 
 def due(cur, channel: str, limit: int) -> list[dict]:
-    """Queued messages of a channel whose time has come and whose address is known,
-    oldest due first, locked (other replicas skip them)."""
+    """Queued messages of a channel whose time has come and whose address (and survey
+    link, when one is wanted) is known, oldest due first, locked (other replicas skip
+    them)."""
     cur.execute(
         "SELECT id::text, channel, recipient, address, customer_id::text, level,"
         " template_id::text, purpose, quiet_hours, params, subject, content, batch_id::text,"
         " attempts, attempt_id::text, sending_since, not_before FROM message"
         " WHERE channel = %s AND status = 'queued' AND not_before <= now()"
-        " AND address <> ''"
+        " AND address <> '' AND link_request IS NULL"
         " ORDER BY not_before LIMIT %s FOR UPDATE SKIP LOCKED", (channel, limit))
     return cur.fetchall()
 
@@ -209,6 +211,35 @@ def resolve(cur, resolved: list[tuple[str, str, int]]) -> None:
             cur, "UPDATE message m SET address = v.address, level = v.level"
             " FROM (VALUES %s) AS v (id, address, level) WHERE m.id = v.id::uuid", resolved,
             template="(%s, %s, %s::smallint)")
+
+
+# ---- survey links (migration 0006) ------------------------------------------------------
+
+def waiting_for_links(cur, limit: int) -> list[dict]:
+    """Queued messages waiting for their survey link whose time has come, locked."""
+    cur.execute(
+        "SELECT id::text, idem_key, channel, template_id::text, params, link_request,"
+        " link_tries FROM message"
+        " WHERE status = 'queued' AND link_request IS NOT NULL AND not_before <= now()"
+        " ORDER BY not_before LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
+    return cur.fetchall()
+
+
+def fill_link(cur, message_id: str, params: dict, subject: str, content: str) -> None:
+    """The message with its link in its parameters and text: it may go now."""
+    cur.execute(
+        "UPDATE message SET params = %s, subject = %s, content = %s, link_request = NULL"
+        " WHERE id = %s", (Json(params), subject, content, message_id))
+
+
+def link_later(cur, later: list[tuple[str, float]]) -> None:
+    """[(id, seconds)]: asked again for its link after the delay."""
+    if later:
+        execute_values(
+            cur, "UPDATE message m SET link_tries = m.link_tries + 1,"
+            " not_before = now() + make_interval(secs => v.delay)"
+            " FROM (VALUES %s) AS v (id, delay) WHERE m.id = v.id::uuid", later,
+            template="(%s, %s::float8)")
 
 
 # ---- receipts ------------------------------------------------------------------------

@@ -8,6 +8,9 @@ Areas, each with its schemas in its own module:
              — contract/questionnaires.py
   answers    (V3, V4) answers by agents, IVR keypad ratings and personal links; CSAT/NPS
              figures — contract/answers.py (its docstring: sources, levels, link errors)
+  campaigns  (V5) campaigns, their invitation lists frozen from a customer segment,
+             check-in at the door, visit outcomes, rates — contract/campaigns.py (its
+             docstring: list states, invitation statuses and filters)
 
 `roles` is who may call (the service's @rpc takes them from here); errors are besides
 Unauthenticated and Forbidden, which any call may answer.  A follow-up task is reached
@@ -42,7 +45,23 @@ from services.survey.contract.answers import (
     SurveyAnswered,
     TokenIn,
 )
+from services.survey.contract.campaigns import (
+    Campaign,
+    CampaignIn,
+    CampaignInvitationQuery,
+    CampaignPage,
+    CampaignQuery,
+    CampaignRates,
+    CheckedIn,
+    CheckInIn,
+    Invitation,
+    InvitationCallIn,
+    InvitationPage,
+    InvitationQuery,
+    VisitOutcomeIn,
+)
 from services.survey.contract.events import (
+    CampaignInvitationAccepted,
     FollowupCompleted,
     FollowupCreated,
     FollowupDueSoon,
@@ -96,6 +115,12 @@ QUESTIONNAIRE_EDITORS = ADMINS | MANAGERS_UP
 LINK_ISSUERS = OPERATORS
 FIGURE_READERS = SUPERVISORS_UP | {AUDITOR}
 LINK_REFUSALS = (LinkInvalid, LinkExpired, LinkUsed, TooManyRequests, Unavailable)
+# -- campaigns (V5): admins and supervisors up create them and read whole lists and
+# rates; operators read the campaigns they reach (an agent: those they call for) and
+# check customers in at the door; the front line calls its invitations.
+CAMPAIGN_MAKERS = ADMINS | SUPERVISORS_UP
+CAMPAIGN_READERS = OPERATORS
+INVITERS = FRONT_LINE
 
 CONTRACT = Contract(
     SERVICE,
@@ -126,6 +151,16 @@ CONTRACT = Contract(
         Operation("survey_by_token",         None,           TokenIn,           PublicQuestionnaire, LINK_REFUSALS),
         Operation("answer_by_token",         None,           LinkAnswersIn,     Submitted,     (Invalid, *LINK_REFUSALS)),
         Operation("satisfaction",            FIGURE_READERS, SatisfactionQuery, Satisfaction,  (Invalid,)),
+        # -- campaigns (V5)
+        Operation("create_campaign",         CAMPAIGN_MAKERS,  CampaignIn,       Campaign,       (Invalid,)),
+        Operation("campaigns",               CAMPAIGN_READERS, CampaignQuery,    CampaignPage,   (Invalid,)),
+        Operation("get_campaign",            CAMPAIGN_READERS, None,             Campaign,       (NotFound,)),
+        Operation("my_invitations",          INVITERS,         InvitationQuery,  InvitationPage, (Invalid,)),
+        Operation("campaign_invitations",    CAMPAIGN_MAKERS,  CampaignInvitationQuery, InvitationPage, (Invalid, NotFound)),
+        Operation("record_invitation",       INVITERS,         InvitationCallIn, Invitation,     (Invalid, NotFound, Conflict)),
+        Operation("check_in",                OPERATORS,        CheckInIn,        CheckedIn,      (Invalid, NotFound, Conflict, TooManyRequests)),
+        Operation("record_visit_outcome",    OPERATORS,        VisitOutcomeIn,   Invitation,     (Invalid, NotFound, Conflict)),
+        Operation("campaign_rates",          CAMPAIGN_MAKERS,  None,             CampaignRates,  (NotFound,)),
     ],
     events=[
         Event("followup_created",   FollowupCreated),    # a task made (V1)
@@ -133,10 +168,12 @@ CONTRACT = Contract(
         Event("followup_missed",    FollowupMissed),     # past due: a fault, escalated
         Event("followup_completed", FollowupCompleted),  # reached, or unreachable (V2)
         Event("survey_answered",    SurveyAnswered),     # an answer (V3): ids and scores
+        Event("campaign_invitation_accepted", CampaignInvitationAccepted),  # V5: SMS the code
     ],
     consumes=[
         Consumes("ticket", "ticket_resolved"),        # V1: tasks from the rules
         Consumes("ticket", "ticket_closed"),          # (once per ticket and rule)
+        Consumes("ticket", "dispatch_handled"),       # V1: field-job rules
         Consumes("customer", "customer_classified"),  # C4: the level tasks copy
         Consumes("customer", "customer_destroyed"),   # C6: notes erased
         Consumes("customer", "customer_merged"),      # C8: tasks to the survivor

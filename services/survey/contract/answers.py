@@ -16,18 +16,19 @@ Satisfaction levels (CSAT): 5 very_satisfied 非常满意, 4 satisfied 满意, 3
 NPS: promoters 9–10, passives 7–8, detractors 0–6.
 
 Link refusals carry distinct codes so the gateway renders a clear page: link_invalid
-(a changed or unknown token, 404), link_expired (409), link_used (409); guessing past
-the limit is too_many_requests (429).
+(a changed or unknown token, 404), link_expired and link_used (Conflicts over RPC; the
+public page and its JSON twin answer them 410 Gone); guessing past the limit is
+too_many_requests (429).
 """
 import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from nameko.exceptions import deserialize_to_instance
 
 from services.common.errors import Conflict, NotFound
 from services.common.fields import Json
 from services.common.zone import CHINA
-from services.survey.contract.questionnaires import MAX_QUESTIONS, Question
+from services.survey.contract.questionnaires import MAX_QUESTIONS, NAME, Question
 
 SOURCES = ("agent", "ivr", "link")
 LEVELS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
@@ -141,8 +142,12 @@ class LinkIn(_Context):
     (`customer_id`; the agent is the caller, the group one of theirs — managers up and
     the system name others)."""
 
-    questionnaire_id = fields.UUID(required=True,
+    questionnaire_id = fields.UUID(load_default=None, allow_none=True,
                                    metadata={"description": "a published version"})
+    questionnaire_name = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=64), NAME],
+        metadata={"description": "instead of questionnaire_id: the newest published "
+                                 "version of this name (notify's resolution survey)"})
     agent_id = _ref()
     greeting_name = fields.String(load_default="", validate=validate.Length(max=30),
                                   metadata={"description": "e.g. 张先生: all the page shows "
@@ -153,6 +158,9 @@ class LinkIn(_Context):
     def _whose(self, data, **kwargs):
         if not data.get("task_id") and not data.get("customer_id"):
             raise ValidationError("give the follow-up task or the customer", "customer_id")
+        if (data.get("questionnaire_id") is None) == (data.get("questionnaire_name") is None):
+            raise ValidationError("give questionnaire_id or questionnaire_name (one)",
+                                  "questionnaire_id")
 
 
 class Link(Schema):
@@ -162,14 +170,35 @@ class Link(Schema):
     expires_at = fields.AwareDateTime()
 
 
+MAX_TOKEN = 400  # no token of ours is longer: a longer one is link_invalid (404)
+
+
 class TokenIn(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    """A link's token as the public route got it: one over MAX_TOKEN characters is cut
+    (to MAX_TOKEN + 1, still bounded) and answered link_invalid — a wrong link (404),
+    not bad input."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TOKEN + 1))
     client_key = fields.String(required=True, validate=validate.Length(max=100),
                                metadata={"description": "the client's address (IP): "
                                                         "bad tokens are counted per key"})
 
+    @pre_load
+    def _cut(self, data, **kwargs):
+        token = data.get("token") if isinstance(data, dict) else None
+        if isinstance(token, str) and len(token) > MAX_TOKEN:
+            data = {**data, "token": token[:MAX_TOKEN + 1]}
+        return data
+
 
 class LinkAnswersIn(TokenIn):
+    answers = ANSWER_VALUES
+
+
+class PublicAnswersIn(Schema):
+    """The body of the gateway's public answer route: the answers alone (the gateway
+    adds the token from the URL and the client key from the connection)."""
+
     answers = ANSWER_VALUES
 
 

@@ -67,3 +67,20 @@ class FollowupCompleted(_FollowupEvent):
     was_missed = fields.Boolean(load_default=False)
     needs_service = fields.Boolean(load_default=False)
     next_task_id = _id(allow_none=True, load_default=None)
+
+
+class CampaignInvitationAccepted(_Event):
+    """campaign_invitation_accepted (V5): a customer accepted a campaign's invitation —
+    once per invitation, at its first acceptance — so that notify sends them the
+    check-in code by SMS.  `event_id` is the same for the invitation whenever asked (a
+    send keyed on it goes once); `level` is the customer's confidentiality level."""
+
+    event_id = _id(required=True)
+    campaign_id = _id(required=True)
+    invitation_id = _id(required=True)
+    customer_id = _id(required=True)
+    level = fields.Integer(required=True)
+    theme = fields.String(required=True, validate=_NAMES)
+    starts_at = fields.AwareDateTime(required=True)
+    place = fields.String(required=True, validate=validate.Length(max=200))
+    checkin_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))

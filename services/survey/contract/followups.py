@@ -9,6 +9,8 @@ from services.common.zone import CHINA
 from services.ticket.contract.tickets import AFTER_SALES_TYPES, KINDS
 
 DELAY_UNITS = ("hours", "days")
+# What makes a rule's tasks: a ticket resolved (or closed), or a field job recorded done.
+TRIGGERS = ("resolved", "dispatch_handled")
 STATUSES = ("open", "done", "missed")
 OUTCOMES = ("reached", "unreachable", "erased")  # erased: the customer was destroyed (C6)
 # Why a call did not reach the customer (a bounded vocabulary, reported as such).
@@ -48,7 +50,12 @@ class RuleIn(Schema):
     from hash(rule, ticket), not at random).  `rest_only`: only tickets no other active
     rule follows up ("a random x% of the rest").  The task is due `delay_amount` (at
     least 1) business hours or business days after resolution (mainland calendar), and
-    goes to the least busy agent of `group_name`, or to `agent_id`."""
+    goes to the least busy agent of `group_name`, or to `agent_id`.  `trigger`: the
+    ticket resolved (or closed; the default), or its field job recorded done
+    (`dispatch_handled`: the task is due after the job, and assignee_ids filter the
+    field staff member who did it).  Rules of one trigger do not see the other's:
+    a `rest_only` rule takes x% of what no other rule of its own trigger takes, so a
+    ticket may have a field-job call and a resolution call."""
 
     class Meta:
         unknown = RAISE
@@ -71,6 +78,7 @@ class RuleIn(Schema):
     delay_unit = fields.String(load_default="days", validate=validate.OneOf(DELAY_UNITS))
     group_name = fields.String(allow_none=True, load_default=None, validate=_ID)
     agent_id = fields.String(allow_none=True, load_default=None, validate=_ID)
+    trigger = fields.String(load_default="resolved", validate=validate.OneOf(TRIGGERS))
 
     @validates_schema
     def _whole(self, data, partial=False, **kwargs):
@@ -112,6 +120,7 @@ class Rule(Schema):
     delay_unit = fields.String()
     group_name = fields.String(allow_none=True)
     agent_id = fields.String(allow_none=True)
+    trigger = fields.String()
     created_by = fields.String()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

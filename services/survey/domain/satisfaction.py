@@ -96,3 +96,19 @@ def sort_key(key: tuple) -> tuple:
 
 def rated_share(offered: int, rated: int) -> float | None:
     return percent(rated, offered)
+
+
+MONTHLY_DIMENSIONS = frozenset({"agent", "group", "source"})
+
+
+def monthly(by: Iterable[str], period: str, query: dict) -> bool:
+    """Whether the figures can be read from the monthly rollups (month, agent, group,
+    source: migration 0006): months or all time, no kind or category asked or filtered,
+    and whole months (from the 1st, to a month's last day)."""
+    if period not in ("month", "all") or not set(by) <= MONTHLY_DIMENSIONS:
+        return False
+    if query.get("ticket_kind") or query.get("category_id"):
+        return False
+    first, last = query.get("from_day"), query.get("to_day")
+    return (first is None or first.day == 1) and \
+        (last is None or (last + datetime.timedelta(days=1)).day == 1)

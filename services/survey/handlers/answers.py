@@ -16,12 +16,12 @@ from services.common.errors import Conflict, Invalid, TooManyRequests, Unavailab
 from services.common.identity import Principal
 from services.common.ids import parse_id
 from services.common.zone import day_start
-from services.survey.contract.answers import LinkInvalid, LinkUsed, SurveyAnswered
+from services.survey.contract.answers import MAX_TOKEN, LinkInvalid, LinkUsed, SurveyAnswered
 from services.survey.domain import links
 from services.survey.domain import questionnaires as rules
 from services.survey.domain import satisfaction as figures_rules
 from services.survey.domain import tasks as task_rules
-from services.survey.handlers.questionnaires import published
+from services.survey.handlers.questionnaires import newest_published, published
 from services.survey.store import answers as store
 from services.survey.store import tasks as task_store
 from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP
@@ -138,19 +138,29 @@ def _secret(secret: str | None) -> str:
     return secret
 
 
-def issue_survey_link(tx, principal: Principal, secret: str | None, data: dict) -> dict:
-    """A signed link for one customer and one published version, until ttl_hours; whom
-    its answer counts for as for an agent's answer (_checked_context).  The token goes
-    to system callers only (notify sends it): a staff caller gets the link's id and
-    expiry, never a token to answer in the customer's name."""
+def issue_survey_link(tx, principal: Principal, secret: str | None, data: dict,
+                      idempotency_key: str | None = None) -> dict:
+    """A signed link for one customer and one published version (by id, or the newest
+    of a name), until ttl_hours; whom its answer counts for as for an agent's answer
+    (_checked_context).  A repeated idempotency key of the same issuer answers the
+    first link (notify retrying after a lost answer makes no second link).  The token
+    goes to system callers only (notify sends it): a staff caller gets the link's id
+    and expiry, never a token to answer in the customer's name."""
     secret = _secret(secret)
-    version = published(tx, str(data["questionnaire_id"]))
-    context = _checked_context(tx, principal, data)
-    expires = links.expires_at(store.now(tx.cur), data["ttl_hours"])
-    row = store.insert_link(tx.cur, {
-        **context, "questionnaire_id": version["id"],
-        "greeting_name": data["greeting_name"], "expires_at": expires},
-        principal.username or principal.id)
+    task_rules.check_key(idempotency_key)
+    issuer = principal.username or principal.id
+    row = store.link_by_key(tx.cur, issuer, idempotency_key) if idempotency_key else None
+    if row is None:
+        version = published(tx, str(data["questionnaire_id"])) \
+            if data.get("questionnaire_id") else newest_published(tx, data["questionnaire_name"])
+        context = _checked_context(tx, principal, data)
+        expires = links.expires_at(store.now(tx.cur), data["ttl_hours"])
+        row = store.insert_link(tx.cur, {
+            **context, "questionnaire_id": version["id"],
+            "greeting_name": data["greeting_name"], "expires_at": expires},
+            issuer, idempotency_key)
+        if row is None and idempotency_key:  # the same key, a moment ago, elsewhere
+            row = store.link_by_key(tx.cur, issuer, idempotency_key)
     issued = {"link_id": row["id"], "expires_at": row["expires_at"]}
     if principal.is_system:
         issued["token"] = links.sign(secret, row["id"], row["expires_at"])
@@ -160,12 +170,16 @@ def issue_survey_link(tx, principal: Principal, secret: str | None, data: dict) 
 def _open(tx, secret: str, token: str, client_key: str, limits: tuple[int, int],
           lock: bool) -> dict:
     """The link a token names, or a refusal: too many bad tokens from this client
-    (before anything else), invalid (counted against the client), expired, used."""
+    (before anything else), invalid (counted against the client), expired, used.  The
+    client's count is read with its row locked (the client's tries queue up), so
+    parallel tries cannot all pass a count just under the limit."""
     limit, window = limits
     now = store.now(tx.cur)
     start = links.window_start(now, window)
-    if links.blocked(store.bad_tokens(tx.cur, client_key, start), limit):
+    if links.blocked(store.lock_bad_tokens(tx.cur, client_key, start), limit):
         raise TooManyRequests("too many wrong survey links from here; try again later")
+    if len(token) > MAX_TOKEN:  # no token of ours is that long
+        raise LinkInvalid("this survey link is not valid", {"token": ["link_invalid"]})
     link_id = links.verify(secret, token, now)
     try:
         link_id = str(uuid.UUID(link_id))
@@ -242,14 +256,15 @@ def satisfaction(tx, principal: Principal, query: dict) -> dict:
     query = {**query, "from_day": first, "to_day": last,
              "from": day_start(first) if first else None,
              "to": day_start(last + datetime.timedelta(days=1)) if last else None}
-    rows = store.satisfaction_counts(tx.cur, by, query["period"], query, groups)
+    monthly = figures_rules.monthly(by, query["period"], query)  # the small rollups do
+    rows = store.satisfaction_counts(tx.cur, by, query["period"], query, groups, monthly)
     out = [figures_rules.finish((r["period"] and r["period"].isoformat(),
                                  *(r[k] for k in figures_rules.KEY_FIELDS[1:])), r)
            for r in rows]
     out.sort(key=lambda f: figures_rules.sort_key(
         tuple(f[k] for k in figures_rules.KEY_FIELDS)))
     ivr = [{**r, "rated_share": figures_rules.rated_share(r["offered"], r["rated"])}
-           for r in store.ivr_counts(tx.cur, by, query["period"], query, groups)]
+           for r in store.ivr_counts(tx.cur, by, query["period"], query, groups, monthly)]
     ivr.sort(key=lambda r: figures_rules.sort_key(
         tuple(r[k] for k in figures_rules.KEY_FIELDS[:5])))
     return {"figures": out, "ivr": ivr}

@@ -24,12 +24,14 @@ CREATED = FollowupCreated()
 RPC_SECONDS = 10.0
 
 
-def ticket_done(db, customers, tickets, ticket: dict, hours: BusinessHours) -> list[dict]:
-    """The tasks a resolved or closed ticket (TicketStatusChanged) calls for, made and
-    assigned, each published as followup_created; [] when no active rule follows it up
-    or each already did."""
+def ticket_done(db, customers, tickets, ticket: dict, hours: BusinessHours,
+                trigger: str = "resolved") -> list[dict]:
+    """The tasks a resolved or closed ticket (TicketStatusChanged) — or, for
+    `dispatch_handled`, a field job done (its facts as field_job_done gives them) — calls
+    for, made and assigned, each published as followup_created; [] when no active rule
+    of that trigger follows it up or each already did."""
     with db.transaction() as tx:
-        rules = rule_store.active(tx.cur)  # all of them: select() weighs rest_only ones
+        rules = rule_store.active(tx.cur, trigger)  # all: select() weighs rest_only ones
         taken = task_store.rules_with_task(tx.cur, ticket["ticket_id"])
         if not [r for r in rules if str(r["id"]) not in taken]:
             return []
@@ -53,6 +55,15 @@ def ticket_done(db, customers, tickets, ticket: dict, hours: BusinessHours) -> l
             if task is not None:
                 made.append(task)
         return made
+
+
+def field_job_done(handled: dict) -> dict:
+    """A dispatch_handled event as the ticket facts rules read: the field staff member
+    who did the job stands as the ticket's assignee, the job's time as its end."""
+    return {"ticket_id": handled["ticket_id"], "serial": handled["serial"],
+            "kind": handled["kind"], "category_id": handled["category_id"],
+            "customer_id": handled["customer_id"], "assignee_id": handled["staff_id"],
+            "group_name": handled["group_name"], "at": handled["at"]}
 
 
 def _subtype(tickets, ticket: dict, rules: list[dict]) -> str | None:

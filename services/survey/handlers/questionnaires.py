@@ -51,3 +51,12 @@ def published(tx, questionnaire_id: str) -> dict:
     row = get_questionnaire(tx, questionnaire_id)
     rules.answerable(row)
     return row
+
+
+def newest_published(tx, name: str) -> dict:
+    """The newest published version of a name, or NotFound (none published yet)."""
+    row = store.newest_published(tx.cur, name)
+    if row is None:
+        raise NotFound("no published questionnaire of this name",
+                       {"questionnaire_name": ["none published"]})
+    return row

@@ -81,14 +81,24 @@ def ivr_answer(cur, call_id: str) -> Any:
 
 
 # -- links -------------------------------------------------------------------------------
-def insert_link(cur, link: dict, issued_by: str) -> dict:
+def insert_link(cur, link: dict, issued_by: str, key: str | None = None) -> Any:
+    """The new link's id and expiry; None when the issuer's idempotency key has one."""
     cur.execute(
         "INSERT INTO survey_link (questionnaire_id, customer_id, greeting_name, agent_id,"
-        " group_name, ticket_id, task_id, ticket_kind, category_id, issued_by, expires_at)"
+        " group_name, ticket_id, task_id, ticket_kind, category_id, issued_by, expires_at,"
+        " idempotency_key)"
         " VALUES (%(questionnaire_id)s, %(customer_id)s, %(greeting_name)s, %(agent_id)s,"
         " %(group_name)s, %(ticket_id)s, %(task_id)s, %(ticket_kind)s, %(category_id)s,"
-        " %(issued_by)s, %(expires_at)s) RETURNING id::text AS id, expires_at",
-        {**link, "issued_by": issued_by})
+        " %(issued_by)s, %(expires_at)s, %(key)s) ON CONFLICT DO NOTHING"
+        " RETURNING id::text AS id, expires_at",
+        {**link, "issued_by": issued_by, "key": key})
+    return cur.fetchone()
+
+
+def link_by_key(cur, issued_by: str, key: str) -> Any:
+    """The link an issuer made with this idempotency key (migration 0005), or None."""
+    cur.execute("SELECT id::text AS id, expires_at FROM survey_link"
+                " WHERE issued_by = %s AND idempotency_key = %s", (issued_by, key))
     return cur.fetchone()
 
 
@@ -114,21 +124,24 @@ def now(cur):
     return cur.fetchone()["now"]
 
 
-def bad_tokens(cur, client_key: str, window_start) -> int:
-    cur.execute("SELECT bad FROM link_guess WHERE client_key = %s AND window_start = %s",
-                (client_key, window_start))
-    row = cur.fetchone()
-    return row["bad"] if row else 0
-
-
-def count_bad_token(cur, client_key: str, window_start) -> int:
-    """One more bad token for this key in this window (older windows of the key go)."""
+def lock_bad_tokens(cur, client_key: str, window_start) -> int:
+    """The key's bad tokens in this window, its row locked for this transaction: the
+    key's tries queue up here, so the count read is the gate (older windows of the key
+    go)."""
     cur.execute("DELETE FROM link_guess WHERE client_key = %s AND window_start < %s",
                 (client_key, window_start))
     cur.execute(
-        "INSERT INTO link_guess (client_key, window_start, bad) VALUES (%s, %s, 1)"
-        " ON CONFLICT (client_key, window_start) DO UPDATE SET bad = link_guess.bad + 1"
+        "INSERT INTO link_guess (client_key, window_start, bad) VALUES (%s, %s, 0)"
+        " ON CONFLICT (client_key, window_start) DO UPDATE SET bad = link_guess.bad"
         " RETURNING bad", (client_key, window_start))
+    return cur.fetchone()["bad"]
+
+
+def count_bad_token(cur, client_key: str, window_start) -> int:
+    """One more bad token for this key in this window (its row locked by
+    lock_bad_tokens)."""
+    cur.execute("UPDATE link_guess SET bad = bad + 1 WHERE client_key = %s"
+                " AND window_start = %s RETURNING bad", (client_key, window_start))
     return cur.fetchone()["bad"]
 
 
@@ -172,24 +185,58 @@ SELECT CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
  GROUP BY 1, 2, 3, 4, 5, 6
 """
 
+# The same from the monthly rollups (migration 0006): by month or all, agent, group and
+# source only, whole months (domain/satisfaction.py `monthly` says when).
+SATISFACTION_MONTHLY = """
+SELECT CASE %(period)s WHEN 'month' THEN s.month END AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
+       NULL::text AS ticket_kind, NULL::text AS category_id,
+       CASE WHEN %(by_source)s THEN s.source END AS source,
+       sum(s.csat_answers)::int AS csat_answers, sum(s.satisfied)::int AS satisfied,
+       sum(s.nps_answers)::int AS nps_answers, sum(s.promoters)::int AS promoters,
+       sum(s.detractors)::int AS detractors
+  FROM satisfaction_month s
+ WHERE (%(from_day)s::date IS NULL OR s.month >= %(from_day)s)
+   AND (%(to_day)s::date IS NULL OR s.month <= %(to_day)s)
+   AND (%(agent_id)s::text IS NULL OR s.agent_id = %(agent_id)s)
+   AND (%(group_name)s::text IS NULL OR s.group_name = %(group_name)s)
+   AND (%(source)s::text IS NULL OR s.source = %(source)s)
+   AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
+ GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+IVR_MONTHLY = """
+SELECT to_char(CASE %(period)s WHEN 'month' THEN s.month END, 'YYYY-MM-DD') AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
+       NULL::text AS ticket_kind, NULL::text AS category_id,
+       sum(s.offered)::int AS offered, sum(s.rated)::int AS rated
+  FROM ivr_offer_month s
+ WHERE (%(from_day)s::date IS NULL OR s.month >= %(from_day)s)
+   AND (%(to_day)s::date IS NULL OR s.month <= %(to_day)s)
+   AND (%(agent_id)s::text IS NULL OR s.agent_id = %(agent_id)s)
+   AND (%(group_name)s::text IS NULL OR s.group_name = %(group_name)s)
+   AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
+ GROUP BY 1, 2, 3, 4, 5
+"""
+
 IVR_COUNTS = """
-SELECT CASE %(period)s WHEN 'all' THEN NULL
-           ELSE to_char(date_trunc(%(period)s, o.offered_at AT TIME ZONE 'Asia/Shanghai'),
-                        'YYYY-MM-DD') END AS period,
-       CASE WHEN %(by_agent)s THEN o.agent_id END AS agent_id,
-       CASE WHEN %(by_group)s THEN o.group_name END AS group_name,
-       CASE WHEN %(by_kind)s THEN o.ticket_kind END AS ticket_kind,
-       CASE WHEN %(by_category)s THEN o.category_id END AS category_id,
-       count(*) AS offered,
-       count(*) FILTER (WHERE o.rated) AS rated
-  FROM ivr_offer o
- WHERE (%(from)s::timestamptz IS NULL OR o.offered_at >= %(from)s)
-   AND (%(to)s::timestamptz IS NULL OR o.offered_at < %(to)s)
-   AND (%(agent_id)s::text IS NULL OR o.agent_id = %(agent_id)s)
-   AND (%(group_name)s::text IS NULL OR o.group_name = %(group_name)s)
-   AND (%(ticket_kind)s::text IS NULL OR o.ticket_kind = %(ticket_kind)s)
-   AND (%(category_id)s::text IS NULL OR o.category_id = %(category_id)s)
-   AND (%(groups)s::text[] IS NULL OR o.group_name = ANY (%(groups)s::text[]))
+SELECT to_char(CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
+                   WHEN 'month' THEN s.month END, 'YYYY-MM-DD') AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
+       CASE WHEN %(by_kind)s THEN nullif(s.ticket_kind, '') END AS ticket_kind,
+       CASE WHEN %(by_category)s THEN nullif(s.category_id, '') END AS category_id,
+       sum(s.offered)::int AS offered, sum(s.rated)::int AS rated
+  FROM ivr_offer_day s
+ WHERE (%(from_day)s::date IS NULL OR s.day >= %(from_day)s)
+   AND (%(to_day)s::date IS NULL OR s.day <= %(to_day)s)
+   AND (%(agent_id)s::text IS NULL OR s.agent_id = %(agent_id)s)
+   AND (%(group_name)s::text IS NULL OR s.group_name = %(group_name)s)
+   AND (%(ticket_kind)s::text IS NULL OR s.ticket_kind = %(ticket_kind)s)
+   AND (%(category_id)s::text IS NULL OR s.category_id = %(category_id)s)
+   AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
  GROUP BY 1, 2, 3, 4, 5
 """
 
@@ -206,16 +253,18 @@ def _params(by: tuple[str, ...], period: str, filters: dict, groups: list[str] |
 
 
 def satisfaction_counts(cur, by: tuple[str, ...], period: str, filters: dict,
-                        groups: list[str] | None) -> list:
+                        groups: list[str] | None, monthly: bool = False) -> list:
     """Per group of (period in China: its first day, a date; the chosen dimensions): the
     CSAT and NPS counts, summed from the daily rollup the answer trigger keeps (migration
     0002).  `groups`, when given, limits to those staff groups' answers (a supervisor's)."""
-    cur.execute(SATISFACTION_COUNTS, _params(by, period, filters, groups))
+    cur.execute(SATISFACTION_MONTHLY if monthly else SATISFACTION_COUNTS,
+                _params(by, period, filters, groups))
     return cur.fetchall()
 
 
 def ivr_counts(cur, by: tuple[str, ...], period: str, filters: dict,
-               groups: list[str] | None) -> list:
-    """Calls offered a keypad rating and rated, grouped like satisfaction_counts."""
-    cur.execute(IVR_COUNTS, _params(by, period, filters, groups))
+               groups: list[str] | None, monthly: bool = False) -> list:
+    """Calls offered a keypad rating and rated, grouped like satisfaction_counts, from
+    the daily rollup the offer trigger keeps (migration 0006)."""
+    cur.execute(IVR_MONTHLY if monthly else IVR_COUNTS, _params(by, period, filters, groups))
     return cur.fetchall()

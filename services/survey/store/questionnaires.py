@@ -24,6 +24,13 @@ def newest(cur, name: str) -> Any:
     return cur.fetchone()
 
 
+def newest_published(cur, name: str) -> Any:
+    cur.execute(f"SELECT {_COLUMNS} FROM questionnaire"  # noqa: S608 — constant
+                " WHERE name = %s AND status = 'published' ORDER BY version DESC LIMIT 1",
+                (name,))
+    return cur.fetchone()
+
+
 def insert_draft(cur, q: dict, created_by: str) -> Any:
     """The next version of `name` as a draft (the first is 1)."""
     cur.execute(

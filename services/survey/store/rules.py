@@ -3,10 +3,12 @@ from psycopg2 import sql
 
 COLUMNS = sql.SQL(
     "id::text, name, active, kinds, subtypes, category_ids, assignee_ids, vip_only,"
-    " share_percent, rest_only, delay_amount, delay_unit, group_name, agent_id, created_by,"
+    " share_percent, rest_only, delay_amount, delay_unit, group_name, agent_id, trigger,"
+    " created_by,"
     " created_at, updated_at")
 FIELDS = ("name", "active", "kinds", "subtypes", "category_ids", "assignee_ids", "vip_only",
-          "share_percent", "rest_only", "delay_amount", "delay_unit", "group_name", "agent_id")
+          "share_percent", "rest_only", "delay_amount", "delay_unit", "group_name", "agent_id",
+          "trigger")
 
 
 def insert(cur, rule: dict, created_by: str) -> dict:
@@ -40,5 +42,6 @@ def listed(cur, active_only: bool) -> list[dict]:
     return cur.fetchall()
 
 
-def active(cur) -> list[dict]:
-    return listed(cur, True)
+def active(cur, trigger: str) -> list[dict]:
+    """The active rules a trigger (resolved, dispatch_handled) applies."""
+    return [r for r in listed(cur, True) if r["trigger"] == trigger]

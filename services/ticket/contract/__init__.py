@@ -38,6 +38,7 @@ from services.ticket.contract.dispatch import (
 from services.ticket.contract.events import (
     CallRecorded,
     ContactLogged,
+    DispatchHandled,
     TicketCreated,
     TicketDispatched,
     TicketReminderDue,
@@ -198,6 +199,7 @@ CONTRACT = Contract(
         Event("ticket_sla_breached",   TicketSlaBreached),    # escalated (T6)
         Event("ticket_reminder_due",   TicketReminderDue),    # a reminder fell due (T6)
         Event("ticket_dispatched",     TicketDispatched),     # a field job (T7)
+        Event("dispatch_handled",      DispatchHandled),      # a field job done (T7, V1)
         Event("contact_logged",        ContactLogged),        # the contact log (T8)
         Event("call_recorded",         CallRecorded),         # telephony (T8)
     ],

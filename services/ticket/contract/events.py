@@ -97,6 +97,22 @@ class TicketDispatched(_TicketEvent):
     level = fields.Integer(load_default=0)
 
 
+class DispatchHandled(_TicketEvent):
+    """dispatch_handled: the field staff member recorded a job done (T7) — what a
+    follow-up rule on field work (V1) needs: the ticket's kind, category and customer,
+    who did the job and when it finished (the record's finished_at, else when it was
+    recorded)."""
+
+    dispatch_id = _id(required=True)
+    staff_id = _id(required=True)
+    kind = fields.String(required=True, validate=_NAMES)
+    category_id = _id(allow_none=True, load_default=None)
+    customer_id = _id(required=True)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    at = fields.AwareDateTime(required=True)
+    level = fields.Integer(load_default=0)
+
+
 class TicketReminderDue(_TicketEvent):
     """ticket_reminder_due: a personal reminder ("remind me in 2 days") fell due."""
 

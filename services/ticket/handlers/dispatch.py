@@ -6,6 +6,7 @@ from services.common.identity import Principal
 from services.common.metrics import Counter, MetricsServer
 from services.ticket.contract.events import (
     WITHHELD_ADDRESS,
+    DispatchHandled,
     TicketDispatched,
     TicketStatusChanged,
 )
@@ -18,7 +19,7 @@ from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
 from services.ticket.store import trail
 
-DISPATCHED = TicketDispatched()
+DISPATCHED, HANDLED = TicketDispatched(), DispatchHandled()
 STATUS_CHANGED = TicketStatusChanged()
 
 
@@ -86,8 +87,21 @@ def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_i
     shown = store.dispatch(tx.cur, dispatch_id, staff_id)
     assert shown is not None  # locked above, in this transaction
     at = tickets_store.now(tx.cur)
+    if fields["done"]:
+        facts = store.handled_facts(tx.cur, row["ticket_id"])
+        tx.emit("dispatch_handled", HANDLED.dump({
+            "ticket_id": row["ticket_id"], "serial": row["serial"], "dispatch_id": dispatch_id,
+            "staff_id": staff_id, "kind": row["kind"], "category_id": facts["category_id"],
+            "customer_id": facts["customer_id"], "group_name": facts["group_name"],
+            "at": _finished(fields["finished_at"], at), "level": row["level"]}))
     outcomes(metrics).labels("handled" if fields["done"] else "not_done").inc()
     return _listed(principal, shown, at)
+
+
+def _finished(finished_at, recorded_at):
+    """When the job ended: its finished_at when given (a record written up the next day
+    still dates the job), never later than its recording."""
+    return min(finished_at, recorded_at) if finished_at is not None else recorded_at
 
 
 def dispatches(tx, principal: Principal, query: dict) -> dict:

@@ -1,6 +1,7 @@
 """N1–N5 against the running simulator and SMTP server: what a customer really got is
 counted at the simulator, never taken from notify's word."""
 import datetime
+import re
 import uuid
 
 import pytest
@@ -373,6 +374,7 @@ class TestDrivenByEvents:
             self, notify, start, sim, supervisor, rpc, rabbit_config):
         container = notify()
         start("customer")
+        start("survey", SURVEY_LINK_SECRET=uuid.uuid4().hex)  # the mail waits for its link
         address = f"{uuid.uuid4().hex[:8]}@example.com"
         person = customer(rpc, unique("res"), email=address, name="王先生")
         with entrypoint_waiter(container, "notify_resolved"):
@@ -383,3 +385,4 @@ class TestDrivenByEvents:
         [mail] = wait_for(lambda: sim.mail(address))
         assert mail["subject"] == "您的服务单 ZX-20261207-0042 已处理完毕"
         assert "王先生您好" in mail["text"]
+        assert re.search(r"请花一分钟评价本次服务：https?://\S+/s/\S+", mail["text"])

@@ -220,6 +220,12 @@ class TestHandlingRecord:
         last = trail_of(db, ticket["id"])[-1]
         assert last["action"] == "handled" and last["actor_id"] == field
         assert "压缩机×1" in last["note"]
+        [handled] = [e["envelope"]["data"] for e in events_of(db, ticket["id"])
+                     if e["event_type"] == "dispatch_handled"]  # for follow-ups (V1)
+        assert (handled["dispatch_id"], handled["staff_id"], handled["customer_id"]) == (
+            job["id"], field, ticket["customer_id"])
+        assert datetime.datetime.fromisoformat(handled["at"]) == datetime.datetime.fromisoformat(
+            "2026-11-23T11:20:00+08:00")  # when the job finished, not when it was written up
         with pytest.raises(Conflict):
             mine.record_handling(job["id"], {"done": True})
         assert mine.my_jobs()["dispatches"] == []  # handled jobs leave "my jobs"

@@ -72,7 +72,8 @@ def test_the_registry_names_each_service_once_with_its_own_port():
 # another service under its system identity.
 SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     ("customer", "contact_points"): frozenset({"notify"}),
-    ("customer", "segment_contacts"): frozenset({"notify"}),
+    # V5: a campaign's list is frozen from a segment by the survey's timer.
+    ("customer", "segment_contacts"): frozenset({"notify", "survey"}),
     # V1: a follow-up task copies the customer's level, and a rule may follow up VIPs
     # or after-sales subtypes (a category's): the survey's ticket-event handlers ask.
     ("customer", "get_card"): frozenset({"survey"}),

@@ -91,14 +91,15 @@ def test_ipv6_smtp_address():
 def test_notify_config_yaml_defaults(monkeypatch):
     for name in ("KEFU_SMS_PROVIDER", "KEFU_PROVIDERS_URL", "KEFU_VAR", "KEFU_SMTP_ADDRESS",
                  "KEFU_SMTP_STARTTLS", "KEFU_MAIL_FROM", "KEFU_SMS_RATE", "KEFU_EMAIL_RATE",
-                 "KEFU_SENDING_LEASE_SECONDS"):
+                 "KEFU_SENDING_LEASE_SECONDS", "KEFU_RESOLUTION_SURVEY", "KEFU_PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     loaded = load_config(factory.ROOT / "services" / "notify" / "config.yaml")
     assert loaded == {"SMS_PROVIDER": "aliyun", "SMS_BASE_URL": "http://127.0.0.1:8900",
                       "SECRETS_DIR": "var/secrets", "SMTP_ADDRESS": "127.0.0.1:2525",
                       "SMTP_STARTTLS": False, "MAIL_FROM": "客服中心 <service@kefu.local>",
                       "NOTIFY_RATES": {"sms": 200, "email": 20, "robot": 0.3, "webhook": 20},
-                      "SENDING_LEASE_SECONDS": 300}
+                      "SENDING_LEASE_SECONDS": 300, "RESOLUTION_SURVEY": "service_satisfaction",
+                      "PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
     assert factory.secrets_dir(loaded) == factory.ROOT / "var" / "secrets"
 
 
