@@ -106,8 +106,9 @@ def callbacks(rabbit_config):
     Callbacks.proxy = holder.start()
     Callbacks.received = []
     yield Callbacks.received
-    Callbacks.proxy = None
-    holder.stop()
+    with Callbacks.turn:  # not while a handler thread reads the proxy's socket (CI)
+        Callbacks.proxy = None
+        holder.stop()
 
 
 class Sim:
