@@ -5,9 +5,11 @@ customer invited and accepting (the check-in code made), one not invited (sold t
 car); at the door the code is typed into the check-in page (a wrong code refused, a
 second check-in counted once) and the visit's outcome recorded; the campaign's page
 shows the rates with the counts behind them.  No console errors on any page."""
+import datetime
 import re
 import time
 import uuid
+import zoneinfo
 
 import pytest
 from playwright.sync_api import expect
@@ -46,6 +48,11 @@ def test_v5_a_campaign_from_segment_to_check_in_with_its_rates(browser, scene):
         boss.page.fill("#campaign-theme", theme)
         boss.page.fill("#campaign-place", "4S店一楼展厅")
         boss.page.fill("#campaign-capacity", "20")
+        # running today and tomorrow (China): the door opens on the campaign's days only
+        today = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date()
+        boss.page.fill("#campaign-starts", f"{today.isoformat()}T00:00")
+        boss.page.fill("#campaign-ends",
+                       f"{(today + datetime.timedelta(days=1)).isoformat()}T23:59")
         # no segment and no callers: refused beside their fields, nothing typed lost
         boss.page.click("#campaign-save")
         expect(boss.page.locator('[data-field="agent_ids"]')).to_be_visible()
