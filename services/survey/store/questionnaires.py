@@ -3,8 +3,10 @@ from typing import Any
 
 from psycopg2.extras import Json
 
-_COLUMNS = ("id::text AS id, name, version, status, title, description, questions,"
-            " created_by, created_at, updated_at, published_by, published_at")
+# One literal: no query text is built from anything but constants (values are bound).
+_SELECT = ("SELECT id::text AS id, name, version, status, title, description, questions,"
+           " created_by, created_at, updated_at, published_by, published_at"
+           " FROM questionnaire")
 
 
 def lock_name(cur, name: str) -> None:
@@ -13,21 +15,19 @@ def lock_name(cur, name: str) -> None:
 
 
 def get(cur, questionnaire_id: str, lock: bool = False) -> Any:
-    cur.execute(f"SELECT {_COLUMNS} FROM questionnaire WHERE id = %s"  # noqa: S608 — constant
-                + (" FOR UPDATE" if lock else ""), (questionnaire_id,))
+    cur.execute(_SELECT + " WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                (questionnaire_id,))
     return cur.fetchone()
 
 
 def newest(cur, name: str) -> Any:
-    cur.execute(f"SELECT {_COLUMNS} FROM questionnaire WHERE name = %s"  # noqa: S608 — constant
-                " ORDER BY version DESC LIMIT 1", (name,))
+    cur.execute(_SELECT + " WHERE name = %s ORDER BY version DESC LIMIT 1", (name,))
     return cur.fetchone()
 
 
 def newest_published(cur, name: str) -> Any:
-    cur.execute(f"SELECT {_COLUMNS} FROM questionnaire"  # noqa: S608 — constant
-                " WHERE name = %s AND status = 'published' ORDER BY version DESC LIMIT 1",
-                (name,))
+    cur.execute(_SELECT + " WHERE name = %s AND status = 'published'"
+                " ORDER BY version DESC LIMIT 1", (name,))
     return cur.fetchone()
 
 
@@ -64,8 +64,9 @@ def publish(cur, questionnaire_id: str, by: str) -> Any:
 
 def listing(cur, name: str | None, status: str | None, all_versions: bool) -> list:
     cur.execute(
-        f"SELECT {_COLUMNS} FROM questionnaire q"  # noqa: S608 — constant columns
-        " WHERE (%(name)s::text IS NULL OR name = %(name)s)"
+        "SELECT id::text AS id, name, version, status, title, description, questions,"
+        " created_by, created_at, updated_at, published_by, published_at"
+        " FROM questionnaire q WHERE (%(name)s::text IS NULL OR name = %(name)s)"
         " AND (%(status)s::text IS NULL OR status = %(status)s)"
         " AND (%(all)s OR version = (SELECT max(version) FROM questionnaire r"
         "      WHERE r.name = q.name AND (%(status)s::text IS NULL OR r.status = %(status)s)))"
