@@ -54,14 +54,29 @@ def percent(part: int, whole: int) -> float | None:
 
 def finish(key: tuple, counts: dict) -> dict:
     """A figure: its key's fields, the counts behind it and CSAT / NPS from them."""
-    row = dict(zip(KEY_FIELDS, key, strict=True))
-    csat_n, nps_n = counts["csat_answers"], counts["nps_answers"]
-    promoters, detractors = counts["promoters"], counts["detractors"]
-    return {**row, "csat_answers": csat_n, "satisfied": counts["satisfied"],
-            "csat": percent(counts["satisfied"], csat_n),
-            "nps_answers": nps_n, "promoters": promoters, "detractors": detractors,
-            "passives": nps_n - promoters - detractors,
-            "nps": percent(promoters - detractors, nps_n)}
+    return figure(*key, counts["csat_answers"], counts["satisfied"], counts["nps_answers"],
+                  counts["promoters"], counts["detractors"])
+
+
+def figure(period, agent_id, group_name, ticket_kind, category_id, source,
+           csat_answers: int, satisfied: int, nps_answers: int, promoters: int,
+           detractors: int) -> dict:
+    """A figure from its key (KEY_FIELDS) and counts, as the store's rows hold them."""
+    return {"period": period, "agent_id": agent_id, "group_name": group_name,
+            "ticket_kind": ticket_kind, "category_id": category_id, "source": source,
+            "csat_answers": csat_answers, "satisfied": satisfied,
+            "csat": percent(satisfied, csat_answers),
+            "nps_answers": nps_answers, "promoters": promoters, "detractors": detractors,
+            "passives": nps_answers - promoters - detractors,
+            "nps": percent(promoters - detractors, nps_answers)}
+
+
+def ivr_share(period, agent_id, group_name, ticket_kind, category_id, offered: int,
+              rated: int) -> dict:
+    """The keypad's offered and rated calls of one group (KEY_FIELDS without source)."""
+    return {"period": period, "agent_id": agent_id, "group_name": group_name,
+            "ticket_kind": ticket_kind, "category_id": category_id, "offered": offered,
+            "rated": rated, "rated_share": rated_share(offered, rated)}
 
 
 def empty_counts() -> dict:

@@ -4,6 +4,8 @@ from typing import Any
 
 from psycopg2.extras import Json
 
+from services.common.store import tuple_cursor
+
 _ANSWER = (
     "SELECT a.id::text AS id, a.source, a.questionnaire_id::text AS questionnaire_id,"
     " q.name AS questionnaire_name, q.version, a.customer_id, a.agent_id, a.group_name,"
@@ -163,13 +165,14 @@ def repoint_customer(cur, merged_id: str, survivor_id: str) -> None:
 
 # -- satisfaction (V4) -------------------------------------------------------------------
 SATISFACTION_COUNTS = """
-SELECT CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
-           WHEN 'month' THEN s.month END AS period,
-       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
-       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
-       CASE WHEN %(by_kind)s THEN nullif(s.ticket_kind, '') END AS ticket_kind,
-       CASE WHEN %(by_category)s THEN nullif(s.category_id, '') END AS category_id,
-       CASE WHEN %(by_source)s THEN s.source END AS source,
+SELECT to_char(CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
+                   WHEN 'month' THEN s.month END, 'YYYY-MM-DD') COLLATE "C" AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END COLLATE "C" AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END COLLATE "C" AS group_name,
+       CASE WHEN %(by_kind)s THEN nullif(s.ticket_kind, '') END COLLATE "C" AS ticket_kind,
+       CASE WHEN %(by_category)s THEN nullif(s.category_id, '') END COLLATE "C"
+           AS category_id,
+       CASE WHEN %(by_source)s THEN s.source END COLLATE "C" AS source,
        sum(s.csat_answers)::int AS csat_answers, sum(s.satisfied)::int AS satisfied,
        sum(s.nps_answers)::int AS nps_answers, sum(s.promoters)::int AS promoters,
        sum(s.detractors)::int AS detractors
@@ -183,16 +186,19 @@ SELECT CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
    AND (%(source)s::text IS NULL OR s.source = %(source)s)
    AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
  GROUP BY 1, 2, 3, 4, 5, 6
+ ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST,
+          6 NULLS FIRST
 """
 
 # The same from the monthly rollups (migration 0006): by month or all, agent, group and
 # source only, whole months (domain/satisfaction.py `monthly` says when).
 SATISFACTION_MONTHLY = """
-SELECT CASE %(period)s WHEN 'month' THEN s.month END AS period,
-       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
-       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
+SELECT to_char(CASE %(period)s WHEN 'month' THEN s.month END, 'YYYY-MM-DD') COLLATE "C"
+           AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END COLLATE "C" AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END COLLATE "C" AS group_name,
        NULL::text AS ticket_kind, NULL::text AS category_id,
-       CASE WHEN %(by_source)s THEN s.source END AS source,
+       CASE WHEN %(by_source)s THEN s.source END COLLATE "C" AS source,
        sum(s.csat_answers)::int AS csat_answers, sum(s.satisfied)::int AS satisfied,
        sum(s.nps_answers)::int AS nps_answers, sum(s.promoters)::int AS promoters,
        sum(s.detractors)::int AS detractors
@@ -204,12 +210,15 @@ SELECT CASE %(period)s WHEN 'month' THEN s.month END AS period,
    AND (%(source)s::text IS NULL OR s.source = %(source)s)
    AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
  GROUP BY 1, 2, 3, 4, 5, 6
+ ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST,
+          6 NULLS FIRST
 """
 
 IVR_MONTHLY = """
-SELECT to_char(CASE %(period)s WHEN 'month' THEN s.month END, 'YYYY-MM-DD') AS period,
-       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
-       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
+SELECT to_char(CASE %(period)s WHEN 'month' THEN s.month END, 'YYYY-MM-DD') COLLATE "C"
+           AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END COLLATE "C" AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END COLLATE "C" AS group_name,
        NULL::text AS ticket_kind, NULL::text AS category_id,
        sum(s.offered)::int AS offered, sum(s.rated)::int AS rated
   FROM ivr_offer_month s
@@ -219,15 +228,17 @@ SELECT to_char(CASE %(period)s WHEN 'month' THEN s.month END, 'YYYY-MM-DD') AS p
    AND (%(group_name)s::text IS NULL OR s.group_name = %(group_name)s)
    AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
  GROUP BY 1, 2, 3, 4, 5
+ ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST
 """
 
 IVR_COUNTS = """
 SELECT to_char(CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
-                   WHEN 'month' THEN s.month END, 'YYYY-MM-DD') AS period,
-       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END AS agent_id,
-       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END AS group_name,
-       CASE WHEN %(by_kind)s THEN nullif(s.ticket_kind, '') END AS ticket_kind,
-       CASE WHEN %(by_category)s THEN nullif(s.category_id, '') END AS category_id,
+                   WHEN 'month' THEN s.month END, 'YYYY-MM-DD') COLLATE "C" AS period,
+       CASE WHEN %(by_agent)s THEN nullif(s.agent_id, '') END COLLATE "C" AS agent_id,
+       CASE WHEN %(by_group)s THEN nullif(s.group_name, '') END COLLATE "C" AS group_name,
+       CASE WHEN %(by_kind)s THEN nullif(s.ticket_kind, '') END COLLATE "C" AS ticket_kind,
+       CASE WHEN %(by_category)s THEN nullif(s.category_id, '') END COLLATE "C"
+           AS category_id,
        sum(s.offered)::int AS offered, sum(s.rated)::int AS rated
   FROM ivr_offer_day s
  WHERE (%(from_day)s::date IS NULL OR s.day >= %(from_day)s)
@@ -238,6 +249,7 @@ SELECT to_char(CASE %(period)s WHEN 'day' THEN s.day WHEN 'week' THEN s.week
    AND (%(category_id)s::text IS NULL OR s.category_id = %(category_id)s)
    AND (%(groups)s::text[] IS NULL OR s.group_name = ANY (%(groups)s::text[]))
  GROUP BY 1, 2, 3, 4, 5
+ ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST
 """
 
 
@@ -254,17 +266,23 @@ def _params(by: tuple[str, ...], period: str, filters: dict, groups: list[str] |
 
 def satisfaction_counts(cur, by: tuple[str, ...], period: str, filters: dict,
                         groups: list[str] | None, monthly: bool = False) -> list:
-    """Per group of (period in China: its first day, a date; the chosen dimensions): the
-    CSAT and NPS counts, summed from the daily rollup the answer trigger keeps (migration
+    """Per group, as tuples in KEY_FIELDS order then the counts (csat_answers, satisfied,
+    nps_answers, promoters, detractors), ordered nulls first then by code point (the
+    domain's `sort_key`): the period in China (its first day, 'YYYY-MM-DD') and the
+    chosen dimensions, summed from the daily rollup the answer trigger keeps (migration
     0002).  `groups`, when given, limits to those staff groups' answers (a supervisor's)."""
-    cur.execute(SATISFACTION_MONTHLY if monthly else SATISFACTION_COUNTS,
-                _params(by, period, filters, groups))
-    return cur.fetchall()
+    with tuple_cursor(cur) as plain:  # tuples: a dict per row cost more than the SQL
+        plain.execute(SATISFACTION_MONTHLY if monthly else SATISFACTION_COUNTS,
+                      _params(by, period, filters, groups))
+        return plain.fetchall()
 
 
 def ivr_counts(cur, by: tuple[str, ...], period: str, filters: dict,
                groups: list[str] | None, monthly: bool = False) -> list:
-    """Calls offered a keypad rating and rated, grouped like satisfaction_counts, from
-    the daily rollup the offer trigger keeps (migration 0006)."""
-    cur.execute(IVR_MONTHLY if monthly else IVR_COUNTS, _params(by, period, filters, groups))
-    return cur.fetchall()
+    """Calls offered a keypad rating and rated, grouped and ordered like
+    satisfaction_counts (tuples: period, agent, group, kind, category, offered, rated),
+    from the daily rollup the offer trigger keeps (migration 0006)."""
+    with tuple_cursor(cur) as plain:
+        plain.execute(IVR_MONTHLY if monthly else IVR_COUNTS,
+                      _params(by, period, filters, groups))
+        return plain.fetchall()

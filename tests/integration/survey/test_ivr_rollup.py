@@ -11,6 +11,8 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
+from services.survey.contract import answers as an
+from services.survey.domain import satisfaction as rules
 from tests.integration.survey.test_questionnaires import unique
 from tests.unit.survey.test_satisfaction import SHANGHAI
 
@@ -73,7 +75,11 @@ def test_v4_keypad_shares_equal_a_plain_reference_over_the_offers(manager, db, b
     later = [o["call_id"] for i, o in enumerate(offers) if o["rated"] and i % 2 == 1]
     db.execute("UPDATE ivr_offer SET rated = true WHERE call_id = ANY(%s)", (later,))
     db.execute("UPDATE ivr_offer SET rated = true WHERE call_id = ANY(%s)", (later,))  # again
-    got = manager.satisfaction({"by": list(by), "period": period, "group_name": group})["ivr"]
+    reply = manager.satisfaction({"by": list(by), "period": period, "group_name": group})
+    assert an.Satisfaction().dump(reply) == reply    # the contract's shape, as built
+    keys = [tuple(r[k] for k in rules.KEY_FIELDS[:5]) for r in reply["ivr"]]
+    assert keys == sorted(keys, key=rules.sort_key)    # nulls first, then by value
+    got = reply["ivr"]
     shares = {(r["period"], r["agent_id"], r["ticket_kind"], r["category_id"]):
               (r["offered"], r["rated"]) for r in got}
     assert len(shares) == len(got)

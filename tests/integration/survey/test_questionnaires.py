@@ -16,7 +16,9 @@ from kombu import Connection, Exchange
 from nameko.testing.services import entrypoint_waiter
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
+from services.survey.contract import answers as an
 from services.survey.contract.answers import LinkExpired, LinkInvalid, LinkUsed
+from services.survey.domain import satisfaction as rules
 from tests.helpers import system_token
 from tests.unit.survey.test_satisfaction import SHANGHAI, reference
 
@@ -417,6 +419,9 @@ class TestFigures:
         answers = db.fetchall()
         assert len(answers) == 1503
         got = manager.satisfaction({"by": list(by), "period": period, "group_name": group})
+        assert an.Satisfaction().dump(got) == got    # the contract's shape, as built
+        keys = [tuple(f[k] for k in rules.KEY_FIELDS) for f in got["figures"]]
+        assert keys == sorted(keys, key=rules.sort_key)    # nulls first, then by value
         figures = {(f["period"], f["agent_id"], f["group_name"], f["ticket_kind"],
                     f["category_id"], f["source"]): {k: f[k] for k in (
                         "csat", "csat_answers", "nps", "nps_answers")}
