@@ -3,8 +3,6 @@ parked requests."""
 import json
 from collections.abc import Sequence
 
-import psycopg2.extensions
-
 
 def insert_outbox(cur, envelope: dict) -> None:
     cur.execute(
@@ -118,9 +116,3 @@ def account_versions(cur, since, overlap_seconds: float) -> list[dict]:
         {"since": since, "overlap": overlap_seconds},
     )
     return cur.fetchall()
-
-
-def tuple_cursor(cur):
-    """A cursor yielding tuples on `cur`'s connection, in its transaction: for large
-    aggregate reads, where a dict per row costs more than the query (survey's figures)."""
-    return cur.connection.cursor(cursor_factory=psycopg2.extensions.cursor)

@@ -54,7 +54,9 @@ def percent(part: int, whole: int) -> float | None:
 
 def finish(key: tuple, counts: dict) -> dict:
     """A figure: its key's fields, the counts behind it and CSAT / NPS from them."""
-    return figure(*key, counts["csat_answers"], counts["satisfied"], counts["nps_answers"],
+    period, agent_id, group_name, ticket_kind, category_id, source = key
+    return figure(period, agent_id, group_name, ticket_kind, category_id, source,
+                  counts["csat_answers"], counts["satisfied"], counts["nps_answers"],
                   counts["promoters"], counts["detractors"])
 
 

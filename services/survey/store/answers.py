@@ -4,7 +4,7 @@ from typing import Any
 
 from psycopg2.extras import Json
 
-from services.common.store import tuple_cursor
+from services.common.db import tuple_cursor
 
 _ANSWER = (
     "SELECT a.id::text AS id, a.source, a.questionnaire_id::text AS questionnaire_id,"
