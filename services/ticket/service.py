@@ -25,6 +25,7 @@ from services.ticket.contract import dispatch as di
 from services.ticket.contract import forms as fo
 from services.ticket.contract import knowledge as kb
 from services.ticket.contract import overview as ov
+from services.ticket.contract import report_feed as rf
 from services.ticket.contract import sla as sl
 from services.ticket.contract import tickets as ti
 from services.ticket.contract import workflow as wf
@@ -37,6 +38,7 @@ from services.ticket.handlers import (
     overview,
     queues,
     reading,
+    report_feed,
     sla,
     staff,
     tickets,
@@ -80,6 +82,8 @@ SEARCH_QUERY, SUGGEST_QUERY, LINK_IN = kb.KbSearchQuery(), kb.KbSuggestQuery(), 
 KB_PAGE, KB_TICKETS = kb.KbPage(), kb.KbTicketList()
 RANKING_QUERY, RANKING = kb.KbRankingQuery(), kb.KbRanking()
 OVERVIEW_QUERY, OVERVIEW = ov.OverviewQuery(), ov.CustomerOverview()
+REPORT_PAGE, REPORT_TICKETS = rf.ReportPage(), rf.ReportTickets()
+COUNTS_QUERY, REPORT_COUNTS = rf.ReportCountsQuery(), rf.ReportCounts()
 STAFF_CHANGED = StaffChanged()
 CUSTOMER_DESTROYED, CUSTOMER_MERGED = CustomerDestroyed(), CustomerMerged()
 CUSTOMER_CLASSIFIED, ENVELOPE = CustomerClassified(), EnvelopeSchema()
@@ -581,6 +585,24 @@ class TicketService(HealthCheck):
         query = OVERVIEW_QUERY.load({"customer_id": customer_id, "limit": limit})
         return OVERVIEW.dump(overview.customer_overview(self.db, self.principal,
                                                         self.customers, query))
+
+    # -- report feed: the report service's system identity only (issue 13) --------------
+    @rpc
+    def report_tickets(self, page=None):
+        """ReportTickets: every ticket's snapshot by id after `after` (limit 1..1000,
+        default 500), {"tickets", "next"}; `next` null on the last page."""
+        page = REPORT_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_TICKETS.dump(report_feed.report_tickets(tx, self.principal, page))
+
+    @rpc
+    def report_ticket_counts(self, query):
+        """ReportCounts: by China day x kind over [from, to] (at most 400 days), tickets
+        created, resolved, closed, cancelled, reopened, repeats and breaches."""
+        query = COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_COUNTS.dump(report_feed.report_ticket_counts(tx, self.principal,
+                                                                       query))
 
     # -- what a customer's lifecycle does to tickets, jobs and contacts (C4, C6, C8) -----
     @on_event("customer", "customer_classified")

@@ -5,9 +5,10 @@ Schemas live by area: tickets (the record; kinds, statuses, channels), forms
 (transitions, transfer, queues, duty), sla (targets, business hours, calendar,
 reminders, the due view), dispatch (field jobs), contacts (contact log, call
 events), knowledge (knowledge base), overview (the screen pop's part), events (the
-payload of each event published).  `roles` is who may call (the service's @rpc
-takes them from here); errors are besides Unauthenticated and Forbidden, which any
-call may answer.
+payload of each event published; every ticket event carries the ticket's snapshot),
+report_feed (what the report service reads to rebuild and check).  `roles` is who may
+call (the service's @rpc takes them from here); errors are besides Unauthenticated and
+Forbidden, which any call may answer.
 
 Within its roles an operation reaches only the tickets of the caller's data scope
 (domain.access: own and group, all for managers up); a ticket out of scope is NotFound.
@@ -45,6 +46,7 @@ from services.ticket.contract.events import (
     TicketRouted,
     TicketSlaBreached,
     TicketStatusChanged,
+    TicketUpdated,
 )
 from services.ticket.contract.forms import (
     Category,
@@ -76,6 +78,12 @@ from services.ticket.contract.knowledge import (
     KbVersionList,
 )
 from services.ticket.contract.overview import CustomerOverview, OverviewQuery
+from services.ticket.contract.report_feed import (
+    ReportCounts,
+    ReportCountsQuery,
+    ReportPage,
+    ReportTickets,
+)
 from services.ticket.contract.sla import (
     BusinessHours,
     BusinessHoursIn,
@@ -117,6 +125,8 @@ from services.vocabulary import (
 
 SERVICE = "ticket"
 EDITORS = SUPERVISORS_UP | ADMINS  # who writes the knowledge base
+# No staff role: an operation only a named service's system identity may call.
+NOBODY: frozenset = frozenset()
 
 CONTRACT = Contract(
     SERVICE,
@@ -188,9 +198,13 @@ CONTRACT = Contract(
         Operation("kb_ranking",            STAFF,          KbRankingQuery,  KbRanking,        (Invalid,)),
         # -- overview: the screen pop's part (C3, T8)
         Operation("customer_overview",     STAFF,          OverviewQuery,   CustomerOverview, (Invalid,)),
+        # -- report feed (issue 13): the report service's system identity only
+        Operation("report_tickets",        NOBODY,         ReportPage,      ReportTickets,    (Invalid,), system=frozenset({"report"})),
+        Operation("report_ticket_counts",  NOBODY,         ReportCountsQuery, ReportCounts,   (Invalid,), system=frozenset({"report"})),
     ],
     events=[
         Event("ticket_created",        TicketCreated),        # accepted (T2)
+        Event("ticket_updated",        TicketUpdated),        # the record edited (urgency, category...)
         Event("ticket_assigned",       TicketRouted),         # to a person (T4)
         Event("ticket_transferred",    TicketRouted),         # to a group, or handed back
         Event("ticket_status_changed", TicketStatusChanged),  # every status move

@@ -25,11 +25,45 @@ class _Event(Schema):
         unknown = EXCLUDE
 
 
+class TicketSnapshot(_Event):
+    """The ticket after the change, as the report service keeps it (issue 13): ids,
+    dimensions, times and counts, never a word of the customer.  `revision` grows with
+    every change of the ticket: a snapshot replaces only a lower one.  `level`: the
+    customer's confidentiality level the ticket inherits; a breach is an escalation
+    (response: no first response by its due time; resolution: not resolved by it)."""
+
+    ticket_id = _id(required=True)
+    revision = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=_NAMES)
+    category_id = _id(allow_none=True, load_default=None)
+    channel = fields.String(required=True, validate=_NAMES)
+    urgency = fields.String(required=True, validate=_NAMES)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    assignee_id = _id(allow_none=True, load_default=None)
+    acceptor_id = _id(required=True)
+    customer_id = _id(required=True)
+    level = fields.Integer(load_default=0)
+    status = fields.String(required=True, validate=_NAMES)
+    accepted_at = fields.AwareDateTime(required=True)
+    first_response_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    resolved_at = fields.AwareDateTime(allow_none=True, load_default=None)  # the latest
+    closed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    cancelled_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    reopen_count = fields.Integer(load_default=0)  # back from resolved/closed to work
+    transfer_count = fields.Integer(load_default=0)  # domain.workflow.is_transfer
+    repeat = fields.Boolean(load_default=False)
+    repeat_of = fields.List(_id(), load_default=list, validate=_FEW)
+    response_breached = fields.Boolean(load_default=False)
+    resolution_breached = fields.Boolean(load_default=False)
+
+
 class _TicketEvent(_Event):
-    """An event about one ticket: which, by id and serial."""
+    """An event about one ticket: which, by id and serial; `snapshot` the ticket after
+    the change (null in events published before issue 13)."""
 
     ticket_id = _id(required=True)
     serial = _id(required=True)
+    snapshot = fields.Nested(TicketSnapshot, load_default=None, allow_none=True)
 
 
 class TicketCreated(_TicketEvent):
@@ -44,6 +78,15 @@ class TicketCreated(_TicketEvent):
     category_id = _id(allow_none=True, load_default=None)
     repeat_of = fields.List(_id(), load_default=list, validate=_FEW)
     group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+
+
+class TicketUpdated(_TicketEvent):
+    """ticket_updated: the record was edited (update_ticket) — which fields changed, by
+    name only (urgency and category are in the snapshot; no value of what the customer
+    said is sent)."""
+
+    kind = fields.String(required=True, validate=_NAMES)
+    changed = fields.List(fields.String(validate=_NAMES), load_default=list, validate=_FEW)
 
 
 class TicketRouted(_TicketEvent):

@@ -60,8 +60,9 @@ def check_move(from_status: str, to_status: str) -> None:
 def plan_transition(ticket: dict, to_status: str, waiting_on: str | None, actor_id: str,
                     now: datetime.datetime) -> dict:
     """What a transition call changes: {status, waiting_on, assignee_id, resolved_at,
-    closed_at, action}.  Invalid for an unknown target or a missing/stray waiting_on,
-    Conflict for a move the graph refuses or a reopen past the policy."""
+    closed_at, cancelled_at (set only when cancelling), action}.  Invalid for an
+    unknown target or a missing/stray waiting_on, Conflict for a move the graph refuses
+    or a reopen past the policy."""
     if to_status not in STATUSES:
         raise Invalid("unknown status", {"to": [f"must be one of {', '.join(STATUSES)}"]})
     if to_status not in EXPLICIT_TARGETS:
@@ -81,7 +82,7 @@ def plan_transition(ticket: dict, to_status: str, waiting_on: str | None, actor_
                       {"to": ["use transfer to assign"]})
     plan = {"status": to_status, "waiting_on": waiting_on if to_status == "waiting" else None,
             "assignee_id": ticket["assignee_id"], "resolved_at": ticket["resolved_at"],
-            "closed_at": ticket["closed_at"], "action": "status"}
+            "closed_at": ticket["closed_at"], "cancelled_at": None, "action": "status"}
     if current in ("resolved", "closed") and to_status in ("in_progress", "assigned"):
         if current == "closed" and reopen_expired(ticket["closed_at"], now):
             raise Conflict(f"closed more than {REOPEN_CLOSED_DAYS} days ago; accept a new "
@@ -98,7 +99,27 @@ def plan_transition(ticket: dict, to_status: str, waiting_on: str | None, actor_
         plan["closed_at"] = now
     if to_status == "cancelled":
         plan["action"] = "cancelled"
+        plan["cancelled_at"] = now
     return plan
+
+
+def is_reopen(from_status: str, to_status: str) -> bool:
+    """A reopen (counted in reopen_count): from resolved or closed back to work."""
+    return from_status in ("resolved", "closed") and to_status in (
+        "new", "assigned", "in_progress", "waiting")
+
+
+def is_transfer(before: dict, after: dict) -> bool:
+    """A transfer 转派 (counted in transfer_count): a ticket already handled goes to
+    another handler — away from a person (to another person or a group, a hand-back
+    too), or from one group to another.  The first routing is none: to a group or a
+    person from no handler, or from a group's queue to a person of that group."""
+    if (before["assignee_id"], before["group_name"]) == \
+            (after["assignee_id"], after["group_name"]):
+        return False
+    if before["assignee_id"] is not None:
+        return True
+    return before["group_name"] is not None and after["group_name"] != before["group_name"]
 
 
 def reopen_expired(closed_at: datetime.datetime | None, now: datetime.datetime) -> bool:

@@ -13,7 +13,7 @@ from services.ticket.contract.events import (
 from services.ticket.domain import access, pages
 from services.ticket.domain import dispatch as rules
 from services.ticket.domain.tickets import REDACTED, handler_of
-from services.ticket.handlers import reading, sla
+from services.ticket.handlers import reading, report_feed, sla
 from services.ticket.store import dispatch as store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
@@ -54,18 +54,22 @@ def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id:
                  note=rules.dispatch_note(fields["note"], previous))
     if to_status != from_status:
         sla.apply_on_status(tx.cur, ticket_id, from_status, to_status)
+    snapshot = report_feed.snapshot_of(tx.cur, ticket_id)
+    if to_status != from_status:
         tx.emit("ticket_status_changed", STATUS_CHANGED.dump({
             "ticket_id": ticket_id, "serial": ticket["serial"], "kind": ticket["kind"],
             "category_id": ticket["category_id"], "customer_id": ticket["customer_id"],
             "from_status": from_status, "to_status": to_status,
-            "assignee_id": fields["staff_id"], "group_name": ticket["group_name"], "at": at}))
+            "assignee_id": fields["staff_id"], "group_name": ticket["group_name"], "at": at,
+            "snapshot": snapshot}))
     level = ticket["level"]
     tx.emit("ticket_dispatched", DISPATCHED.dump({
         "ticket_id": ticket_id, "serial": ticket["serial"], "dispatch_id": dispatch_id,
         "staff_id": fields["staff_id"], "customer_id": ticket["customer_id"],
         "address": access.shareable(level, address, WITHHELD_ADDRESS),
         "window_start": fields["window_start"], "window_end": fields["window_end"],
-        "note": access.shareable(level, fields["note"]), "level": level}))
+        "note": access.shareable(level, fields["note"]), "level": level,
+        "snapshot": snapshot}))
     row = store.dispatch(tx.cur, dispatch_id, fields["staff_id"])
     assert row is not None  # inserted above, in this transaction
     outcomes(metrics).labels("rescheduled" if previous else "dispatched").inc()
@@ -88,12 +92,13 @@ def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_i
     assert shown is not None  # locked above, in this transaction
     at = tickets_store.now(tx.cur)
     if fields["done"]:
-        facts = store.handled_facts(tx.cur, row["ticket_id"])
+        facts = report_feed.snapshot_of(tx.cur, row["ticket_id"])  # the ticket's side too
         tx.emit("dispatch_handled", HANDLED.dump({
             "ticket_id": row["ticket_id"], "serial": row["serial"], "dispatch_id": dispatch_id,
             "staff_id": staff_id, "kind": row["kind"], "category_id": facts["category_id"],
             "customer_id": facts["customer_id"], "group_name": facts["group_name"],
-            "at": _finished(fields["finished_at"], at), "level": row["level"]}))
+            "at": _finished(fields["finished_at"], at), "level": row["level"],
+            "snapshot": facts}))
     outcomes(metrics).labels("handled" if fields["done"] else "not_done").inc()
     return _listed(principal, shown, at)
 

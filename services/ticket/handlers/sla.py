@@ -14,6 +14,7 @@ from services.common.paging import decode_cursor
 from services.ticket.contract.events import TicketReminderDue, TicketSlaBreached
 from services.ticket.domain import access, pages
 from services.ticket.domain import sla as rules
+from services.ticket.handlers import report_feed
 from services.ticket.store import sla as store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
@@ -134,6 +135,7 @@ def escalate(db, principal: Principal) -> None:
 def _escalate_batch(db, principal: Principal, target: str) -> int:
     with db.transaction() as tx:
         rows = store.claim_breaches(tx.cur, target, BATCH)
+        snapshots = report_feed.snapshots_of(tx.cur, [t["id"] for t in rows])
         recipients: dict = {}
         for t in rows:
             if t["group_name"] not in recipients:
@@ -145,7 +147,8 @@ def _escalate_batch(db, principal: Principal, target: str) -> int:
             tx.emit("ticket_sla_breached", BREACHED.dump({
                 "ticket_id": t["id"], "serial": t["serial"], "kind": t["kind"],
                 "target": target, "due_at": t["due_at"], "group_name": t["group_name"],
-                "assignee_id": t["assignee_id"], "notify_staff_ids": notify}))
+                "assignee_id": t["assignee_id"], "notify_staff_ids": notify,
+                "snapshot": snapshots.get(t["id"])}))
     if rows:
         log.info("escalated %d %s breaches", len(rows), target)
     return len(rows)
@@ -192,7 +195,7 @@ def send_reminders(db) -> None:
                 tx.emit("ticket_reminder_due", REMINDER_DUE.dump({
                     "reminder_id": r["id"], "ticket_id": r["ticket_id"],
                     "serial": r["serial"], "staff_id": r["staff_id"], "note": r["note"],
-                    "due_at": r["due_at"]}))
+                    "due_at": r["due_at"]}))  # a reminder changes no ticket: no snapshot
         if len(rows) < BATCH:
             return
 

@@ -6,17 +6,17 @@ cleared (domain.access, handlers.reading)."""
 from services.common.errors import NotFound
 from services.common.identity import Principal
 from services.common.rpc import call
-from services.ticket.contract.events import FREE_TEXT, TicketCreated
+from services.ticket.contract.events import FREE_TEXT, TicketCreated, TicketUpdated
 from services.ticket.domain import access, forms, repeat, workflow
 from services.ticket.domain import tickets as rules
-from services.ticket.handlers import reading, sla
+from services.ticket.handlers import reading, report_feed, sla
 from services.ticket.store import forms as forms_store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as store
 from services.ticket.store import trail
 from services.vocabulary import OPERATORS
 
-TICKET_CREATED = TicketCreated()
+TICKET_CREATED, TICKET_UPDATED = TicketCreated(), TicketUpdated()
 CARD_SECONDS = 5  # how long accepting a ticket waits for the customer's card
 
 
@@ -53,7 +53,9 @@ def create_ticket(db, principal: Principal, customers, fields: dict,
         row = {**row, **sla.apply_on_create(tx.cur, row)}
         if key:
             store.remember_request(tx.cur, key, row["id"])
-        tx.emit("ticket_created", TICKET_CREATED.dump({**row, "ticket_id": row["id"]}))
+        tx.emit("ticket_created", TICKET_CREATED.dump({
+            **row, "ticket_id": row["id"],
+            "snapshot": report_feed.snapshot_of(tx.cur, row["id"])}))
     return access.ticket_view(row, access.SHOWN)  # what the caller has just said
 
 
@@ -104,6 +106,9 @@ def update_ticket(db, principal: Principal, customers, ticket_id: str, fields: d
             row = store.update_ticket(tx.cur, ticket_id, new)
             trail.append(tx.cur, ticket_id, principal.id, "updated",
                          note="changed: " + ", ".join(names))
+            tx.emit("ticket_updated", TICKET_UPDATED.dump({
+                "ticket_id": ticket_id, "serial": row["serial"], "kind": row["kind"],
+                "changed": names, "snapshot": report_feed.snapshot_of(tx.cur, ticket_id)}))
         detail = _detail(tx.cur, row)
     return access.detail_view(detail, seen)
 
@@ -130,8 +135,14 @@ def customer_destroyed(tx, customer_id: str) -> None:
 
 
 def customer_merged(tx, merged_id: str, survivor_id: str) -> None:
-    """C8: the tickets of a merged-away customer now belong to the survivor."""
-    store.repoint_customer(tx.cur, merged_id, survivor_id)
+    """C8: the tickets of a merged-away customer now belong to the survivor; each moved
+    one is told as ticket_updated (its snapshot names the survivor)."""
+    moved = store.repoint_customer(tx.cur, merged_id, survivor_id)
+    snapshots = report_feed.snapshots_of(tx.cur, [t["id"] for t in moved])
+    for ticket in moved:
+        tx.emit("ticket_updated", TICKET_UPDATED.dump({
+            "ticket_id": ticket["id"], "serial": ticket["serial"], "kind": ticket["kind"],
+            "changed": ["customer_id"], "snapshot": snapshots.get(ticket["id"])}))
 
 
 def _category_row(cur, category_id: str | None) -> dict | None:

@@ -9,7 +9,7 @@ from services.ticket.domain import access
 from services.ticket.domain import dispatch as dispatch_rules
 from services.ticket.domain import workflow as rules
 from services.ticket.domain.tickets import handler_of
-from services.ticket.handlers import sla
+from services.ticket.handlers import report_feed, sla
 from services.ticket.store import dispatch as dispatch_store
 from services.ticket.store import staff as staff_store
 from services.ticket.store import tickets as tickets_store
@@ -109,6 +109,8 @@ def _step(tx, principal: Principal, before: dict, change: dict, action: str, not
     """Apply one step: guarded update, trail row, SLA hook, events; {ticket, step} —
     the ticket as a list shows it (a classified customer's: its identity)."""
     actor_id = principal.id
+    change = {**change, "reopens": int(rules.is_reopen(before["status"], change["status"])),
+              "transfers": int(rules.is_transfer(before, change))}
     after = store.apply(tx.cur, before, change)
     if after is None:
         raise Conflict("the ticket changed meanwhile; reload it and try again",
@@ -126,17 +128,20 @@ def _step(tx, principal: Principal, before: dict, change: dict, action: str, not
     if moved:
         sla.apply_on_status(tx.cur, after["id"], before["status"], after["status"],
                             after["waiting_on"])
+    routed = route_event if rerouted else None
+    snapshot = report_feed.snapshot_of(tx.cur, after["id"]) if moved or routed else None
+    if moved:
         payload = STATUS_CHANGED.dump({
             **after, "ticket_id": after["id"], "from_status": before["status"],
-            "to_status": after["status"], "at": step["at"]})
+            "to_status": after["status"], "at": step["at"], "snapshot": snapshot})
         tx.emit("ticket_status_changed", payload)
         if after["status"] in ("resolved", "closed"):
             tx.emit(f"ticket_{after['status']}", payload)
-    if route_event and rerouted:
-        tx.emit(route_event, TICKET_ROUTED.dump({
+    if routed:
+        tx.emit(routed, TICKET_ROUTED.dump({
             **after, "ticket_id": after["id"], "from_group": before["group_name"],
             "from_assignee_id": before["assignee_id"],
             "note": access.shareable(after["level"], note),
-            "notify_staff_ids": list(notify or [])}))
+            "notify_staff_ids": list(notify or []), "snapshot": snapshot}))
     return {"ticket": access.ticket_view(after, access.in_list(principal, after["level"])),
             "step": step}

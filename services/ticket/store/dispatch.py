@@ -86,15 +86,6 @@ def dispatch(cur, dispatch_id: str, staff_id: str, lock: bool = False) -> dict |
     return cur.fetchone()
 
 
-def handled_facts(cur, ticket_id: str) -> dict:
-    """What dispatch_handled tells of the job's ticket besides the job's own columns."""
-    cur.execute("SELECT customer_id::text, category_id::text, group_name FROM ticket"
-                " WHERE id = %s", (ticket_id,))
-    row = cur.fetchone()
-    assert row is not None  # the job's ticket, locked by the caller
-    return row
-
-
 def open_job(cur, ticket_id: str) -> dict | None:
     """The ticket's open dispatch (one at most: dispatch_one_open), or None."""
     cur.execute("SELECT id::text, staff_id, window_end FROM dispatch"

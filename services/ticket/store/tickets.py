@@ -194,9 +194,10 @@ def scrub_events(cur, customer_id: str, free_text: list[str], redacted: str) -> 
     )
 
 
-def repoint_customer(cur, merged_id: str, survivor_id: str) -> int:
+def repoint_customer(cur, merged_id: str, survivor_id: str) -> list[dict]:
     """Customer `merged_id` was merged into `survivor_id` (C8): its tickets follow.
-    Idempotent (a repeat finds nothing left to move); returns how many moved."""
-    cur.execute("UPDATE ticket SET customer_id = %s WHERE customer_id = %s",
-                (survivor_id, merged_id))
-    return cur.rowcount
+    Idempotent (a repeat finds nothing left to move); returns those moved (id, serial,
+    kind)."""
+    cur.execute("UPDATE ticket SET customer_id = %s WHERE customer_id = %s"
+                " RETURNING id::text, serial, kind", (survivor_id, merged_id))
+    return cur.fetchall()

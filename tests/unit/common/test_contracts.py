@@ -80,6 +80,9 @@ SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     ("ticket", "get_category"): frozenset({"survey"}),
     # V3: notify sends a survey link, and only a system caller is answered its token.
     ("survey", "issue_survey_link"): frozenset({"notify"}),
+    # R4 (issue 13): the report rebuilds its ticket facts and checks its rollups.
+    ("ticket", "report_tickets"): frozenset({"report"}),
+    ("ticket", "report_ticket_counts"): frozenset({"report"}),
 }
 
 
