@@ -1,22 +1,62 @@
 """The report service 业务统计 — its contract index: every RPC and every event.
 
-Schemas live by area (contract/daily.py).  Errors are besides Unauthenticated
-and Forbidden, which any call may answer.
+Areas, each with its schemas in its own module:
+  figures  (R1, R2) ticket counters, times and backlog by period, grouping and filters,
+           read from rollups kept by the ticket events' snapshots — contract/figures.py
+  rebuild  (R4) rebuild from the ticket service, and the check against its own counts
+           — contract/rebuild.py
+  daily    the daily count of created tickets (the first rollup) — contract/daily.py
+
+Errors are besides Unauthenticated and Forbidden, which any call may answer.  Figures
+are read in the caller's scope: an agent their own tickets, a supervisor their groups',
+managers up, admins and auditors all; a filter out of scope is NotFound (a supervisor's
+agent filter: an agent with no ticket in their groups).  An answer holds at most 20,000
+points (keys × periods; more: Invalid naming `by`, or `from` when not grouped).
+
+While a rebuild runs (rebuild_reports, until report_rebuild says done) the figures are
+approximate: its pages replace facts without touching the rollups, which it corrects at
+its end.  A run that fails is queued again and taken after a back-off (its `error` tells
+the last failure) until it is done.
 """
 from services.common.contracts import Consumes, Contract, Operation
-from services.common.errors import Invalid
+from services.common.errors import DeadlineExceeded, Invalid, NotFound, Unavailable
 from services.report.contract.daily import DailyQuery, DailySeries
-from services.vocabulary import STAFF
+from services.report.contract.figures import Backlog, BacklogQuery, FiguresQuery, TicketFigures
+from services.report.contract.rebuild import Check, CheckQuery, Rebuild, RebuildQuery
+from services.vocabulary import ADMINS, AUDITOR, FRONT_LINE, MANAGERS_UP
 
 SERVICE = "report"
+
+FIGURE_READERS = FRONT_LINE | ADMINS | {AUDITOR}  # each in their own scope
+EVERYTHING = MANAGERS_UP | ADMINS | {AUDITOR}  # read every group's figures
+REBUILDERS = ADMINS
+CHECKERS = EVERYTHING
 
 CONTRACT = Contract(
     SERVICE,
     operations=[
-        #         name             roles  input       output       errors
-        Operation("tickets_daily", STAFF, DailyQuery, DailySeries, (Invalid,)),
+        #         name              roles           input         output       errors
+        Operation("tickets_daily",  EVERYTHING,     DailyQuery,   DailySeries, (Invalid,)),
+        # -- figures (R1, R2)
+        Operation("ticket_figures", FIGURE_READERS, FiguresQuery, TicketFigures, (Invalid, NotFound)),
+        Operation("ticket_backlog", FIGURE_READERS, BacklogQuery, Backlog,     (Invalid, NotFound)),
+        # -- rebuild and check (R4)
+        Operation("rebuild_reports", REBUILDERS,    None,         Rebuild,     ()),
+        Operation("report_rebuild",  REBUILDERS,    RebuildQuery, Rebuild,     (Invalid, NotFound)),
+        Operation("check_reports",   CHECKERS,      CheckQuery,   Check,       (Invalid, DeadlineExceeded, Unavailable)),
     ],
     consumes=[
-        Consumes("ticket", "ticket_created"),  # -> tickets per business day and kind
+        # Every ticket event carrying the ticket's snapshot keeps its fact (R1); an event
+        # without one changes nothing (ticket_created without one: the ticket as accepted).
+        Consumes("ticket", "ticket_created"),
+        Consumes("ticket", "ticket_updated"),
+        Consumes("ticket", "ticket_assigned"),
+        Consumes("ticket", "ticket_transferred"),
+        Consumes("ticket", "ticket_status_changed"),
+        Consumes("ticket", "ticket_resolved"),
+        Consumes("ticket", "ticket_closed"),
+        Consumes("ticket", "ticket_sla_breached"),
+        Consumes("ticket", "ticket_dispatched"),
+        Consumes("ticket", "dispatch_handled"),
     ],
 )

@@ -1,2 +1,2 @@
-"""Reporting rules, free of I/O (rollup grains, percentiles) arrive with the statistics
-issue; the day a ticket counts on is services.common.zone.business_day."""
+"""Reporting rules, free of I/O: what a ticket's fact adds to each rollup (facts.py) and
+how figures are read — periods in China, scope, percentiles, series (figures.py)."""

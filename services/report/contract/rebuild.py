@@ -1,0 +1,55 @@
+"""Rebuild from the owners and the check against them (R4).
+
+A rebuild is asked for and runs in the background (state queued -> running -> done),
+page by page of the ticket service's `report_tickets`; `tickets` counts the snapshots
+read, `removed` the facts the owner no longer had.  A run that fails goes back to
+queued (`error` naming the failure) and is taken again after a back-off, from its
+position, until it is done (`failed` is kept in the states for older runs).  The figures
+are approximate while a rebuild runs: its pages replace facts without touching the
+rollups, which it corrects at its end.
+
+The check (at most 31 days; Unavailable when the ticket service cannot count now)
+compares ticket_day_kind with the ticket service's own counts per day and kind
+(`report_ticket_counts`): measures created, resolved, closed, cancelled,
+reopened_tickets, repeats, response_breached, resolution_breached.
+"""
+from marshmallow import Schema, fields
+
+STATES = ("queued", "running", "done", "failed")
+
+
+class Rebuild(Schema):
+    id = fields.String()
+    generation = fields.Integer()
+    state = fields.String(metadata={"enum": STATES})
+    requested_by = fields.String()
+    requested_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+    pages = fields.Integer()
+    tickets = fields.Integer()
+    removed = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class RebuildQuery(Schema):
+    rebuild_id = fields.UUID(load_default=None, allow_none=True,
+                             metadata={"description": "none: the newest"})
+
+
+class CheckQuery(Schema):
+    from_day = fields.Date(required=True, data_key="from")
+    to_day = fields.Date(required=True, data_key="to")
+
+
+class Difference(Schema):
+    day = fields.Date()
+    kind = fields.String()
+    measure = fields.String()
+    ours = fields.Integer()
+    owner = fields.Integer()
+
+
+class Check(Schema):
+    differences = fields.List(fields.Nested(Difference))
+

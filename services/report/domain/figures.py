@@ -1,0 +1,274 @@
+"""Ticket figures as read (R2), no I/O: periods in China, the rollup that answers a
+grouping, the caller's scope, percentiles from the time histograms, zero-filled series.
+
+Percentiles are read from the histogram buckets (domain/facts.py TIME_EDGES) by linear
+interpolation inside the bucket that holds the rank (the open last bucket, a week and
+more, answers its lower edge); the mean is exact (seconds summed / tickets).
+"""
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.common.errors import Invalid, NotFound
+from services.report.domain.facts import COUNTERS, DAY_KIND, DAY_STAFF, MONTH, TIME_EDGES
+from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP, SUPERVISOR
+
+EVERYTHING = MANAGERS_UP | ADMINS | {AUDITOR}  # read every group's and agent's figures
+PERIODS = ("day", "week", "month")
+# grouping dimension -> the field it is answered in
+DIMENSIONS = {"kind": "kind", "category": "category_id", "channel": "channel",
+              "group": "group_name", "agent": "agent_id"}
+FILTERS = {field: dim for dim, field in DIMENSIONS.items()}
+DAY_KIND_DIMENSIONS = frozenset({"kind", "category", "channel"})
+DAY_STAFF_DIMENSIONS = frozenset({"group", "agent", "kind"})
+TIME_DIMENSIONS = frozenset({"kind", "group"})
+MAX_DAYS = 400
+MAX_POINTS = 20_000  # points of one answer (key groups × periods)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose tickets a caller sees: one agent's, some groups', or all (both None)."""
+
+    agent_id: str | None = None
+    groups: tuple[str, ...] | None = None
+
+    @property
+    def dimensions(self) -> frozenset:
+        return frozenset({"agent"} if self.agent_id else {"group"} if self.groups is not None
+                         else ())
+
+
+def scope_of(principal_id: str, roles: Iterable[str], groups: Iterable[str]) -> Scope:
+    """Managers, general managers, admins and auditors: all; supervisors: their groups;
+    anyone else (an agent): their own tickets only (本人 / 本组 / 全部)."""
+    roles = frozenset(roles)
+    if roles & EVERYTHING:
+        return Scope()
+    if SUPERVISOR in roles:
+        return Scope(groups=tuple(sorted(groups)))
+    return Scope(agent_id=principal_id)
+
+
+def within_scope(scope: Scope, filters: dict) -> None:
+    """A filter naming another agent or group than the caller's is NotFound (out of
+    scope reads as absent)."""
+    if scope.agent_id and filters.get("agent_id") not in (None, scope.agent_id):
+        raise NotFound("no such agent in your scope")
+    if scope.groups is not None and filters.get("group_name") not in (None, *scope.groups):
+        raise NotFound("no such group in your scope")
+
+
+def check_range(first: datetime.date, last: datetime.date) -> None:
+    if last < first:
+        raise Invalid("the period ends before it starts", {"to": ["must not be before from"]})
+    if (last - first).days + 1 > MAX_DAYS:
+        raise Invalid("the period is too long", {"to": [f"at most {MAX_DAYS} days"]})
+
+
+def needed(by: Iterable[str], filters: dict, scope: Scope) -> frozenset:
+    """The dimensions a rollup must keep: grouped by, filtered on, or scoped by."""
+    return (frozenset(by) | {FILTERS[f] for f, v in filters.items() if v is not None}
+            | scope.dimensions)
+
+
+def rollup_for(by: Iterable[str], filters: dict, scope: Scope, period: str,
+               first: datetime.date, last: datetime.date) -> str:
+    """The rollup that answers: by day and kind / category / channel; by day and group /
+    agent / kind; anything else by whole months only (Invalid naming `by`, or `from` /
+    `to` when the months are not whole)."""
+    dims = needed(by, filters, scope)
+    if dims <= DAY_KIND_DIMENSIONS:
+        return DAY_KIND
+    if dims <= DAY_STAFF_DIMENSIONS:
+        return DAY_STAFF
+    if period != "month":
+        raise Invalid("this grouping is kept by month only",
+                      {"by": [f"{', '.join(sorted(dims))} together: period must be month"]})
+    if first.day != 1:
+        raise Invalid("this grouping is kept by whole months", {"from": ["must be a 1st"]})
+    if (last + datetime.timedelta(days=1)).day != 1:
+        raise Invalid("this grouping is kept by whole months",
+                      {"to": ["must be the last day of a month"]})
+    return MONTH
+
+
+def times_kept(by: Iterable[str], filters: dict, scope: Scope) -> bool:
+    """Whether response / resolution times can be read (kept by day, kind and group)."""
+    return needed(by, filters, scope) <= TIME_DIMENSIONS
+
+
+def period_start(day: datetime.date, period: str) -> datetime.date:
+    """The first day of the day, ISO week (from Monday) or month holding `day`."""
+    if period == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def periods(first: datetime.date, last: datetime.date, period: str) -> list[datetime.date]:
+    """Every period from the one holding `first` to the one holding `last`."""
+    out, start = [], period_start(first, period)
+    while start <= last:
+        out.append(start)
+        if period == "day":
+            start += datetime.timedelta(days=1)
+        elif period == "week":
+            start += datetime.timedelta(days=7)
+        else:
+            start = (start + datetime.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def percentile(buckets: dict[int, int], q: float) -> float | None:
+    """The q-quantile (0 < q < 1) of a histogram {bucket: tickets}, None when empty."""
+    total = sum(buckets.values())
+    if total <= 0:
+        return None
+    rank, seen = q * total, 0
+    for b in sorted(buckets):
+        n = buckets[b]
+        if n <= 0:
+            continue
+        if seen + n >= rank:
+            lower = TIME_EDGES[b - 1] if b > 0 else 0
+            if b >= len(TIME_EDGES):
+                return float(lower)
+            return round(lower + (rank - seen) / n * (TIME_EDGES[b] - lower), 1)
+        seen += n
+    return float(TIME_EDGES[-1])
+
+
+def mean(seconds: int, n: int) -> float | None:
+    return round(seconds / n, 1) if n else None
+
+
+def time_key(period: datetime.date, kind: str | None, group_name: str | None) -> tuple:
+    """The key a point's times are found under: a dimension a ticket lacks ('' in the
+    rollups) is None, as in the point's own key."""
+    return (period, kind or None, group_name or None)
+
+
+def time_figures(rows: list[dict]) -> dict:
+    """{(period, kind, group_name): {response_p50, ..., resolution_mean}} from rows of
+    (period, kind, group_name, measure, bucket, n, seconds)."""
+    hist: dict = defaultdict(lambda: defaultdict(dict))
+    sums: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for r in rows:
+        key = time_key(r["period"], r.get("kind"), r.get("group_name"))
+        hist[key][r["measure"]][r["bucket"]] = \
+            hist[key][r["measure"]].get(r["bucket"], 0) + r["n"]
+        total = sums[key][r["measure"]]
+        total[0] += r["n"]
+        total[1] += r["seconds"]
+    out = {}
+    for key in hist:
+        figures = {}
+        for measure in ("response", "resolution"):
+            buckets = hist[key].get(measure, {})
+            n, seconds = sums[key][measure]
+            figures.update({f"{measure}_p50": percentile(buckets, 0.5),
+                            f"{measure}_p90": percentile(buckets, 0.9),
+                            f"{measure}_mean": mean(seconds, n)})
+        out[key] = figures
+    return out
+
+
+NO_TIMES = {f"{m}_{s}": None for m in ("response", "resolution") for s in ("p50", "p90", "mean")}
+
+
+def series(rows: list[dict], times: list[dict] | None, by: Iterable[str],
+           first: datetime.date, last: datetime.date, period: str) -> list[dict]:
+    """Every period of the range for every key group found (zeros where none), in key
+    then period order; each point: period, the grouped fields, the counters, and the
+    times (None when not kept for this grouping or no ticket)."""
+    fields = _fields(by)
+    counts: dict = {}
+    for r in rows:
+        point = counts.setdefault((r["period"], _key(r, fields)), dict.fromkeys(COUNTERS, 0))
+        for c in COUNTERS:
+            point[c] += r[c] or 0
+    keys = sorted({k for _, k in counts} or ({()} if not fields else set()),
+                  key=lambda k: tuple((v is not None, v or "") for v in k))
+    timed = time_figures(times) if times is not None else {}
+    out = []
+    for key in keys:
+        named = dict(zip(fields, key, strict=True))
+        for start in periods(first, last, period):
+            point = counts.get((start, key), dict.fromkeys(COUNTERS, 0))
+            times_at = time_key(start, named.get("kind"), named.get("group_name"))
+            out.append({"period": start, **named, **point,
+                        **(timed.get(times_at, NO_TIMES) if times is not None else NO_TIMES)})
+    return out
+
+
+def _fields(by: Iterable[str]) -> list[str]:
+    return [DIMENSIONS[d] for d in DIMENSIONS if d in set(by)]
+
+
+def _key(row: dict, fields: list[str]) -> tuple:
+    return tuple(row.get(f) or None for f in fields)
+
+
+def check_size(rows: list[dict], by: Iterable[str], first: datetime.date,
+               last: datetime.date, period: str) -> None:
+    """Invalid when the answer would hold more than MAX_POINTS points (every period for
+    every key group found): naming `by` when grouped, else `from`."""
+    by = list(by)
+    fields = _fields(by)
+    keys = len({_key(r, fields) for r in rows}) or 1
+    points = keys * len(periods(first, last, period))
+    if points > MAX_POINTS:
+        field = "by" if by else "from"
+        raise Invalid("the answer would be too large",
+                      {field: [f"{points} points (key groups × periods) above "
+                               f"{MAX_POINTS}: group by less, or ask a shorter range "
+                               "or a longer period"]})
+
+
+def backlog(base: list[dict], days: list[dict], field: str | None,
+            first: datetime.date, last: datetime.date) -> list[dict]:
+    """Open tickets at the end of each day (opened − finished, summed from the start of
+    time) per key of `field` (kind or group_name; None: one line).  `base`: (key,
+    open) before `first`; `days`: (day, key, change) within the range."""
+    opening: dict = defaultdict(int)
+    for r in base:
+        opening[r.get(field) if field else None] += r["change"]
+    change: dict = defaultdict(int)
+    for r in days:
+        change[(r["day"], r.get(field) if field else None)] += r["change"]
+    keys = sorted((set(opening) | {k for _, k in change}) or ({None} if not field else set()),
+                  key=lambda k: (k is not None, k or ""))
+    out = []
+    for key in keys:
+        running = opening.get(key, 0)
+        for day in periods(first, last, "day"):
+            running += change.get((day, key), 0)
+            out.append({"day": day, **({field: key or None} if field else {}),
+                        "open": running})
+    return out
+
+
+# -- the check against the owner (R4) ------------------------------------------------------
+CHECKED = ("created", "resolved", "closed", "cancelled", "reopened_tickets", "repeats",
+           "response_breached", "resolution_breached")
+
+
+def _day(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def differences(ours: list[dict], owner: list[dict]) -> list[dict]:
+    """Each (day, kind, measure) where the two counts differ (a missing row counts 0)."""
+    mine = {(_day(r["day"]), r["kind"]): r for r in ours}
+    theirs = {(_day(r["day"]), r["kind"]): r for r in owner}
+    out = []
+    for key in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(key, {}), theirs.get(key, {})
+        for measure in CHECKED:
+            if (a.get(measure) or 0) != (b.get(measure) or 0):
+                out.append({"day": key[0], "kind": key[1], "measure": measure,
+                            "ours": a.get(measure) or 0, "owner": b.get(measure) or 0})
+    return out
