@@ -9,7 +9,7 @@ PYTEST := $(PY) -m tests --durations=8
 MANAGE := $(PY) -m services.manage
 
 .PHONY: run test lint unit integration e2e faults browser fuzz bench stop clean setup stack migrate \
-        migrate-test verify-access-log call mail sms
+        migrate-test verify-access-log call mail sms rebuild-reports check-reports
 
 $(STAMP): requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -113,6 +113,17 @@ bench: migrate-test
 verify-access-log: $(STAMP)
 	. deploy/local/env.sh
 	$(MANAGE) customer verify-access-log $(if $(ANCHOR),--anchor $(ANCHOR))
+
+## rebuild-reports: rebuild every report rollup from the owning services, while events keep arriving (R4)
+rebuild-reports: $(STAMP)
+	. deploy/local/env.sh
+	$(MANAGE) report rebuild
+
+## check-reports: compare the rollups with the owners' own counts (FROM=YYYY-MM-DD TO=YYYY-MM-DD; default today)
+check-reports: $(STAMP)
+	. deploy/local/env.sh
+	$(MANAGE) report check --from $(or $(FROM),$$(TZ=Asia/Shanghai date +%F)) \
+	  --to $(or $(TO),$$(TZ=Asia/Shanghai date +%F))
 
 stop:
 	-KEFU_ENV=test deploy/local/services.sh stop

@@ -1,7 +1,8 @@
 """The gateway 网关: HTTP for the user interfaces, staff accounts and sign-in (G1–G3).
 
-Every route is listed here, by area (the survey service's in survey_routes.py, a
-base class of the service).  Most forward a request to one RPC of a
+Every route is listed here, by area (the survey service's in survey_routes.py and the
+report service's figures, rebuild and check in report_routes.py, base classes of the
+service).  Most forward a request to one RPC of a
 service (`forward`, routes.py): the roles allowed and the OpenAPI description come
 from that service's contract index, so a line says only the method, the URL, the
 summary, the RPC and what it takes from the request.  The others are ordinary
@@ -83,6 +84,7 @@ from services.gateway.pages import tickets as ticket_pages
 from services.gateway.pages import workbench as workbench_pages
 from services.gateway.pages.knowledge import EDITORS
 from services.gateway.pages.web import Visitor, page
+from services.gateway.report_routes import ReportRoutes
 from services.gateway.routes import (
     BODY,
     CHECKED_QUERY,
@@ -151,8 +153,9 @@ def provider_callback(service, request, provider: str, kind: str) -> dict:
     return reply["answer"]
 
 
-class GatewayService(SurveyRoutes, HealthCheck):
-    """Its routes, and the survey service's (survey_routes.SurveyRoutes)."""
+class GatewayService(SurveyRoutes, ReportRoutes, HealthCheck):
+    """Its routes, the survey service's (survey_routes.SurveyRoutes) and the report
+    service's (report_routes.ReportRoutes)."""
 
     name = contract.SERVICE
 
@@ -167,7 +170,6 @@ class GatewayService(SurveyRoutes, HealthCheck):
     customer = proxy("customer")
     ticket = proxy("ticket")
     notify = proxy("notify")
-    report = proxy("report")
     visitor = Visitor()
     live = pushes.Live()
 

@@ -422,7 +422,7 @@ COLLECTIONS = {
     ("GET", "/api/v1/kb/suggest"): allowed(STAFF),
     ("GET", "/api/v1/kb/ranking"): allowed(STAFF),
     ("GET", "/api/v1/inbox"): allowed(STAFF),
-    ("GET", "/api/v1/reports/tickets/daily"): allowed(STAFF),
+    ("GET", "/api/v1/reports/tickets/daily"): allowed(MANAGERS_UP | ADMIN | {"auditor"}),
     # notifications (issue 11): the notify contract's roles
     ("GET", "/api/v1/notification-templates"): allowed(STAFF),
     ("POST", "/api/v1/notification-templates"): allowed(EDITORS, 201),  # a new version
@@ -544,6 +544,29 @@ SURVEY_COLLECTIONS = {
 }
 
 
+# -- the report service (issue 13): services/report/contract/__init__.py (roles) and
+# domain/figures.scope_of / within_scope (figures: an agent their own tickets, a
+# supervisor their groups', managers up, admins and auditors all; a filter naming an
+# agent or a group out of scope is 404).  Objects of the figures routes (today, a
+# filter each): none, the members' group g1, the other group g2, another agent (the
+# manager member's id).  A rebuild: the one the admin member started ("existing").
+FIGURE_OBJECTS = ("all", "own_group", "other_group", "other_agent")
+_FIGURE_READERS = {"agent": (200, 200, 200, 404), "supervisor": (200, 200, 404, 200)} | {
+    r: (200,) * 4 for r in ("manager", "general_manager", "admin", "auditor")} | {
+    r: refused(4) for r in ("field", "telephony")}
+REPORT_BY_ID = {
+    ("GET", "/api/v1/reports/tickets"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/tickets/backlog"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/rebuilds/{rebuild_id}"): (("existing", "unknown"), {
+        r: refused(2) for r in ROLES} | {"admin": (200, 404)}),
+}
+REPORT_COLLECTIONS = {
+    # REBUILDERS: the rebuild queued, or the one queued or running already
+    ("POST", "/api/v1/reports/rebuilds"): allowed(ADMIN, 202),
+    ("GET", "/api/v1/reports/check"): allowed(MANAGERS_UP | ADMIN | {"auditor"}),  # CHECKERS
+}
+
+
 # ================================================================== coverage
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # werkzeug's <name> as OpenAPI's {name}
 
@@ -558,7 +581,7 @@ def _route_of(name: str) -> tuple[str, str]:
 CUSTOMER_MATRIX = {_route_of(name) for table in (PER_CUSTOMER, GENERAL, DECISIONS)
                    for name in table}
 ROWS = [TICKETS, CUSTOMERS, BY_ID, COLLECTIONS, {CALENDAR_DELETE: CALENDAR}, SURVEY_BY_ID,
-        SURVEY_COLLECTIONS]
+        SURVEY_COLLECTIONS, REPORT_BY_ID, REPORT_COLLECTIONS]
 
 
 def test_s1_every_route_has_a_row(admin_password):  # the system up
@@ -586,6 +609,10 @@ def test_s1_every_route_has_a_row(admin_password):  # the system up
         assert set(row) == set(ROLES) and all(len(c) == len(objects) for c in row.values()), key
     for key in SURVEY_COLLECTIONS:
         assert set(SURVEY_COLLECTIONS[key]) == set(ROLES), key
+    for key, (objects, row) in REPORT_BY_ID.items():
+        assert set(row) == set(ROLES) and all(len(c) == len(objects) for c in row.values()), key
+    for key in REPORT_COLLECTIONS:
+        assert set(REPORT_COLLECTIONS[key]) == set(ROLES), key
     # the customer matrix's rows, with the two roles it leaves out
     assert set(CUSTOMER_MATRIX_MORE) == set(PER_CUSTOMER) | set(GENERAL) | set(DECISIONS)
 
@@ -1264,3 +1291,49 @@ def test_s1_survey_collection_routes(world, key):
         got[role] = reply.status_code
         texts.append(f"{role}: {reply.status_code} {reply.text[:200]}")
     assert got == SURVEY_COLLECTIONS[key], "\n".join(texts)
+
+
+# ================================================================== the report's rows
+@pytest.fixture(scope="module")
+def report_world(world):
+    """A rebuild the admin member started; the filters of the figures routes."""
+    (g1, g2), members = world["groups"], world["members"]
+    rebuild = ok(members["admin"].post("/api/v1/reports/rebuilds", {}), 202)
+    return {"rebuild": {"existing": rebuild["id"], "unknown": str(uuid.uuid4())},
+            "filter": {"all": "", "own_group": f"&group_name={g1}",
+                       "other_group": f"&group_name={g2}",
+                       "other_agent": f"&agent_id={members['manager'].staff['id']}"}}
+
+
+def report_by_id_call(key, obj, report) -> tuple:
+    method, path = key
+    if "{rebuild_id}" in path:
+        return method, path.replace("{rebuild_id}", report["rebuild"][obj]), None
+    today = datetime.date.today().isoformat()
+    return method, path + f"?from={today}&to={today}" + report["filter"][obj], None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(REPORT_BY_ID), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_report_routes_with_an_object(world, report_world, key, role):
+    objects, row = REPORT_BY_ID[key]
+    got, texts = [], []
+    for obj in objects:
+        reply = send(world["members"][role], *report_by_id_call(key, obj, report_world))
+        got.append(reply.status_code)
+        texts.append(f"{obj}: {reply.status_code} {reply.text[:200]}")
+    assert tuple(got) == row[role], f"{key} as {role}\n" + "\n".join(texts)
+
+
+@pytest.mark.parametrize("key", sorted(REPORT_COLLECTIONS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_s1_report_collection_routes(world, key):
+    today = datetime.date.today().isoformat()
+    method, path = key
+    query = f"?from={today}&to={today}" if method == "GET" else ""
+    got, texts = {}, []
+    for role in ROLES:
+        reply = send(world["members"][role], method, path + query, {} if method == "POST"
+                     else None)
+        got[role] = reply.status_code
+        texts.append(f"{role}: {reply.status_code} {reply.text[:200]}")
+    assert got == REPORT_COLLECTIONS[key], "\n".join(texts)
