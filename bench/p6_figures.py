@@ -1,0 +1,236 @@
+"""P6 — ticket figures from the rollups over the 5,000,000-ticket data set.
+
+1. The report service's facts are made from the ticket service by a rebuild (R4):
+   `POST /api/v1/reports/rebuilds` as an admin, then its state read every 5 s until it is
+   done — its time and its CPU over all processes per ticket read.  Skipped when the
+   report already holds one fact per ticket of the data set (the rebuild's time is then
+   the one in the section the earlier run wrote: it says so).
+2. The figures a manager's dashboard asks for: 90 days by day × kind, × agent, × group
+   (`GET /api/v1/reports/tickets?period=day&from=…&to=…&by=…`) through the gateway, open
+   loop — target p95 ≤ 50 ms.
+3. The same figures by a plain GROUP BY on the ticket service's own table (created per
+   China day and key, over the same 90 days), in the same run, each timed 5 times: the
+   rollups must answer ≥ 20× faster (p50 against the GROUP BY's median).
+Every answer is checked: HTTP 200 with the 90 days' points.
+"""
+import datetime
+import os
+import time
+
+import urllib3
+
+from bench import generate, harness
+from bench.load import open_loop, percentile
+from services.common.zone import CHINA
+
+TICKETS = int(os.environ.get("KEFU_BENCH_TICKETS", 5_000_000))
+CUSTOMERS = int(os.environ.get("KEFU_BENCH_CUSTOMERS", 1_000_000))
+SEED = 7
+RATE = float(os.environ.get("KEFU_BENCH_P6_RATE", 20))
+TARGET_P95, TARGET_SPEEDUP = 50.0, 20.0
+LAST = generate.TICKET_LAST_DAY
+FIRST = LAST - datetime.timedelta(days=89)
+MANAGER = {"username": "bench-p6-manager", "display_name": "压测经理", "password":
+           "bench-p6-manager-pass-1", "roles": ["manager"], "groups": [], "clearance": 0}
+# by -> the ticket table's column of the same grouping
+GROUPINGS = {"kind": "kind", "agent": "assignee_id", "group": "group_name"}
+REBUILD_LIMIT = float(os.environ.get("KEFU_BENCH_P6_REBUILD_SECONDS", 1800))
+
+
+def _count(uri: str, sql: str) -> int:
+    conn = generate._connect(uri)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return int(cur.fetchone()["n"])
+    finally:
+        conn.close()
+
+
+def _report_uri() -> str:
+    uri = os.environ.get("KEFU_REPORT_OWNER_DB_URI")
+    if not uri:
+        raise SystemExit("KEFU_REPORT_OWNER_DB_URI is not set: "
+                         "export KEFU_ENV=test; . deploy/local/env.sh")
+    return uri
+
+
+def counts() -> tuple[int, int]:
+    tickets = _count(generate._ticket_uri(), "SELECT count(*) AS n FROM ticket")
+    facts = _count(_report_uri(), "SELECT count(*) AS n FROM ticket_fact")
+    return tickets, facts
+
+
+def rebuild(admin) -> dict:
+    """A rebuild asked for and followed to its end: its state, seconds and CPU."""
+    before = harness.cpu_snapshot()
+    started = time.monotonic()
+    reply = admin.post("/api/v1/reports/rebuilds", {})
+    if reply.status_code != 202:
+        raise RuntimeError(f"rebuild refused: {reply.status_code} {reply.text[:200]}")
+    rebuild_id = reply.json()["id"]
+    state = reply.json()
+    while time.monotonic() - started < REBUILD_LIMIT:
+        time.sleep(5)
+        reply = admin.get(f"/api/v1/reports/rebuilds/{rebuild_id}")
+        if reply.status_code != 200:
+            continue  # the session refreshes itself; a slow answer is asked again
+        state = reply.json()
+        if state["state"] in ("done", "failed"):
+            break
+    seconds = time.monotonic() - started
+    share = harness.cpu_share(before, harness.cpu_snapshot(), int(state.get("tickets") or 0))
+    return {"state": state, "seconds": seconds, "cpu": share}
+
+
+def asker(http, token: str, by: str):
+    from tests.system import BASE
+    url = (f"{BASE}/api/v1/reports/tickets?period=day&from={FIRST}&to={LAST}&by={by}")
+
+    def ask():
+        reply = http.request("GET", url, headers={"Authorization": token}, retries=False,
+                             timeout=10.0)
+        if reply.status != 200:
+            raise RuntimeError(f"HTTP {reply.status}: {reply.data[:120]!r}")
+        if b'"points"' not in reply.data:
+            raise RuntimeError("200 without points")
+    return ask
+
+
+def points(admin, by: str) -> int:
+    reply = admin.get(f"/api/v1/reports/tickets?period=day&from={FIRST}&to={LAST}&by={by}")
+    reply.raise_for_status()
+    return len(reply.json()["points"])
+
+
+def _group_by(column: str) -> str:
+    """The base-table grouping by one column, as literal text per column."""
+    return {
+        "kind": "SELECT (accepted_at AT TIME ZONE 'Asia/Shanghai')::date AS day, kind AS key,"
+                " count(*) AS created, count(resolved_at) AS resolved,"
+                " count(*) FILTER (WHERE status = 'closed') AS closed FROM ticket"
+                " WHERE accepted_at >= %s AND accepted_at < %s GROUP BY 1, 2",
+        "assignee_id": "SELECT (accepted_at AT TIME ZONE 'Asia/Shanghai')::date AS day,"
+                       " assignee_id AS key, count(*) AS created,"
+                       " count(resolved_at) AS resolved,"
+                       " count(*) FILTER (WHERE status = 'closed') AS closed FROM ticket"
+                       " WHERE accepted_at >= %s AND accepted_at < %s GROUP BY 1, 2",
+        "group_name": "SELECT (accepted_at AT TIME ZONE 'Asia/Shanghai')::date AS day,"
+                      " group_name AS key, count(*) AS created,"
+                      " count(resolved_at) AS resolved,"
+                      " count(*) FILTER (WHERE status = 'closed') AS closed FROM ticket"
+                      " WHERE accepted_at >= %s AND accepted_at < %s GROUP BY 1, 2",
+    }[column]
+
+
+def group_by(column: str, runs: int = 5) -> dict:
+    """The same grouping on the base table, timed `runs` times (the first warms the cache)."""
+    start = datetime.datetime.combine(FIRST, datetime.time(), CHINA)
+    end = start + datetime.timedelta(days=90)
+    conn = generate._connect(generate._ticket_uri())
+    times, rows = [], 0
+    try:
+        with conn.cursor() as cur:
+            for _ in range(runs):
+                began = time.perf_counter()
+                cur.execute(_group_by(column), (start, end))
+                rows = len(cur.fetchall())
+                times.append((time.perf_counter() - began) * 1000)
+            cur.execute("SELECT count(*) AS n FROM ticket WHERE accepted_at >= %s"
+                        " AND accepted_at < %s", (start, end))
+            window = int(cur.fetchone()["n"])
+    finally:
+        conn.close()
+    return {"median": percentile(sorted(times), 50), "min": min(times), "rows": rows,
+            "window": window}
+
+
+def manager_token(admin) -> str:
+    from tests.system import Client
+    reply = admin.post("/api/v1/staff", MANAGER)
+    if reply.status_code not in (201, 409):
+        raise RuntimeError(f"could not create the bench manager: {reply.status_code}")
+    return Client(MANAGER["username"], MANAGER["password"]).http.headers["Authorization"]
+
+
+def measure() -> dict:
+    from tests.system import Client
+    data = generate.ensure_tickets(TICKETS, SEED, CUSTOMERS, SEED)
+    admin = Client("admin", harness.system())
+    tickets, facts = counts()
+    made = rebuild(admin) if facts != tickets else None
+    tickets, facts = counts()
+    token = manager_token(admin)
+    http = urllib3.PoolManager(maxsize=100, block=False)
+    steps = []
+    for by, column in GROUPINGS.items():
+        ask = asker(http, token, by)
+        for _ in range(20):
+            ask()
+        before = harness.cpu_snapshot()
+        figures = open_loop(ask, RATE, harness.SECONDS, harness.WARMUP)
+        figures["cpu"] = harness.cpu_share(before, harness.cpu_snapshot(),
+                                           figures["requests"])
+        figures["by"] = by
+        figures["points"] = points(admin, by)
+        figures["base"] = group_by(column)
+        steps.append(figures)
+    return {"data": data, "rebuild": made, "tickets": tickets, "facts": facts,
+            "steps": steps}
+
+
+def verdict(f: dict) -> str:
+    speedup = f["base"]["median"] / f["p50"] if f["p50"] else float("nan")
+    ok = f["errors"] == 0 and f["p95"] <= TARGET_P95 and speedup >= TARGET_SPEEDUP
+    return (f"by {f['by']}: {'meets' if ok else 'misses'} the target (p95 {f['p95']:.1f} ms"
+            f" ≤ {TARGET_P95:g} ms; {speedup:.0f}× the GROUP BY's {f['base']['median']:.0f} ms"
+            f" median over {f['base']['window']:,} tickets, ≥ {TARGET_SPEEDUP:g}×;"
+            f" {f['points']:,} points, the GROUP BY {f['base']['rows']:,} rows)")
+
+
+def _rebuild_text(made: dict | None, tickets: int, facts: int) -> str:
+    if made is None:
+        return (f"The report already held one fact per ticket ({facts:,} facts for "
+                f"{tickets:,} tickets): no rebuild this run (see an earlier run's figure).")
+    state = made["state"]
+    cost = harness.cpu_ms_per_request(made["cpu"])
+    return (f"**Rebuild of every rollup from {int(state.get('tickets') or 0):,} tickets:"
+            f" {made['seconds']:.0f} s** (state `{state['state']}`, {state.get('pages')}"
+            f" pages{'; error ' + str(state.get('error')) if state.get('error') else ''}),"
+            f" {cost:.2f} CPU ms per ticket over all processes; afterwards {facts:,} facts"
+            f" for {tickets:,} tickets.\n\nCPU during the rebuild:\n\n"
+            f"{harness.cpu_table(made['cpu'], 'ticket')}")
+
+
+def run() -> str:
+    result = measure()
+    steps = result["steps"]
+    tables = "\n".join(harness.row(f"90 days by day × {f['by']}", f) for f in steps)
+    cpu = "\n\n".join(
+        f"CPU while asking by {f['by']} (per request):\n\n{harness.cpu_table(f['cpu'])}"
+        for f in steps)
+    return f"""## P6 — figures from the rollups at {result['data']['n']:,} tickets
+
+Targets: 90 days by day × kind / agent / group through the gateway p95 ≤ {TARGET_P95:g} ms
+and ≥ {TARGET_SPEEDUP:g}× faster than the same GROUP BY on the base table, same run; the
+rebuild of all rollups from the data set, with its time.
+
+Data set: {result['data']['n']:,} tickets (bench/generate.py `ensure_tickets`), days
+{FIRST} … {LAST} asked for (the data set's last 90 days), as a manager (every group).
+
+{_rebuild_text(result['rebuild'], result['tickets'], result['facts'])}
+
+{harness.method()}
+
+{harness.HEADER}
+{tables}
+
+{chr(10).join('- ' + verdict(f) for f in steps)}
+
+The base-table grouping: per China day and key, the tickets accepted, resolved and
+closed over the 90 days, on the ticket database's own table (owner connection, no
+statement timeout), 5 runs, the median; it counts less than the rollups answer (no
+times, breaches or repeats), so the ratio is a lower bound.
+
+{cpu}
+"""
