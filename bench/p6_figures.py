@@ -92,15 +92,15 @@ def asker(http, token: str, by: str):
                              timeout=10.0)
         if reply.status != 200:
             raise RuntimeError(f"HTTP {reply.status}: {reply.data[:120]!r}")
-        if b'"points"' not in reply.data:
-            raise RuntimeError("200 without points")
+        if b'"series"' not in reply.data:
+            raise RuntimeError("200 without a series")
     return ask
 
 
 def points(admin, by: str) -> int:
     reply = admin.get(f"/api/v1/reports/tickets?period=day&from={FIRST}&to={LAST}&by={by}")
     reply.raise_for_status()
-    return len(reply.json()["points"])
+    return len(reply.json()["series"])
 
 
 def _group_by(column: str) -> str:
