@@ -89,6 +89,11 @@ def _parse(data: bytes) -> dict | None:
         return {"message_id": str(msg.get("Message-ID", "")), "from": str(msg.get("From", "")),
                 "to": str(msg.get("To", "")), "subject": str(msg.get("Subject", "")),
                 "text": text, "received_at": str(msg.get("X-Sim-Received-At", "")),
+                "attachments": [{"name": part.get_filename() or "",
+                                 "type": part.get_content_type(),
+                                 "size": len(part.get_payload(decode=True) or b""),
+                                 "magic": (part.get_payload(decode=True) or b"")[:8].hex()}
+                                for part in msg.iter_attachments()],
                 "_to_all": " ".join(str(msg.get(h, "")) for h in ("To", "Cc",
                                                                   "X-Envelope-To"))}
     except Exception:

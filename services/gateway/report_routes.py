@@ -52,6 +52,13 @@ class ReportRoutes:
         "GET", "/api/v1/reports/tickets/backlog",
         "Open tickets at the end of each day (?from=&to=), by kind or group (?by=), in my "
         "scope", REPORT.ticket_backlog, valid_query())
+    call_figures = forward(
+        "GET", "/api/v1/reports/calls",
+        "Calls and contacts 话务报表 by day, ISO week or month in China (?period=&from=&to=): "
+        "offered, answered, answer rate, abandoned, ring and talk time, quick hang-ups, "
+        "outbound attempts and answer rate, online contacts; grouped by queue, agent, hour "
+        "of day (?by=) and filtered (?queue=&agent_id=); agents their own (another agent: "
+        "404)", REPORT.call_figures, FIGURES_QUERY)
 
     # -- rebuild and check (R4) -----------------------------------------------------------
     rebuild_reports = forward(

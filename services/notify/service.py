@@ -39,6 +39,7 @@ from services.notify.handlers import (
     targets,
     templates,
 )
+from services.report.contract.daily_report import DailyReport
 from services.survey.contract import events as survey_events
 from services.ticket.contract import events as ticket_events
 
@@ -68,6 +69,7 @@ FOLLOWUP_CREATED, FOLLOWUP_DUE_SOON, FOLLOWUP_MISSED = (
     survey_events.FollowupMissed())
 TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
 INVITATION_ACCEPTED = survey_events.CampaignInvitationAccepted()
+DAILY_REPORT = DailyReport()
 
 
 class NotifyService(HealthCheck):
@@ -267,6 +269,14 @@ class NotifyService(HealthCheck):
             return ITEM.dump(inbox.mark_read(tx, self.principal, item_id))
 
     # -- ticket events: the inbox, customers' messages, robots and webhooks (N5) -------
+    @on_event("report", "daily_report")
+    def send_daily_report(self, event):
+        """The 日报 e-mailed to the set addresses (its curve attached); subscribed robots
+        and webhooks."""
+        data = DAILY_REPORT.load(event["data"])
+        with self.db.transaction() as tx:
+            events.daily_report(tx, event["event_id"], data)
+
     @on_event("ticket", "ticket_created")
     def notify_acceptor(self, event):
         """The acceptor of a new ticket; subscribed robots and webhooks."""

@@ -5,12 +5,14 @@ service over RPC as the report's own system identity (a token signed with its ke
 KEFU_REPORT_SYSTEM_KEY; the broker as the operator, KEFU_AMQP_URI) — the calls the ticket
 service's contract allows the report.  Source deploy/local/env.sh first.
 
-    rebuild                      rebuild every ticket rollup from the ticket service (R4)
+    rebuild                      rebuild every ticket, call and contact rollup from the
+                                 ticket service (R4)
                                  while events keep arriving (the same run as the admin's
                                  rebuild_reports; when a report replica took it first,
                                  wait for it); prints progress
     check --from DAY --to DAY    compare the rollups with the ticket service's own counts
-                                 per day and kind; prints each difference (exit 1: any)
+                                 per day and kind (calls: kind "calls"); prints each
+                                 difference (exit 1: any)
 """
 import argparse
 import datetime
@@ -84,7 +86,8 @@ def _ticket_service(config: dict, timeout: float = 120):
 
 def _line(job: dict) -> str:
     return (f"rebuild {job['id']} (generation {job['generation']}): {job['state']}, "
-            f"{job['pages']} pages, {job['tickets']} tickets read"
+            f"{job['pages']} pages, {job['tickets']} tickets, {job.get('calls', 0)} calls, "
+            f"{job.get('contacts', 0)} contacts read"
             + (f", {job['removed']} facts the owner no longer has removed"
                if job["state"] == "done" else "")
             + (f" — {job['error']}" if job.get("error") else ""))
@@ -109,7 +112,8 @@ def rebuild(*args: str, config: dict | None = None, out=sys.stdout) -> int:
                 ran = rebuild_handlers.run(
                     db, tickets, TicketSnapshot().load,
                     int(config.get("REPORT_REBUILD_PAGE") or 500),
-                    progress=lambda j: print(_line(j), file=out), as_system=fresh)
+                    progress=lambda j: print(_line(j), file=out), as_system=fresh,
+                    quick_hangup_seconds=int(config.get("QUICK_HANGUP_SECONDS") or 5))
             except Exception as exc:  # noqa: BLE001 — the run is queued again, retried later
                 print(f"rebuild failed: {type(exc).__name__}: {exc} (the report service "
                       "takes it again after a back-off)", file=sys.stderr)

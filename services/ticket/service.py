@@ -84,6 +84,8 @@ RANKING_QUERY, RANKING = kb.KbRankingQuery(), kb.KbRanking()
 OVERVIEW_QUERY, OVERVIEW = ov.OverviewQuery(), ov.CustomerOverview()
 REPORT_PAGE, REPORT_TICKETS = rf.ReportPage(), rf.ReportTickets()
 COUNTS_QUERY, REPORT_COUNTS = rf.ReportCountsQuery(), rf.ReportCounts()
+CALLS_PAGE, REPORT_CALLS = rf.ReportCallsPage(), rf.ReportCalls()
+REPORT_CONTACTS, REPORT_CALL_COUNTS = rf.ReportContacts(), rf.ReportCallCounts()
 STAFF_CHANGED = StaffChanged()
 CUSTOMER_DESTROYED, CUSTOMER_MERGED = CustomerDestroyed(), CustomerMerged()
 CUSTOMER_CLASSIFIED, ENVELOPE = CustomerClassified(), EnvelopeSchema()
@@ -603,6 +605,32 @@ class TicketService(HealthCheck):
         with self.db.transaction() as tx:
             return REPORT_COUNTS.dump(report_feed.report_ticket_counts(tx, self.principal,
                                                                        query))
+
+    @rpc
+    def report_calls(self, page=None):
+        """ReportCalls: every call's events by call id after `after` (limit 1..1000,
+        default 500), {"calls", "next"}; `next` null on the last page."""
+        page = CALLS_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_CALLS.dump(report_feed.report_calls(tx, self.principal, page))
+
+    @rpc
+    def report_contacts(self, page=None):
+        """ReportContacts: every contact (no customer, IVR path nor note) by id after
+        `after` (limit 1..1000, default 500), {"contacts", "next"}."""
+        page = REPORT_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_CONTACTS.dump(report_feed.report_contacts(tx, self.principal, page))
+
+    @rpc
+    def report_call_counts(self, query):
+        """ReportCallCounts: by China day over [from, to] (at most 400 days), calls
+        offered (on their offered day), answered, abandoned, and outbound phone
+        contacts."""
+        query = COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_CALL_COUNTS.dump(report_feed.report_call_counts(
+                tx, self.principal, query))
 
     # -- what a customer's lifecycle does to tickets, jobs and contacts (C4, C6, C8) -----
     @on_event("customer", "customer_classified")

@@ -2,7 +2,8 @@
 under 系统设置 (issue 11, N4/N5).
 
 通知设置: the quiet hours (China time; messages that wait for them go when they end) and
-the marketing caps per customer per day and week.  群机器人: the DingTalk, WeCom and
+the marketing caps per customer per day and week; who receives the daily report 日报 by
+e-mail.  群机器人: the DingTalk, WeCom and
 Feishu robots and the outgoing webhooks, each with the ticket events it is told of; a
 secret is entered once and never shown again.
 """
@@ -32,7 +33,8 @@ def settings(visit: Visit, request, values=None, errors=None) -> Response:
         start, end = _quiet(current.get("quiet_hours", ""))
         values = {"quiet_start": start, "quiet_end": end, "quiet_off": not start,
                   "marketing_daily_cap": current.get("marketing_daily_cap", ""),
-                  "marketing_weekly_cap": current.get("marketing_weekly_cap", "")}
+                  "marketing_weekly_cap": current.get("marketing_weekly_cap", ""),
+                  "daily_report_emails": "\n".join(current.get("daily_report_emails", []))}
     return visit.render("notify_settings.html", settings=current, values=values,
                         errors=errors or {}, done=done(request))
 
@@ -43,13 +45,22 @@ def posted_settings(form) -> tuple[dict, dict]:
               "quiet_end": form.get("quiet_end", "")[:5].strip(),
               "quiet_off": form.get("quiet_off") == "on",
               "marketing_daily_cap": form.get("marketing_daily_cap", "")[:6],
-              "marketing_weekly_cap": form.get("marketing_weekly_cap", "")[:6]}
+              "marketing_weekly_cap": form.get("marketing_weekly_cap", "")[:6],
+              "daily_report_emails": form.get("daily_report_emails", "")[:6000]}
     quiet = "" if values["quiet_off"] or not (values["quiet_start"] or values["quiet_end"]) \
         else f"{values['quiet_start']}-{values['quiet_end']}"
     data = {"quiet_hours": quiet,
             "marketing_daily_cap": whole(values["marketing_daily_cap"]),
-            "marketing_weekly_cap": whole(values["marketing_weekly_cap"])}
+            "marketing_weekly_cap": whole(values["marketing_weekly_cap"]),
+            "daily_report_emails": emails(values["daily_report_emails"])}
     return data, values
+
+
+def emails(text: str) -> list[str]:
+    """The addresses of a text box, one per line (commas, semicolons and spaces split
+    too); at most 21 kept, so that more than 20 is refused by the service, not cut."""
+    return [part for part in text.replace(",", " ").replace(";", " ").replace("；", " ")
+            .replace("，", " ").split() if part][:21]
 
 
 def settings_save(visit: Visit, request) -> Response:
@@ -58,8 +69,20 @@ def settings_save(visit: Visit, request) -> Response:
     try:
         visit.ask("notify", "update_settings", data)
     except KefuError as exc:
-        return settings(visit, request, values, refused(exc))
+        return settings(visit, request, values, _by_box(refused(exc)))
     return redirect("/admin/notifications?done=saved", visit.htmx)
+
+
+def _by_box(errors: dict) -> dict:
+    """An address refused (`daily_report_emails.3`) said beside the box, with its number."""
+    out: dict = {}
+    for name, reasons in errors.items():
+        box, _, index = name.partition(".")
+        if box == "daily_report_emails" and index.isdigit():
+            out.setdefault(box, []).extend(f"第 {int(index) + 1} 个地址：{r}" for r in reasons)
+        else:
+            out.setdefault(name, []).extend(reasons)
+    return out
 
 
 # -- group robots and webhooks ------------------------------------------------------------------

@@ -45,7 +45,7 @@ TARGET_KIND = {"robot": "群机器人", "webhook": "Webhook"}
 TARGET_EVENT = {"ticket_created": "新建工单", "ticket_assigned": "工单分派",
                 "ticket_transferred": "工单转派", "ticket_dispatched": "派工上门",
                 "ticket_resolved": "工单解决", "ticket_closed": "工单关闭",
-                "ticket_sla_breached": "工单超时"}
+                "ticket_sla_breached": "工单超时", "daily_report": "客服日报"}
 # Follow-ups 回访, questionnaires 问卷, satisfaction 满意度, campaigns 市场活动 (issue 12).
 FOLLOWUP_STATUS = {"open": "待回访", "done": "已完成", "missed": "漏回访"}
 FOLLOWUP_OUTCOME = {"reached": "已联系上", "unreachable": "联系不上", "erased": "已销毁"}

@@ -10,6 +10,7 @@ Outcomes per recipient: refused with 5xx (SMTPRecipientsRefused, a 5xx answer to
 data) -> failed; 4xx -> retry; the connection failing or lost -> retry for that message
 and every one after it (maybe_taken for the message whose data had gone out).
 """
+import base64
 import ipaddress
 import logging
 import smtplib
@@ -42,7 +43,26 @@ def compose(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     mail["Date"] = formatdate(localtime=False, usegmt=True)
     mail["Message-ID"] = message_id(outgoing)
     mail.set_content(outgoing.text, subtype="plain", charset="utf-8")
+    for item in outgoing.params.get("attachments") or ():
+        attach(mail, item)
     return mail
+
+
+ATTACHABLE = {"image/png": ("image", "png")}
+MAX_ATTACHMENT = 1_000_000  # bytes, decoded
+
+
+def attach(mail: EmailMessage, item: dict) -> None:
+    """One attachment {name, type, data (base64)} added (ValueError: a type not
+    attachable, bad base64, too large — the message fails rather than goes without)."""
+    kind = ATTACHABLE.get(item.get("type", ""))
+    if kind is None:
+        raise ValueError(f"attachment type {item.get('type')!r} not allowed")
+    data = base64.b64decode(item.get("data") or "", validate=True)
+    if len(data) > MAX_ATTACHMENT:
+        raise ValueError("attachment too large")
+    name = " ".join(str(item.get("name") or "attachment").split())[:100]
+    mail.add_attachment(data, maintype=kind[0], subtype=kind[1], filename=name)
 
 
 def valid_address(address: str) -> bool:

@@ -96,6 +96,7 @@ CONTRACT = Contract(
     consumes=[
         # each a reliable handler: one inbox notice per recipient per event, and one
         # message per (event, recipient, channel) to customers, robots and webhooks
+        Consumes("report", "daily_report"),         # -> the set addresses by e-mail; robots
         Consumes("ticket", "ticket_created"),       # -> the acceptor; robots/webhooks
         Consumes("ticket", "ticket_assigned"),      # -> each of notify_staff_ids; robots
         Consumes("ticket", "ticket_transferred"),   # -> each of notify_staff_ids; robots

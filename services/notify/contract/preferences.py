@@ -34,6 +34,8 @@ class Settings(Schema):
                                                          "empty for none"})
     marketing_daily_cap = fields.Integer()
     marketing_weekly_cap = fields.Integer()
+    daily_report_emails = fields.List(fields.String(), metadata={
+        "description": "who receives the daily report 日报 by e-mail (managers)"})
 
 
 class SettingsIn(Schema):
@@ -41,3 +43,5 @@ class SettingsIn(Schema):
         r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$", error="HH:MM-HH:MM")])
     marketing_daily_cap = fields.Integer(validate=validate.Range(min=0, max=100))
     marketing_weekly_cap = fields.Integer(validate=validate.Range(min=0, max=500))
+    daily_report_emails = fields.List(
+        fields.Email(validate=validate.Length(max=254)), validate=validate.Length(max=20))

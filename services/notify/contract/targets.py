@@ -4,7 +4,8 @@ from marshmallow import Schema, fields, validate
 
 KINDS = ("robot", "webhook")
 EVENTS = ("ticket_created", "ticket_assigned", "ticket_transferred", "ticket_dispatched",
-          "ticket_resolved", "ticket_closed", "ticket_sla_breached")
+          "ticket_resolved", "ticket_closed", "ticket_sla_breached",
+          "daily_report")  # the report service's 日报 (R3): its markdown to robots
 
 
 class TargetIn(Schema):

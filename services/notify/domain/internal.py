@@ -18,6 +18,8 @@ TITLES = {
 
 def robot_text(event_type: str, data: dict) -> tuple[str, str]:
     """(title, text) of a robot message."""
+    if event_type == "daily_report":  # counts only, written by the report service
+        return data["subject"], data["markdown"]
     title = f"{TITLES.get(event_type, event_type)} {data.get('serial', '')}".strip()
     kind = KIND_NAMES.get(data.get("kind", ""), data.get("kind", ""))
     lines = [f"【{title}】"]
@@ -43,8 +45,12 @@ def _moment(value):
         value)
 
 
+NOT_TO_WEBHOOKS = frozenset({"chart_png"})  # the daily report's picture: mail only
+
+
 def webhook_data(event_type: str, event_id: str, data: dict) -> dict:
     """The `data` of an outgoing webhook: the event's own payload as published (the ticket
     service already withholds what a classified ticket may not share)."""
     return {"event": event_type, "event_id": event_id, **{
-        k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}}
+        k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()
+        if k not in NOT_TO_WEBHOOKS}}

@@ -9,6 +9,8 @@
   a plain thank-you);
 - campaign_invitation_accepted (survey): the customer's SMS with the check-in code
   (template `campaign_checkin`);
+- daily_report (report): the 日报 e-mailed, its curve attached, to the addresses of the
+  `daily_report_emails` setting;
 - every subscribed event: each active group robot and outgoing webhook told of it.
 Every message's key is the event id: a redelivered event finds its messages and adds
 none (the pair (key, recipient, channel) is unique).  Event handlers run as notify's
@@ -52,6 +54,26 @@ def to_targets(tx, event_id: str, event_type: str, data: dict) -> int:
             "reason": None, "not_before": store_now(tx), "created_by": "system"})
         made += int(new)
     return made
+
+
+def daily_report(tx, event_id: str, data: dict) -> int:
+    """The report service's 日报: one e-mail (the curve attached) to each address of the
+    `daily_report_emails` setting, and subscribed robots and webhooks told.  Counts
+    only: no customer's data, level 0."""
+    made = 0
+    emails = prefs_store.settings(tx.cur).get("daily_report_emails") or []
+    attachments = ([{"name": data["chart_name"], "type": "image/png", "data": data["chart_png"]}]
+                   if data.get("chart_png") else [])
+    for address in emails:
+        _, new = store.insert(tx.cur, {
+            "idem_key": f"event:{event_id}", "channel": "email", "recipient": address,
+            "address": address, "customer_id": None, "level": 0, "template_id": None,
+            "purpose": policy.SERVICE, "quiet_hours": "send",
+            "params": {"attachments": attachments}, "subject": data["subject"],
+            "content": data["text"], "batch_id": None, "status": "queued", "reason": None,
+            "not_before": store_now(tx), "created_by": "system"})
+        made += int(new)
+    return made + to_targets(tx, event_id, "daily_report", data)
 
 
 def contact_point(customers, customer_id: str | None, purpose: str) -> dict | None:

@@ -36,7 +36,8 @@ def settings(db) -> dict:
 def _settings(raw: dict) -> dict:
     return {"quiet_hours": raw.get("quiet_hours", ""),
             "marketing_daily_cap": int(raw.get("marketing_daily_cap", 1)),
-            "marketing_weekly_cap": int(raw.get("marketing_weekly_cap", 3))}
+            "marketing_weekly_cap": int(raw.get("marketing_weekly_cap", 3)),
+            "daily_report_emails": list(raw.get("daily_report_emails") or [])}
 
 
 def update_settings(db, principal: Principal, data: dict) -> dict:

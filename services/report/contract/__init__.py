@@ -3,14 +3,21 @@
 Areas, each with its schemas in its own module:
   figures  (R1, R2) ticket counters, times and backlog by period, grouping and filters,
            read from rollups kept by the ticket events' snapshots — contract/figures.py
-  rebuild  (R4) rebuild from the ticket service, and the check against its own counts
-           — contract/rebuild.py
+  calls    (R1, R2) calls and contacts 话务报表 by period, queue, agent and hour of day,
+           read from rollups kept by the ticket service's call_recorded and
+           contact_logged events — contract/calls.py
+  rebuild  (R4) rebuild from the ticket service (tickets, calls, contacts), and the check
+           against its own counts — contract/rebuild.py
   daily    the daily count of created tickets (the first rollup) — contract/daily.py
+  daily_report  (R3) yesterday's figures and curve for managers, once a day, as the event
+           `daily_report` the notify service sends on — contract/daily_report.py
 
 Errors are besides Unauthenticated and Forbidden, which any call may answer.  Figures
 are read in the caller's scope: an agent their own tickets, a supervisor their groups',
 managers up, admins and auditors all; a filter out of scope is NotFound (a supervisor's
-agent filter: an agent with no ticket in their groups).  An answer holds at most 20,000
+agent filter: an agent with no ticket in their groups).  Call figures: an agent their
+own calls and contacts (another agent_id: NotFound); supervisors, managers up, admins
+and auditors every queue and agent.  An answer holds at most 20,000
 points (keys × periods; more: Invalid naming `by`, or `from` when not grouped).
 
 While a rebuild runs (rebuild_reports, until report_rebuild says done) the figures are
@@ -18,9 +25,11 @@ approximate: its pages replace facts without touching the rollups, which it corr
 its end.  A run that fails is queued again and taken after a back-off (its `error` tells
 the last failure) until it is done.
 """
-from services.common.contracts import Consumes, Contract, Operation
+from services.common.contracts import Consumes, Contract, Event, Operation
 from services.common.errors import DeadlineExceeded, Invalid, NotFound, Unavailable
+from services.report.contract.calls import CallFigures, CallFiguresQuery
 from services.report.contract.daily import DailyQuery, DailySeries
+from services.report.contract.daily_report import DailyReport
 from services.report.contract.figures import Backlog, BacklogQuery, FiguresQuery, TicketFigures
 from services.report.contract.rebuild import Check, CheckQuery, Rebuild, RebuildQuery
 from services.vocabulary import ADMINS, AUDITOR, FRONT_LINE, MANAGERS_UP
@@ -40,6 +49,7 @@ CONTRACT = Contract(
         # -- figures (R1, R2)
         Operation("ticket_figures", FIGURE_READERS, FiguresQuery, TicketFigures, (Invalid, NotFound)),
         Operation("ticket_backlog", FIGURE_READERS, BacklogQuery, Backlog,     (Invalid, NotFound)),
+        Operation("call_figures",   FIGURE_READERS, CallFiguresQuery, CallFigures, (Invalid, NotFound)),
         # -- rebuild and check (R4)
         Operation("rebuild_reports", REBUILDERS,    None,         Rebuild,     ()),
         Operation("report_rebuild",  REBUILDERS,    RebuildQuery, Rebuild,     (Invalid, NotFound)),
@@ -58,5 +68,13 @@ CONTRACT = Contract(
         Consumes("ticket", "ticket_sla_breached"),
         Consumes("ticket", "ticket_dispatched"),
         Consumes("ticket", "dispatch_handled"),
+        # Calls and contacts 话务报表 (R1): each call event kept once, its call's fact merged
+        # from them; each contact counted once as logged.
+        Consumes("ticket", "call_recorded"),
+        Consumes("ticket", "contact_logged"),
+    ],
+    events=[
+        # Once a day (REPORT_DAILY_HOUR in China) by one replica: yesterday's report.
+        Event("daily_report", DailyReport),
     ],
 )

@@ -1,21 +1,26 @@
 """Rebuild from the owners and the check against them (R4).
 
 A rebuild is asked for and runs in the background (state queued -> running -> done),
-page by page of the ticket service's `report_tickets`; `tickets` counts the snapshots
-read, `removed` the facts the owner no longer had.  A run that fails goes back to
-queued (`error` naming the failure) and is taken again after a back-off, from its
-position, until it is done (`failed` is kept in the states for older runs).  The figures
+page by page of the ticket service's `report_tickets`, then `report_calls` and
+`report_contacts` (`phase` tells which; `correct` at the end); `tickets`, `calls` and
+`contacts` count the records read, `removed` the facts the owner no longer had.  A run
+that fails goes back to queued (`error` naming the failure) and is taken again after a
+back-off, from its position, until it is done (`failed` is kept in the states for older
+runs).  The figures
 are approximate while a rebuild runs: its pages replace facts without touching the
 rollups, which it corrects at its end.
 
 The check (at most 31 days; Unavailable when the ticket service cannot count now)
 compares ticket_day_kind with the ticket service's own counts per day and kind
 (`report_ticket_counts`): measures created, resolved, closed, cancelled,
-reopened_tickets, repeats, response_breached, resolution_breached.
+reopened_tickets, repeats, response_breached, resolution_breached; and the call rollups
+with its call counts per day (`report_call_counts`), kind "calls": measures offered,
+answered, abandoned, outbound.
 """
 from marshmallow import Schema, fields
 
 STATES = ("queued", "running", "done", "failed")
+PHASES = ("tickets", "calls", "contacts", "correct")
 
 
 class Rebuild(Schema):
@@ -26,8 +31,11 @@ class Rebuild(Schema):
     requested_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
+    phase = fields.String(metadata={"enum": PHASES})
     pages = fields.Integer()
     tickets = fields.Integer()
+    calls = fields.Integer()
+    contacts = fields.Integer()
     removed = fields.Integer()
     error = fields.String(allow_none=True)
 

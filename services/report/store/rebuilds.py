@@ -1,9 +1,10 @@
-"""All SQL of the rebuild runs (R4, migration 0002 report_rebuild)."""
+"""All SQL of the rebuild runs (R4, migrations 0002 and 0003 report_rebuild)."""
 from typing import Any
 
 _REBUILD = (
     "SELECT id::text AS id, generation, state, requested_by, requested_at, started_at,"
-    " finished_at, after_id, pages, tickets, removed, error, attempts, retry_at"
+    " finished_at, phase, after_id, pages, tickets, calls, contacts, removed, error,"
+    " attempts, retry_at"
     " FROM report_rebuild")
 
 
@@ -46,13 +47,19 @@ def claim(cur, lease_seconds: int) -> Any:
     return get(cur, row["id"]) if row else None
 
 
-def advance(cur, rebuild_id: str, after_id: str | None, tickets: int,
-            lease_seconds: int) -> None:
-    """A page applied: the position to go on from, and the lease renewed."""
+def advance(cur, rebuild_id: str, source: str, phase: str, after_id: str | None,
+            kept: int, lease_seconds: int) -> None:
+    """A page of `source` (tickets, calls, contacts) applied, `kept` records: the phase
+    and position to go on from, and the lease renewed."""
     cur.execute(
-        "UPDATE report_rebuild SET after_id = %s, pages = pages + 1, tickets = tickets + %s,"
-        " claimed_until = now() + make_interval(secs => %s) WHERE id = %s",
-        (after_id, tickets, lease_seconds, rebuild_id))
+        "UPDATE report_rebuild SET phase = %(phase)s, after_id = %(after)s,"
+        " pages = pages + 1,"
+        " tickets = tickets + CASE WHEN %(source)s = 'tickets' THEN %(n)s ELSE 0 END,"
+        " calls = calls + CASE WHEN %(source)s = 'calls' THEN %(n)s ELSE 0 END,"
+        " contacts = contacts + CASE WHEN %(source)s = 'contacts' THEN %(n)s ELSE 0 END,"
+        " claimed_until = now() + make_interval(secs => %(lease)s) WHERE id = %(id)s",
+        {"phase": phase, "after": after_id, "source": source, "n": kept,
+         "lease": lease_seconds, "id": rebuild_id})
 
 
 def removed(cur, rebuild_id: str, removed: int) -> None:

@@ -79,6 +79,10 @@ from services.ticket.contract.knowledge import (
 )
 from services.ticket.contract.overview import CustomerOverview, OverviewQuery
 from services.ticket.contract.report_feed import (
+    ReportCallCounts,
+    ReportCalls,
+    ReportCallsPage,
+    ReportContacts,
     ReportCounts,
     ReportCountsQuery,
     ReportPage,
@@ -201,6 +205,9 @@ CONTRACT = Contract(
         # -- report feed (issue 13): the report service's system identity only
         Operation("report_tickets",        NOBODY,         ReportPage,      ReportTickets,    (Invalid,), system=frozenset({"report"})),
         Operation("report_ticket_counts",  NOBODY,         ReportCountsQuery, ReportCounts,   (Invalid,), system=frozenset({"report"})),
+        Operation("report_calls",          NOBODY,         ReportCallsPage, ReportCalls,      (Invalid,), system=frozenset({"report"})),
+        Operation("report_contacts",       NOBODY,         ReportPage,      ReportContacts,   (Invalid,), system=frozenset({"report"})),
+        Operation("report_call_counts",    NOBODY,         ReportCountsQuery, ReportCallCounts, (Invalid,), system=frozenset({"report"})),
     ],
     events=[
         Event("ticket_created",        TicketCreated),        # accepted (T2)

@@ -52,3 +52,27 @@ def counts(rows: list[dict]) -> dict:
     """The counts answer from the store's rows (day, kind and each counted figure)."""
     return {"counts": [{"day": r["day"], "kind": r["kind"],
                         **{name: int(r[name] or 0) for name in COUNTED}} for r in rows]}
+
+
+CALL_COUNTED = ("offered", "answered", "abandoned", "outbound")
+
+
+def call_page(rows: list[dict], limit: int) -> dict:
+    """A keyset page of calls from up to limit + 1 rows by call id: {calls, next}."""
+    shown = rows[:limit]
+    return {"calls": [{"call_id": r["call_id"], "events": [
+                {**e, "at": datetime.datetime.fromisoformat(e["at"])} for e in r["events"]]}
+                      for r in shown],
+            "next": shown[-1]["call_id"] if len(rows) > limit else None}
+
+
+def contact_page(rows: list[dict], limit: int) -> dict:
+    """A keyset page of contacts from up to limit + 1 rows by id: {contacts, next}."""
+    shown = rows[:limit]
+    return {"contacts": shown, "next": shown[-1]["contact_id"] if len(rows) > limit else None}
+
+
+def call_counts(rows: list[dict]) -> dict:
+    """The call counts answer from the store's rows (day and each counted figure)."""
+    return {"counts": [{"day": r["day"], **{name: int(r[name] or 0) for name in CALL_COUNTED}}
+                       for r in rows]}

@@ -29,3 +29,22 @@ def report_ticket_counts(tx, principal: Principal, query: dict) -> dict:
     """The owner's counts by China day x kind over [from, to] (both included)."""
     start, end = rules.period(query["from_"], query["to"])
     return rules.counts(store.counts(tx.cur, start, end))
+
+
+def report_calls(tx, principal: Principal, page: dict) -> dict:
+    """A page of every call's events by call id after `after`: {calls, next}."""
+    return rules.call_page(store.call_page(tx.cur, page["after"], page["limit"] + 1),
+                           page["limit"])
+
+
+def report_contacts(tx, principal: Principal, page: dict) -> dict:
+    """A page of every contact by id after `after`: {contacts, next}."""
+    after = str(page["after"]) if page["after"] else None
+    return rules.contact_page(store.contact_page(tx.cur, after, page["limit"] + 1),
+                              page["limit"])
+
+
+def report_call_counts(tx, principal: Principal, query: dict) -> dict:
+    """The owner's call counts by China day over [from, to] (both included)."""
+    start, end = rules.period(query["from_"], query["to"])
+    return rules.call_counts(store.call_counts(tx.cur, start, end))

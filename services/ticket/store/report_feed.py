@@ -67,3 +67,56 @@ def counts(cur, start, end) -> list[dict]:
         " FULL JOIN cancelled USING (day, kind) ORDER BY day, kind",
         {"start": start, "end": end})
     return cur.fetchall()
+
+
+# -- calls and contacts 话务报表 --------------------------------------------------------------
+def call_page(cur, after: str | None, limit: int) -> list[dict]:
+    """Up to `limit` calls after the call id `after` (None: from the first), by call id
+    (the primary key's order and index), each with its events in time order."""
+    cur.execute(
+        "WITH ids AS (SELECT DISTINCT call_id FROM call_event"
+        "  WHERE %(after)s::text IS NULL OR call_id > %(after)s"
+        "  ORDER BY call_id LIMIT %(limit)s)"
+        " SELECT e.call_id, json_agg(json_build_object('event', e.event, 'at', e.at,"
+        "   'queue', e.queue, 'agent_id', e.agent_id, 'wait_seconds', e.wait_seconds)"
+        "   ORDER BY e.at, e.event) AS events"
+        " FROM call_event e JOIN ids USING (call_id) GROUP BY e.call_id ORDER BY e.call_id",
+        {"after": after, "limit": limit})
+    return cur.fetchall()
+
+
+def contact_page(cur, after: str | None, limit: int) -> list[dict]:
+    """Up to `limit` contacts after the id `after` (None: from the first), by id."""
+    cur.execute(
+        "SELECT id::text AS contact_id, ticket_id::text AS ticket_id, channel, direction,"
+        " agent_id, started_at, duration_seconds, call_id FROM contact_log"
+        " WHERE %(after)s::uuid IS NULL OR id > %(after)s::uuid ORDER BY id LIMIT %(limit)s",
+        {"after": after, "limit": limit})
+    return cur.fetchall()
+
+
+def call_counts(cur, start, end) -> list[dict]:
+    """By China day over [start, end): calls first offered (else first heard of) that
+    day — offered, answered, abandoned — and phone contacts out started that day.  The
+    calls with an event in the range (call_event_at) are the only candidates: a call's
+    first event is one of its events."""
+    cur.execute(
+        "WITH ids AS (SELECT DISTINCT call_id FROM call_event"
+        "  WHERE at >= %(start)s AND at < %(end)s),"
+        " calls AS (SELECT e.call_id,"
+        "   coalesce(min(e.at) FILTER (WHERE e.event = 'offered'), min(e.at)) AS first_at,"
+        "   bool_or(e.event = 'answered') AS answered,"
+        "   bool_or(e.event = 'abandoned') AS abandoned"
+        "  FROM call_event e JOIN ids USING (call_id) GROUP BY e.call_id),"
+        " by_day AS (SELECT (first_at AT TIME ZONE 'Asia/Shanghai')::date AS day,"
+        "   count(*) AS offered, count(*) FILTER (WHERE answered) AS answered,"
+        "   count(*) FILTER (WHERE abandoned) AS abandoned FROM calls"
+        "  WHERE first_at >= %(start)s AND first_at < %(end)s GROUP BY 1),"
+        " outbound AS (SELECT (started_at AT TIME ZONE 'Asia/Shanghai')::date AS day,"
+        "   count(*) AS outbound FROM contact_log WHERE channel = 'phone'"
+        "   AND direction = 'out' AND started_at >= %(start)s AND started_at < %(end)s"
+        "  GROUP BY 1)"
+        " SELECT day, offered, answered, abandoned, outbound"
+        " FROM by_day FULL JOIN outbound USING (day) ORDER BY day",
+        {"start": start, "end": end})
+    return cur.fetchall()

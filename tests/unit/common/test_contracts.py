@@ -83,6 +83,10 @@ SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     # R4 (issue 13): the report rebuilds its ticket facts and checks its rollups.
     ("ticket", "report_tickets"): frozenset({"report"}),
     ("ticket", "report_ticket_counts"): frozenset({"report"}),
+    # ... and its call and contact facts 话务报表, and checks its call rollups.
+    ("ticket", "report_calls"): frozenset({"report"}),
+    ("ticket", "report_contacts"): frozenset({"report"}),
+    ("ticket", "report_call_counts"): frozenset({"report"}),
 }
 
 

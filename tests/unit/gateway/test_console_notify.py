@@ -443,12 +443,31 @@ def test_the_settings_form_posts_what_the_notify_contract_takes():
         ("quiet_start", "21:00"), ("quiet_end", "08:00"), ("marketing_daily_cap", " 2 "),
         ("marketing_weekly_cap", "5")]))
     assert data == {"quiet_hours": "21:00-08:00", "marketing_daily_cap": 2,
-                    "marketing_weekly_cap": 5}
+                    "marketing_weekly_cap": 5, "daily_report_emails": []}
     assert SettingsIn().load(data) == data
     off, values = notify_settings.posted_settings(MultiDict([
         ("quiet_start", "21:00"), ("quiet_end", "08:00"), ("quiet_off", "on"),
         ("marketing_daily_cap", "1"), ("marketing_weekly_cap", "3")]))
     assert off["quiet_hours"] == "" and values["quiet_start"] == "21:00"
+
+
+def test_r3_the_daily_report_addresses_are_one_per_line_and_a_bad_one_is_named():
+    data, values = notify_settings.posted_settings(MultiDict([
+        ("quiet_off", "on"), ("marketing_daily_cap", "1"), ("marketing_weekly_cap", "3"),
+        ("daily_report_emails", "wang@example.com\r\n li@example.com；zhao@example.com\n")]))
+    assert data["daily_report_emails"] == ["wang@example.com", "li@example.com",
+                                           "zhao@example.com"]
+    assert SettingsIn().load(data) == data
+    visit = FakeVisit({"settings": {"quiet_hours": "", "marketing_daily_cap": 1,
+                                    "marketing_weekly_cap": 3, "daily_report_emails": []}},
+                      {"update_settings": Invalid("x", {
+                          "daily_report_emails.1": ["Not a valid email address."]})})
+    shown = notify_settings.settings_save(visit, request([
+        ("quiet_off", "on"), ("marketing_daily_cap", "1"), ("marketing_weekly_cap", "3"),
+        ("daily_report_emails", "wang@example.com\nnot-an-address")]))
+    [reason] = shown.context["errors"]["daily_report_emails"]
+    assert reason.startswith("第 2 个地址：")
+    assert shown.context["values"]["daily_report_emails"] == "wang@example.com\nnot-an-address"
 
 
 def test_refused_settings_are_shown_again_beside_their_fields():

@@ -1,7 +1,7 @@
-"""R4: a rebuild run (handlers/rebuild.py run) over an in-memory store — every page's call
-carries a system token minted for it (a rebuild outlives one token), a failed run is
-queued again after a back-off and taken from its position, and the check's range and
-the owner's failures."""
+"""R4: a rebuild run (handlers/rebuild.py run) over an in-memory store — tickets, then
+calls, then contacts paged; every page's call carries a system token minted for it (a
+rebuild outlives one token), a failed run is queued again after a back-off and taken
+from its position, and the check's range and the owner's failures."""
 import datetime
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -20,15 +20,19 @@ PAGE_SECONDS = 100.0  # each page takes this long: 20 pages outlive a token six 
 class World:
     """The owner's tickets, a clock, the token in effect, and the rebuild row."""
 
-    def __init__(self, tickets: int, fail_on: set[int] = frozenset()):
+    def __init__(self, tickets: int, fail_on: set[int] = frozenset(), calls: int = 0):
         self.ids = [f"t{i:03}" for i in range(tickets)]
+        self.call_ids = [f"c{i:03}" for i in range(calls)]
+        self.kept_calls: list[str] = []
         self.now = 0.0
         self.token: float | None = None  # when the token in effect was minted
         self.calls = 0
         self.fail_on = set(fail_on)
         self.kept: list[str] = []
         self.job = {"id": "r1", "generation": 7, "state": "queued", "after_id": None,
-                    "pages": 0, "tickets": 0, "removed": 0, "attempts": 0, "error": None}
+                    "phase": "tickets", "pages": 0, "tickets": 0, "calls": 0, "contacts": 0,
+                    "removed": 0, "attempts": 0, "error": None}
+        self.asked: list[str] = []
         self.retry_in: float | None = None
         self.corrected = 0
 
@@ -41,18 +45,23 @@ class World:
             self.token = saved
 
     def ask(self, method, payload):
-        """report_tickets as the ticket service answers it: refused on an expired token."""
+        """report_tickets / report_calls / report_contacts as the ticket service answers
+        them: refused on an expired token."""
         self.calls += 1
+        self.asked.append(method)
         if self.token is None or self.now - self.token >= TOKEN_LIFE:
             raise AssertionError(f"Unauthenticated: token of {self.token} at {self.now}")
         if self.calls in self.fail_on:
             raise Unavailable("message broker unavailable")
         self.now += PAGE_SECONDS
         after, limit = payload["after"], payload["limit"]
-        rest = [t for t in self.ids if after is None or t > after]
+        ids = {"tickets": self.ids, "calls": self.call_ids, "contacts": []}[method]
+        rest = [t for t in ids if after is None or t > after]
         page = rest[:limit]
-        return {"tickets": [{"ticket_id": t} for t in page],
-                "next": page[-1] if len(rest) > limit else None}
+        found = {"tickets": [{"ticket_id": t} for t in page],
+                 "calls": [{"call_id": c, "events": []} for c in page],
+                 "contacts": []}[method]
+        return {method: found, "next": page[-1] if len(rest) > limit else None}
 
     # -- the store -----------------------------------------------------------------------
     def claim(self, cur, lease):
@@ -61,9 +70,9 @@ class World:
         self.job["state"] = "running"
         return dict(self.job)
 
-    def advance(self, cur, rebuild_id, after, n, lease):
-        self.job.update(after_id=after, pages=self.job["pages"] + 1,
-                        tickets=self.job["tickets"] + n)
+    def advance(self, cur, rebuild_id, source, phase, after, n, lease):
+        self.job.update(after_id=after, phase=phase, pages=self.job["pages"] + 1,
+                        **{source: self.job[source] + n})
 
     def retry_later(self, cur, rebuild_id, error, backoff):
         self.job.update(state="queued", error=error, attempts=self.job["attempts"] + 1)
@@ -82,10 +91,19 @@ class World:
             remove_stale=lambda cur, g: 0, compute_corrections=lambda cur: 0,
             apply_corrections=self.apply_corrections)
         facts = SimpleNamespace(keep_page=lambda tx, snaps, g: self.kept.extend(
-            s["ticket_id"] for s in snaps))
+            s["ticket_id"] for s in snaps) or len(snaps))
+        calls = SimpleNamespace(
+            keep_calls=lambda tx, found, g, quick: self.kept_calls.extend(
+                c["call_id"] for c in found) or len(found),
+            keep_contacts=lambda tx, found, g: len(found))
+        call_store = SimpleNamespace(
+            remove_stale=lambda cur, g: 0, compute_corrections=lambda cur: 0,
+            apply_corrections=self.apply_corrections)
         return db, [mock.patch.object(handler, "store", store),
                     mock.patch.object(handler, "fact_store", fact_store),
                     mock.patch.object(handler, "facts", facts),
+                    mock.patch.object(handler, "calls", calls),
+                    mock.patch.object(handler, "call_store", call_store),
                     mock.patch.object(handler, "_ask", self.ask)]
 
     def apply_corrections(self, cur, table, limit):
@@ -97,8 +115,9 @@ class World:
         for p in patches:
             p.start()
         try:
-            return handler.run(db, SimpleNamespace(report_tickets=None), dict, 1,
-                               as_system=self.as_system, **kw)
+            owner = SimpleNamespace(report_tickets="tickets", report_calls="calls",
+                                    report_contacts="contacts")
+            return handler.run(db, owner, dict, 1, as_system=self.as_system, **kw)
         finally:
             for p in patches:
                 p.stop()
@@ -106,11 +125,15 @@ class World:
 
 class TestR4RebuildRuns:
     def test_r4_a_rebuild_longer_than_a_system_token_renews_it_for_every_page(self):
-        world = World(tickets=20)
+        world = World(tickets=20, calls=3)
         done = world.run()
         assert done["state"] == "done"
         assert world.now >= 6 * TOKEN_LIFE  # it outlived several tokens
-        assert world.kept == world.ids and done["pages"] == 20
+        assert world.kept == world.ids and world.kept_calls == world.call_ids
+        # tickets, then calls, then contacts (one empty page)
+        assert world.asked == ["tickets"] * 20 + ["calls"] * 3 + ["contacts"]
+        assert (done["pages"], done["tickets"], done["calls"], done["contacts"]) == \
+            (24, 20, 3, 0)
 
     def test_r4_a_run_whose_ticket_call_fails_once_is_queued_and_completes_next_round(self):
         world = World(tickets=5, fail_on={3})
@@ -124,13 +147,25 @@ class TestR4RebuildRuns:
         done = world.run()
         assert done["state"] == "done" and done["error"] is None
         assert world.kept == world.ids  # went on from its position: each ticket once
-        assert world.corrected == 4  # every rollup corrected once at the end
+        assert world.corrected == 6  # every rollup corrected once at the end
 
     def test_r4_a_run_failed_after_its_last_page_only_corrects_when_taken_again(self):
         world = World(tickets=3)
-        world.job.update(pages=3, after_id=None, attempts=2)  # its pages were all applied
+        world.job.update(pages=5, after_id=None, attempts=2, phase="correct")  # all paged
         done = world.run()
-        assert done["state"] == "done" and world.calls == 0 and world.corrected == 4
+        assert done["state"] == "done" and world.calls == 0 and world.corrected == 6
+
+    def test_r4_a_run_failed_while_paging_calls_goes_on_with_the_calls_from_its_position(
+            self):
+        world = World(tickets=2, calls=4, fail_on={4})
+        with pytest.raises(Unavailable):
+            world.run(retry_seconds=10)
+        assert world.job["phase"] == "calls" and world.job["after_id"] == "c000"
+        world.retry_in = 0
+        done = world.run()
+        assert done["state"] == "done"
+        assert world.kept == world.ids and world.kept_calls == world.call_ids
+        assert world.asked == ["tickets"] * 2 + ["calls"] * 2 + ["calls"] * 3 + ["contacts"]
 
     def test_r4_the_back_off_doubles_and_is_capped(self):
         assert [handler.backoff(n, 30) for n in range(3)] == [30, 60, 120]
@@ -145,9 +180,12 @@ class TestR4Check:
         db = SimpleNamespace(transaction=contextmanager(lambda: (yield SimpleNamespace(cur=None))))
         with mock.patch.object(handler, "_ask", ask or (lambda m, p: {"counts": []})), \
                 mock.patch.object(handler, "figure_store",
-                                  SimpleNamespace(day_kind_sums=lambda cur, a, b: [])):
+                                  SimpleNamespace(day_kind_sums=lambda cur, a, b: [])), \
+                mock.patch.object(handler, "call_store",
+                                  SimpleNamespace(day_sums=lambda cur, a, b: [])):
             return handler.check(db, contextmanager(lambda: (yield)),
-                                 SimpleNamespace(report_ticket_counts=None), query)
+                                 SimpleNamespace(report_ticket_counts=None,
+                                                 report_call_counts=None), query)
 
     def test_r4_the_check_covers_at_most_31_days_naming_to(self):
         assert self.check({**self.QUERY, "to_day": datetime.date(2026, 1, 31)}) == \

@@ -177,7 +177,8 @@ class TestCounts:
 
 
 class TestWhoMayCall:
-    @pytest.mark.parametrize("name", ["report_tickets", "report_ticket_counts"])
+    @pytest.mark.parametrize("name", ["report_tickets", "report_ticket_counts", "report_calls",
+                                      "report_contacts", "report_call_counts"])
     def test_r4_only_the_report_system_identity(self, name):
         operation = contract.CONTRACT.operation(name)
         entrypoint = AuthenticatedRpc(allow=operation.roles, system=operation.system)
@@ -239,3 +240,41 @@ class TestCountingRules:
         def handler(pair):
             return {"assignee_id": pair[0], "group_name": pair[1]}
         assert wf.is_transfer(handler(before), handler(after)) is counted
+
+
+class TestCallFeed:
+    """Calls and contacts 话务报表: the pages the report rebuilds its call facts from."""
+
+    def test_r4_a_call_page_parses_event_times_and_next_only_when_more_follow(self):
+        rows = [{"call_id": f"c{i}", "events": [
+            {"event": "offered", "at": "2026-11-30T17:30:00+00:00", "queue": "售后",
+             "agent_id": None, "wait_seconds": None}]} for i in range(3)]
+        page = feed.call_page(rows, 2)
+        assert [c["call_id"] for c in page["calls"]] == ["c0", "c1"] and page["next"] == "c1"
+        assert page["calls"][0]["events"][0]["at"] == AT
+        dumped = feed_contract.ReportCalls().dump(page)
+        assert feed_contract.ReportCalls().load(dumped)["calls"][0]["events"][0]["at"] == AT
+        assert feed.call_page(rows[:2], 2)["next"] is None
+
+    def test_r4_a_calls_page_after_is_a_bounded_call_id(self):
+        schema = feed_contract.ReportCallsPage()
+        assert schema.load({"after": "pbx-1"}) == {"after": "pbx-1", "limit": 500}
+        with pytest.raises(ValidationError) as caught:
+            schema.load({"after": "x" * 101})
+        assert "after" in caught.value.messages
+
+    def test_r4_a_contact_page_carries_no_customer_nor_ivr_path(self):
+        fields = set(feed_contract.ReportContact().fields)
+        assert fields == {"contact_id", "ticket_id", "channel", "direction", "agent_id",
+                          "started_at", "duration_seconds", "call_id"}
+        rows = [{"contact_id": str(uuid.uuid4()), "ticket_id": None, "channel": "phone",
+                 "direction": "out", "agent_id": "a", "started_at": AT,
+                 "duration_seconds": 0, "call_id": None} for _ in range(2)]
+        assert feed.contact_page(rows, 1)["next"] == rows[0]["contact_id"]
+
+    def test_r4_call_counts_fill_absent_figures_with_zero(self):
+        day = datetime.date(2026, 12, 1)
+        answer = feed.call_counts([{"day": day, "offered": 3, "answered": 2,
+                                    "abandoned": None, "outbound": None}])
+        assert answer == {"counts": [{"day": day, "offered": 3, "answered": 2,
+                                      "abandoned": 0, "outbound": 0}]}

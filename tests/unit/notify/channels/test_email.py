@@ -1,5 +1,6 @@
 """Email through the simulator's SMTP server (read back from its Maildir via /_sim/mail),
 and the outcome of each SMTP failure."""
+import base64
 import smtplib
 import socket
 import uuid
@@ -47,6 +48,34 @@ def test_a_bad_address_fails_alone(fresh):
     assert [r.outcome for r in results] == ["failed"] * 3 + ["sent"]
     assert {r.code for r in results[:3]} == {"kefu.BadAddress"}
     assert fresh.get("/_sim/mail")["count"] == 1
+
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8).decode()
+
+
+def test_r3_an_attached_png_arrives_with_its_name(fresh):
+    message = mail(subject="客服日报 2026-12-06")
+    message.params["attachments"] = [{"name": "趋势.png", "type": "image/png", "data": PNG}]
+    [result] = SmtpEmail("127.0.0.1", fresh.smtp_port, FROM).send([message], "a1")
+    assert result.outcome == "sent"
+    [got] = fresh.get("/_sim/mail", to=message.address)["messages"]
+    assert got["text"].rstrip("\n") == message.text  # the text is the text part still
+    assert got["attachments"] == [{"name": "趋势.png", "type": "image/png",
+                                   "size": 8 + 256 * 8, "magic": "89504e470d0a1a0a"}]
+
+
+@pytest.mark.parametrize("item", [
+    {"name": "a.exe", "type": "application/x-msdownload", "data": PNG},
+    {"name": "a.png", "type": "image/png", "data": "not base64!"},
+    {"name": "a.png", "type": "image/png",
+     "data": base64.b64encode(b"x" * (email_channel.MAX_ATTACHMENT + 1)).decode()},
+])
+def test_r3_an_attachment_not_allowed_fails_the_message_and_sends_nothing(fresh, item):
+    message = mail()
+    message.params["attachments"] = [item]
+    [result] = SmtpEmail("127.0.0.1", fresh.smtp_port, FROM).send([message], "a1")
+    assert (result.outcome, result.code) == ("failed", "kefu.BadMessage")
+    assert fresh.get("/_sim/mail", to=message.address)["count"] == 0
 
 
 def test_a_subject_with_line_breaks_is_one_line(fresh):
