@@ -27,6 +27,15 @@ def answers(status: int, response, description: str):
     return decorate
 
 
+def produces(*media_types: str):
+    """Stacked on @api: the route answers a file or an image, not JSON — its success
+    is documented as binary content of these media types.  Applied right after @api."""
+    def decorate(method):
+        ROUTES[-1]["produces"] = media_types
+        return method
+    return decorate
+
+
 def path_names(url: str) -> list[str]:
     """The names of a route's path values, in the URL's order."""
     return _PARAM.findall(url)
@@ -73,6 +82,10 @@ def _operation(route: dict) -> dict:
     if route["response"] is not None:
         responses[str(route["status"])]["content"] = {
             "application/json": {"schema": route["response"]}}
+    if route.get("produces"):
+        responses[str(route["status"])]["content"] = {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in route["produces"]}
     for status, response, description in route.get("also", ()):
         responses[str(status)] = {"description": description,
                                   "content": {"application/json": {"schema": response}}}

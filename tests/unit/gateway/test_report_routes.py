@@ -16,6 +16,7 @@ from services.common.errors import NotFound
 from services.gateway import http, openapi
 from services.gateway import report_routes as routes_module
 from services.gateway import routes as forwarding
+from services.gateway.report_file_routes import ReportFileRoutes
 from services.report import contract as report
 from services.vocabulary import ADMIN, AGENT, AUDITOR, FIELD, MANAGER, SUPERVISOR, TELEPHONY
 
@@ -26,9 +27,11 @@ MIXIN_ROUTES = {"ticket_figures", "ticket_backlog", "rebuild_reports", "report_r
 
 
 def _routes() -> dict[str, http.Api]:
-    """Every gateway route asking the report service, by the operation (its docstring)."""
+    """Every gateway route asking the report service, by the operation (its docstring);
+    not its files and charts (report_file_routes: tests/unit/gateway/test_report_files)."""
     found = {}
-    for name in dir(Gateway):
+    files = set(vars(ReportFileRoutes))
+    for name in set(dir(Gateway)) - files:
         for extension in getattr(getattr(Gateway, name, None), ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(extension, http.Api) and "report" in extension.upstreams:
                 doc = getattr(Gateway, name).__doc__
