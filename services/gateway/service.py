@@ -79,11 +79,13 @@ from services.gateway.pages import jobs as job_pages
 from services.gateway.pages import knowledge as kb_pages
 from services.gateway.pages import live as pushes
 from services.gateway.pages import signin as signin_pages
+from services.gateway.pages import statistics as stats_pages
 from services.gateway.pages import surveys as survey_pages
 from services.gateway.pages import tickets as ticket_pages
 from services.gateway.pages import workbench as workbench_pages
 from services.gateway.pages.knowledge import EDITORS
 from services.gateway.pages.web import Visitor, page
+from services.gateway.report_file_routes import ReportFileRoutes
 from services.gateway.report_routes import ReportRoutes
 from services.gateway.routes import (
     BODY,
@@ -153,9 +155,10 @@ def provider_callback(service, request, provider: str, kind: str) -> dict:
     return reply["answer"]
 
 
-class GatewayService(SurveyRoutes, ReportRoutes, HealthCheck):
+class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, HealthCheck):
     """Its routes, the survey service's (survey_routes.SurveyRoutes) and the report
-    service's (report_routes.ReportRoutes)."""
+    service's (report_routes.ReportRoutes; its files and charts:
+    report_file_routes.ReportFileRoutes)."""
 
     name = contract.SERVICE
 
@@ -851,6 +854,20 @@ class GatewayService(SurveyRoutes, ReportRoutes, HealthCheck):
                          allow=campaign_pages.DOOR)
     campaign_check_in = page("POST", "/campaigns/<campaign_id>/check-in",
                              campaign_pages.check_in, allow=campaign_pages.DOOR)
+    # console: statistics 统计 (issue 13): the board, trends, calls; downloads run the API route
+    stats_board = page("GET", "/stats", stats_pages.board, allow=stats_pages.READERS)
+    stats_board_part = page("GET", "/stats/board", stats_pages.board_part,
+                            allow=stats_pages.READERS)
+    stats_trends = page("GET", "/stats/trends", stats_pages.trends, allow=stats_pages.READERS)
+    stats_calls = page("GET", "/stats/calls", stats_pages.calls, allow=stats_pages.READERS)
+    stats_ticket_export = page("GET", "/stats/tickets/export", stats_pages.download,
+                               allow=stats_pages.READERS)
+    stats_ticket_chart = page("GET", "/stats/tickets/chart", stats_pages.download,
+                              allow=stats_pages.READERS)
+    stats_call_export = page("GET", "/stats/calls/export", stats_pages.download,
+                             allow=stats_pages.READERS)
+    stats_call_chart = page("GET", "/stats/calls/chart", stats_pages.download,
+                            allow=stats_pages.READERS)
     # console: admin 系统设置 (pages/admin.py)
     admin_home = page("GET", "/admin", admin_pages.index, allow=ADMINS)
     admin_staff = page("GET", "/admin/staff", staff_admin.index, allow=ADMINS)

@@ -554,11 +554,24 @@ FIGURE_OBJECTS = ("all", "own_group", "other_group", "other_agent")
 _FIGURE_READERS = {"agent": (200, 200, 200, 404), "supervisor": (200, 200, 404, 200)} | {
     r: (200,) * 4 for r in ("manager", "general_manager", "admin", "auditor")} | {
     r: refused(4) for r in ("field", "telephony")}
+# Call figures 话务报表 (contract/calls.py): an agent their own calls (another agent: 404);
+# supervisors, managers up, admins and auditors every queue and agent.
+_CALL_READERS = {"agent": (200, 404)} | {
+    r: (200, 200) for r in ("supervisor", "manager", "general_manager", "admin", "auditor")
+} | {r: refused(2) for r in ("field", "telephony")}
 REPORT_BY_ID = {
     ("GET", "/api/v1/reports/tickets"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/calls"): (("all", "other_agent"), _CALL_READERS),
     ("GET", "/api/v1/reports/tickets/backlog"): (FIGURE_OBJECTS, _FIGURE_READERS),
     ("GET", "/api/v1/reports/rebuilds/{rebuild_id}"): (("existing", "unknown"), {
         r: refused(2) for r in ROLES} | {"admin": (200, 404)}),
+    # files and charts (R3, report_file_routes.py): the figures they read, the same rows
+    # (the defaults: XLSX; a PNG of two measures)
+    ("GET", "/api/v1/reports/tickets/export"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/tickets/backlog/export"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/tickets/chart"): (FIGURE_OBJECTS, _FIGURE_READERS),
+    ("GET", "/api/v1/reports/calls/export"): (("all", "other_agent"), _CALL_READERS),
+    ("GET", "/api/v1/reports/calls/chart"): (("all", "other_agent"), _CALL_READERS),
 }
 REPORT_COLLECTIONS = {
     # REBUILDERS: the rebuild queued, or the one queued or running already

@@ -63,3 +63,23 @@
     bar.value = Math.round(100 * e.detail.loaded / e.detail.total);
   });
 })();
+
+// Statistics curves (issue 13): an element with data-chart names the <script
+// type="application/json"> holding its ECharts option (built by the page, no code in
+// it); drawn with the Chinese locale, redrawn to the element's width.
+(function () {
+  "use strict";
+  if (!window.echarts) { return; }
+  var charts = [];
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var data = document.getElementById(el.dataset.chart);
+    if (!data) { return; }
+    var chart = window.echarts.init(el, null, {locale: "ZH", renderer: "canvas"});
+    chart.setOption(JSON.parse(data.textContent));
+    el.dataset.drawn = "true";
+    charts.push(chart);
+  });
+  window.addEventListener("resize", function () {
+    charts.forEach(function (chart) { chart.resize(); });
+  });
+})();
