@@ -30,9 +30,15 @@ SEED = 7
 RATE = float(os.environ.get("KEFU_BENCH_P6_RATE", 20))
 TARGET_P95, TARGET_SPEEDUP = 50.0, 20.0
 LAST = generate.TICKET_LAST_DAY
-FIRST = LAST - datetime.timedelta(days=89)
 # by -> the ticket table's column of the same grouping
 GROUPINGS = {"kind": "kind", "agent": "assignee_id", "group": "group_name"}
+# Days asked per grouping: 90, except by agent — the data set's 301 agents × 90 days is
+# 27,090 points, above the answer's bound (20,000: a 400 naming `by`), so 60 days.
+DAYS = {"kind": 90, "agent": 60, "group": 90}
+
+
+def first_day(by: str) -> datetime.date:
+    return LAST - datetime.timedelta(days=DAYS[by] - 1)
 REBUILD_LIMIT = float(os.environ.get("KEFU_BENCH_P6_REBUILD_SECONDS", 5400))
 # KEFU_BENCH_P6_FRESH=1: the report's ticket facts and rollups emptied first, so the
 # rebuild measured is one from nothing (what a new install or a lost database needs).
@@ -115,7 +121,8 @@ def rebuild(admin) -> dict:
 
 def asker(http, token: str, by: str):
     from tests.system import BASE
-    url = (f"{BASE}/api/v1/reports/tickets?period=day&from={FIRST}&to={LAST}&by={by}")
+    url = (f"{BASE}/api/v1/reports/tickets?period=day&from={first_day(by)}&to={LAST}"
+           f"&by={by}")
 
     def ask():
         reply = http.request("GET", url, headers={"Authorization": token}, retries=False,
@@ -128,7 +135,8 @@ def asker(http, token: str, by: str):
 
 
 def points(admin, by: str) -> int:
-    reply = admin.get(f"/api/v1/reports/tickets?period=day&from={FIRST}&to={LAST}&by={by}")
+    reply = admin.get(f"/api/v1/reports/tickets?period=day&from={first_day(by)}&to={LAST}"
+                      f"&by={by}")
     reply.raise_for_status()
     return len(reply.json()["series"])
 
@@ -153,10 +161,11 @@ def _group_by(column: str) -> str:
     }[column]
 
 
-def group_by(column: str, runs: int = 5) -> dict:
+def group_by(column: str, days: int, runs: int = 5) -> dict:
     """The same grouping on the base table, timed `runs` times (the first warms the cache)."""
-    start = datetime.datetime.combine(FIRST, datetime.time(), CHINA)
-    end = start + datetime.timedelta(days=90)
+    start = datetime.datetime.combine(LAST - datetime.timedelta(days=days - 1), datetime.time(),
+                                      CHINA)
+    end = start + datetime.timedelta(days=days)
     conn = generate._connect(generate._ticket_uri())
     times, rows = [], 0
     try:
@@ -199,7 +208,7 @@ def measure() -> dict:
                                            figures["requests"])
         figures["by"] = by
         figures["points"] = points(admin, by)
-        figures["base"] = group_by(column)
+        figures["base"] = group_by(column, DAYS[by])
         steps.append(figures)
     return {"data": data, "rebuild": made, "tickets": tickets, "facts": facts,
             "last": last_rebuild() if made is None else None,
@@ -238,7 +247,8 @@ def _rebuild_text(made: dict | None, tickets: int, facts: int, last: dict | None
 def run() -> str:
     result = measure()
     steps = result["steps"]
-    tables = "\n".join(harness.row(f"90 days by day × {f['by']}", f) for f in steps)
+    tables = "\n".join(harness.row(f"{DAYS[f['by']]} days by day × {f['by']}", f)
+                       for f in steps)
     cpu = "\n\n".join(
         f"CPU while asking by {f['by']} (per request):\n\n{harness.cpu_table(f['cpu'])}"
         for f in steps)
@@ -249,8 +259,8 @@ and ≥ {TARGET_SPEEDUP:g}× faster than the same GROUP BY on the base table, sa
 rebuild of all rollups from the data set, with its time.
 
 Data set: {result['data']['n']:,} tickets (bench/generate.py `ensure_tickets`), days
-{FIRST} … {LAST} asked for (the data set's last 90 days), as an admin (every group, the scope a
-manager has).
+up to {LAST} asked for (the data set's last 90 days; by agent the last 60 — see DAYS),
+as an admin (every group, the scope a manager has).
 
 {_rebuild_text(result['rebuild'], result['tickets'], result['facts'], result['last'])}
 
