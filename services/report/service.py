@@ -132,7 +132,7 @@ class ReportService(HealthCheck):
         """Yesterday's report, once the hour has come, made by one replica (the day
         claimed in the same transaction as its event); at start too (eager): a replica
         started after the hour sends a report not made yet."""
-        hour = int(self.config.get("REPORT_DAILY_HOUR") or 8)
+        hour = int(self.config.get("REPORT_DAILY_HOUR", 8))  # 0: at midnight
         with self.db.transaction() as tx:
             daily_report_handlers.make_due(tx, datetime.datetime.now(datetime.UTC), hour)
 
