@@ -111,8 +111,18 @@ class Session:
         claim = getattr(worker_ctx.entrypoint, "event_claim", None)
         self._claim = claim(worker_ctx) if claim else None
 
+    def take_claim(self) -> tuple[str, str] | None:
+        """The (consumer, event_id) this worker's first transaction would record, handed
+        to the caller to record elsewhere (a group commit's transaction: batch.py); this
+        session's transactions record none after."""
+        claim, self._claim = self._claim, None
+        return claim
+
     @contextmanager
-    def transaction(self):
+    def transaction(self, claim: bool = True):
+        """A unit of work; the first one (with `claim`) records the worker's event claim.
+        `claim=False`: one that leaves it to a later transaction (an idempotent step
+        before the one that records the event as processed)."""
         pool = self._provider.pool
         conn = pool.get()
         broken = False
@@ -121,7 +131,7 @@ class Session:
         try:
             if self._provider.on_begin:
                 self._provider.on_begin(tx.cur, principal)
-            if self._claim:
+            if self._claim and claim:
                 if not store.claim_event(tx.cur, *self._claim):
                     raise DuplicateEvent(self._claim)
                 self._claim = None

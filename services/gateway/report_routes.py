@@ -25,12 +25,13 @@ REBUILDS = "/api/v1/reports/rebuilds"
 
 
 def _figures_query(request, schema) -> tuple:
-    """The query string validated, `by` a list (?by=kind&by=group or ?by=kind,group),
-    as JSON again (dates as text) for the report service."""
+    """The query string validated, `by` and `measures` lists (?by=kind&by=group or
+    ?by=kind,group), as JSON again (dates as text) for the report service."""
     query = request.args.to_dict()
-    if "by" in request.args:
-        query["by"] = [part for value in request.args.getlist("by")
-                       for part in value.split(",") if part][:10]
+    for name, most in (("by", 10), ("measures", 40)):
+        if name in request.args:
+            query[name] = [part for value in request.args.getlist(name)
+                           for part in value.split(",") if part][:most]
     return (schema.dump(schema.load(query)),)
 
 

@@ -79,14 +79,18 @@ from services.gateway.pages import jobs as job_pages
 from services.gateway.pages import knowledge as kb_pages
 from services.gateway.pages import live as pushes
 from services.gateway.pages import signin as signin_pages
+from services.gateway.pages import stat_tables as stat_table_pages
 from services.gateway.pages import statistics as stats_pages
 from services.gateway.pages import surveys as survey_pages
 from services.gateway.pages import tickets as ticket_pages
 from services.gateway.pages import workbench as workbench_pages
 from services.gateway.pages.knowledge import EDITORS
 from services.gateway.pages.web import Visitor, page
+from services.gateway.report_field_routes import ReportFieldRoutes
 from services.gateway.report_file_routes import ReportFileRoutes
+from services.gateway.report_notify_routes import ReportNotifyRoutes
 from services.gateway.report_routes import ReportRoutes
+from services.gateway.report_survey_routes import ReportSurveyRoutes
 from services.gateway.routes import (
     BODY,
     CHECKED_QUERY,
@@ -155,10 +159,13 @@ def provider_callback(service, request, provider: str, kind: str) -> dict:
     return reply["answer"]
 
 
-class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, HealthCheck):
+class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, ReportSurveyRoutes,
+                     ReportFieldRoutes, ReportNotifyRoutes, HealthCheck):
     """Its routes, the survey service's (survey_routes.SurveyRoutes) and the report
     service's (report_routes.ReportRoutes; its files and charts:
-    report_file_routes.ReportFileRoutes)."""
+    report_file_routes.ReportFileRoutes; the follow-up and satisfaction figures:
+    report_survey_routes; field work and the biggest customers: report_field_routes;
+    notifications: report_notify_routes)."""
 
     name = contract.SERVICE
 
@@ -868,6 +875,16 @@ class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, HealthCheck):
                              allow=stats_pages.READERS)
     stats_call_chart = page("GET", "/stats/calls/chart", stats_pages.download,
                             allow=stats_pages.READERS)
+    stats_field = page("GET", "/stats/field", stat_table_pages.page("field"),
+                       allow=stat_table_pages.READERS["field"])
+    stats_followups = page("GET", "/stats/followups", stat_table_pages.page("followups"),
+                           allow=stat_table_pages.READERS["followups"])
+    stats_satisfaction = page("GET", "/stats/satisfaction",
+                              stat_table_pages.page("satisfaction"),
+                              allow=stat_table_pages.READERS["satisfaction"])
+    stats_notifications = page("GET", "/stats/notifications",
+                               stat_table_pages.page("notifications"),
+                               allow=stat_table_pages.READERS["notifications"])
     # console: admin 系统设置 (pages/admin.py)
     admin_home = page("GET", "/admin", admin_pages.index, allow=ADMINS)
     admin_staff = page("GET", "/admin/staff", staff_admin.index, allow=ADMINS)

@@ -22,6 +22,7 @@ from services.notify.contract import callbacks as callback_schemas
 from services.notify.contract import greetings as greeting_schemas
 from services.notify.contract import inbox as schemas
 from services.notify.contract import preferences as preference_schemas
+from services.notify.contract import report_feed as feed_schemas
 from services.notify.contract import sends as send_schemas
 from services.notify.contract import targets as target_schemas
 from services.notify.contract import templates as template_schemas
@@ -33,6 +34,7 @@ from services.notify.handlers import (
     greetings,
     inbox,
     preferences,
+    report_feed,
     sender,
     sends,
     survey_links,
@@ -70,6 +72,9 @@ FOLLOWUP_CREATED, FOLLOWUP_DUE_SOON, FOLLOWUP_MISSED = (
 TICKET_REMINDER_DUE = ticket_events.TicketReminderDue()
 INVITATION_ACCEPTED = survey_events.CampaignInvitationAccepted()
 DAILY_REPORT = DailyReport()
+FEED_PAGE, FEED = feed_schemas.ReportNotificationsPage(), feed_schemas.ReportNotifications()
+FEED_COUNTS_QUERY = feed_schemas.ReportNotificationCountsQuery()
+FEED_COUNTS = feed_schemas.ReportNotificationCounts()
 
 
 class NotifyService(HealthCheck):
@@ -267,6 +272,25 @@ class NotifyService(HealthCheck):
         item_id = parse_id(item_id, "notice")
         with self.db.transaction() as tx:
             return ITEM.dump(inbox.mark_read(tx, self.principal, item_id))
+
+    # -- the report feed (issue 13): the report's system identity only -------------------
+    @rpc
+    def report_notifications(self, page=None):
+        """ReportNotifications: every message's outcome (no address nor content) by id
+        after `after` (limit 1..1000, default 500), {"notifications", "next"}; `next`
+        null on the last page."""
+        page = FEED_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return FEED.dump(report_feed.report_notifications(tx, page))
+
+    @rpc
+    def report_notification_counts(self, query):
+        """ReportNotificationCounts: per China day (the message's creation) and channel
+        over [from, to] (at most 400 days): sent, delivered, undelivered, failed,
+        skipped."""
+        query = FEED_COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return FEED_COUNTS.dump(report_feed.report_notification_counts(tx, query))
 
     # -- ticket events: the inbox, customers' messages, robots and webhooks (N5) -------
     @on_event("report", "daily_report")

@@ -64,10 +64,10 @@ class _Database:
 
 
 @contextmanager
-def _ticket_service(config: dict, timeout: float = 120):
-    """(the ticket service's proxy, calling as the report's system identity; `fresh()`,
-    a block whose calls carry a newly minted system token — a system token lives 5
-    minutes, a rebuild longer: each page's call is made in one)."""
+def _owners(config: dict, timeout: float = 120):
+    """(the owner services' proxies — `.ticket`, ... — calling as the report's system
+    identity; `fresh()`, a block whose calls carry a newly minted system token — a
+    system token lives 5 minutes, a rebuild longer: each page's call is made in one)."""
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -81,7 +81,7 @@ def _ticket_service(config: dict, timeout: float = 120):
 
     with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, context_data=context,
                          timeout=timeout) as cluster:
-        yield cluster.ticket, fresh
+        yield cluster, fresh
 
 
 def _line(job: dict) -> str:
@@ -107,10 +107,10 @@ def rebuild(*args: str, config: dict | None = None, out=sys.stdout) -> int:
         with db.transaction() as tx:
             job = rebuild_handlers.request_rebuild(tx, OPERATOR)
         print(_line(job), file=out)
-        with _ticket_service(config) as (tickets, fresh):
+        with _owners(config) as (owners, fresh):
             try:
                 ran = rebuild_handlers.run(
-                    db, tickets, TicketSnapshot().load,
+                    db, owners, TicketSnapshot().load,
                     int(config.get("REPORT_REBUILD_PAGE") or 500),
                     progress=lambda j: print(_line(j), file=out), as_system=fresh,
                     quick_hangup_seconds=int(config.get("QUICK_HANGUP_SECONDS") or 5))
@@ -156,8 +156,8 @@ def check(*args: str, config: dict | None = None, out=sys.stdout) -> int:
     config = config or _config()
     db = _Database(config["DB_URI"])
     try:
-        with _ticket_service(config) as (tickets, fresh):
-            found = rebuild_handlers.check(db, fresh, tickets, {"from_day": given.first,
+        with _owners(config) as (owners, fresh):
+            found = rebuild_handlers.check(db, fresh, owners, {"from_day": given.first,
                                                                  "to_day": given.last})
     except KefuError as exc:
         print(f"check refused: {exc}", file=sys.stderr)

@@ -25,8 +25,9 @@ from services.survey.contract import answers as an
 from services.survey.contract import campaigns as cp
 from services.survey.contract import followups as fu
 from services.survey.contract import questionnaires as qn
+from services.survey.contract import report_feed as rf
 from services.survey.dependencies import LinkSecret
-from services.survey.handlers import answers, campaigns, questionnaires
+from services.survey.handlers import answers, campaigns, questionnaires, report_feed
 from services.survey.handlers import events as followup_events
 from services.survey.handlers import rules as followup_rules
 from services.survey.handlers import tasks as followup_tasks
@@ -51,6 +52,11 @@ LINK_IN, LINK, TOKEN_IN, LINK_ANSWERS_IN, PUBLIC_QUESTIONNAIRE, SUBMITTED = (
     an.LinkIn(), an.Link(), an.TokenIn(), an.LinkAnswersIn(), an.PublicQuestionnaire(),
     an.Submitted())
 SATISFACTION_QUERY = an.SatisfactionQuery()
+# -- the report feed (issue 13)
+REPORT_PAGE, REPORT_FOLLOWUPS, REPORT_ANSWERS = (
+    rf.ReportPage(), rf.ReportFollowups(), rf.ReportAnswers())
+REPORT_COUNTS_QUERY, REPORT_FOLLOWUP_COUNTS, REPORT_ANSWER_COUNTS = (
+    rf.ReportCountsQuery(), rf.ReportFollowupCounts(), rf.ReportAnswerCounts())
 # -- campaigns (V5)
 CAMPAIGN_IN, CAMPAIGN, CAMPAIGN_PAGE, CAMPAIGN_QUERY, CAMPAIGN_RATES = (
     cp.CampaignIn(), cp.Campaign(), cp.CampaignPage(), cp.CampaignQuery(), cp.CampaignRates())
@@ -265,6 +271,42 @@ class SurveyService(HealthCheck):
             # through the schema changes nothing (the integration tests hold it) and cost
             # 40 of the 55 CPU ms of a 1,200-figure reply (bench P13).
             return answers.satisfaction(tx, self.principal, query)
+
+    # -- the report feed (issue 13): the report's system identity only ----------------------
+    @rpc
+    def report_followups(self, page=None):
+        """ReportFollowups: every follow-up task as counted, by id after `after` (limit
+        1..1000, default 500), {"followups", "next"}; `next` null on the last page."""
+        page = REPORT_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_FOLLOWUPS.dump(report_feed.report_followups(tx, self.principal,
+                                                                      page))
+
+    @rpc
+    def report_answers(self, page=None):
+        """ReportAnswers: every answer's ids, source and scores, by id after `after`
+        (limit 1..1000, default 500), {"answers", "next"}."""
+        page = REPORT_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_ANSWERS.dump(report_feed.report_answers(tx, self.principal, page))
+
+    @rpc
+    def report_followup_counts(self, query):
+        """ReportFollowupCounts: by China day over [from, to] (at most 400 days), tasks
+        created, done (reached, unreachable) and missed."""
+        query = REPORT_COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_FOLLOWUP_COUNTS.dump(report_feed.report_followup_counts(
+                tx, self.principal, query))
+
+    @rpc
+    def report_answer_counts(self, query):
+        """ReportAnswerCounts: by China day over [from, to] (at most 400 days), answers,
+        CSAT answers, satisfied, NPS answers, promoters, detractors."""
+        query = REPORT_COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_ANSWER_COUNTS.dump(report_feed.report_answer_counts(
+                tx, self.principal, query))
 
     # -- campaigns (V5) ---------------------------------------------------------------------
     @rpc

@@ -26,6 +26,7 @@ from services.ticket.contract import forms as fo
 from services.ticket.contract import knowledge as kb
 from services.ticket.contract import overview as ov
 from services.ticket.contract import report_feed as rf
+from services.ticket.contract import report_field as rfield
 from services.ticket.contract import sla as sl
 from services.ticket.contract import tickets as ti
 from services.ticket.contract import workflow as wf
@@ -39,6 +40,7 @@ from services.ticket.handlers import (
     queues,
     reading,
     report_feed,
+    report_field,
     sla,
     staff,
     tickets,
@@ -86,6 +88,8 @@ REPORT_PAGE, REPORT_TICKETS = rf.ReportPage(), rf.ReportTickets()
 COUNTS_QUERY, REPORT_COUNTS = rf.ReportCountsQuery(), rf.ReportCounts()
 CALLS_PAGE, REPORT_CALLS = rf.ReportCallsPage(), rf.ReportCalls()
 REPORT_CONTACTS, REPORT_CALL_COUNTS = rf.ReportContacts(), rf.ReportCallCounts()
+DISPATCHES_PAGE, REPORT_DISPATCHES = rfield.ReportDispatchesPage(), rfield.ReportDispatches()
+REPORT_DISPATCH_COUNTS = rfield.ReportDispatchCounts()
 STAFF_CHANGED = StaffChanged()
 CUSTOMER_DESTROYED, CUSTOMER_MERGED = CustomerDestroyed(), CustomerMerged()
 CUSTOMER_CLASSIFIED, ENVELOPE = CustomerClassified(), EnvelopeSchema()
@@ -630,6 +634,24 @@ class TicketService(HealthCheck):
         query = COUNTS_QUERY.load(query or {})
         with self.db.transaction() as tx:
             return REPORT_CALL_COUNTS.dump(report_feed.report_call_counts(
+                tx, self.principal, query))
+
+    @rpc
+    def report_dispatches(self, page=None):
+        """ReportDispatches: every field job with what its handling record counts, by
+        dispatch id after `after` (limit 1..1000, default 500), {"dispatches", "next"}."""
+        page = DISPATCHES_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_DISPATCHES.dump(report_field.report_dispatches(
+                tx, self.principal, page))
+
+    @rpc
+    def report_dispatch_counts(self, query):
+        """ReportDispatchCounts: by China day over [from, to] (at most 400 days), field
+        jobs dispatched, handled (done, by finish) and their fees in fen."""
+        query = COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_DISPATCH_COUNTS.dump(report_field.report_dispatch_counts(
                 tx, self.principal, query))
 
     # -- what a customer's lifecycle does to tickets, jobs and contacts (C4, C6, C8) -----

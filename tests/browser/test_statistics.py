@@ -280,3 +280,59 @@ def test_r2_r3_the_call_report_shows_the_queues_calls_and_exports_them(browser, 
         assert console.errors == []
     finally:
         console.close()
+
+
+def later(seconds: float) -> str:
+    return (datetime.datetime.now(datetime.UTC)
+            + datetime.timedelta(seconds=seconds)).isoformat()
+
+
+def test_r1_r2_field_work_and_fees_show_the_jobs_a_field_member_did(browser, scene, admin):
+    """外勤与费用: a job dispatched to a field staff member and handled with a fee and a
+    part; the supervisor's table by field staff shows it (派工 1, 完工 1, ¥180.00) and the
+    member's own page only theirs."""
+    field = Person(admin, "field", name=f"外勤{uuid.uuid4().hex[:4]}")
+    a = scene["a"]
+    ticket = new_ticket(a, scene, 9)
+    job = ok(a.api.post(f"/api/v1/tickets/{ticket}/dispatch", {
+        "staff_id": field.id, "address": "北京市统计路1号", "window_start": later(3600),
+        "window_end": later(7200)}), 201)
+    ok(field.api.post(f"/api/v1/tickets/{ticket}/accept", {}))
+    ok(field.api.post(f"/api/v1/dispatches/{job['id']}/handling", {
+        "done": True, "fee": "180.00", "paid": True,
+        "parts": [{"name": "滤芯", "quantity": 2}]}), 201)
+    today = today_in_china()
+
+    def counted():
+        reply = ok(scene["boss"].api.get("/api/v1/reports/field", params={
+            "period": "day", "from": today, "to": today, "by": "staff",
+            "staff_id": field.id}))
+        rows = [dict(zip(reply["columns"], r, strict=True)) for r in reply["rows"]]
+        return sum(r["handled"] for r in rows) == 1
+    until(counted, what="the handled job counted")
+    console = Console(browser, scene["boss"])
+    try:
+        page = console.page
+        console.goto("/stats/field?by=staff")
+        expect(page.locator("#tab-field")).to_have_attribute("aria-current", "page")
+        headers = page.locator("#stats-table thead th").all_inner_texts()
+        assert headers[:3] == ["外勤人员", "派工", "完工"]
+        row = page.locator("#stats-table tbody tr", has_text=field.api.staff["display_name"])
+        expect(row.locator(".dispatched")).to_have_text("1")
+        expect(row.locator(".handled")).to_have_text("1")
+        expect(row.locator(".fee_fen")).to_have_text("¥180.00")
+        expect(row.locator(".parts")).to_have_text("2")
+        expect(page.locator("#top-customers")).to_be_visible()
+        assert console.errors == []
+    finally:
+        console.close()
+    own = Console(browser, field)
+    try:
+        own.goto("/stats/field?by=staff")
+        rows = own.page.locator("#stats-table tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator(".handled")).to_have_text("1")
+        expect(own.page.locator("#top-customers")).to_have_count(0)
+        assert own.errors == []
+    finally:
+        own.close()

@@ -6,7 +6,8 @@ A query schema here is the report operation's input schema extended, so one load
 validates it all and names a bad field (400) before the report service is asked.  It
 keeps the module of the schema it extends: its fields are that contract's, bounded by
 that service's rules (tests/unit/common/test_input_bounds.py walks them all); the two
-added here are bounded by length besides.
+added here are bounded by length besides.  The JSON answer's own shape parameters
+(`measures`, `layout`) are not a file's: a file has every column, a chart `measure`.
 """
 from marshmallow import Schema, fields, validate
 
@@ -25,10 +26,19 @@ CALL_MEASURES = (
     "outbound_answer_rate", "online", "online_seconds")
 
 
+ANSWER_SHAPE = ("measures", "layout")  # of the JSON answer only
+
+
+def _meta(base: type[Schema]) -> type:
+    """Meta leaving out the JSON answer's shape parameters `base` has (unknown, 400)."""
+    return type("Meta", (getattr(base, "Meta", object),), {
+        "exclude": tuple(n for n in ANSWER_SHAPE if n in base._declared_fields)})
+
+
 def file_query(base: type[Schema]) -> type[Schema]:
     """`base` (a report operation's input) and the file's format."""
     return type(f"{base.__name__}File", (base,), {
-        "__module__": base.__module__,
+        "__module__": base.__module__, "Meta": _meta(base),
         "format": fields.String(
             load_default="xlsx", validate=(validate.Length(max=8), validate.OneOf(FILE_FORMATS)),
             metadata={"description": "xlsx (Excel) or csv (UTF-8 with a byte-order mark)"}),
@@ -40,7 +50,7 @@ def chart_query(base: type[Schema], measures: tuple[str, ...],
     """`base` (a report operation's input), the image's format and the measures drawn
     (?measure=created,resolved or repeated)."""
     return type(f"{base.__name__}Chart", (base,), {
-        "__module__": base.__module__,
+        "__module__": base.__module__, "Meta": _meta(base),
         "format": fields.String(load_default="png",
                                 validate=(validate.Length(max=8), validate.OneOf(CHART_FORMATS)),
                                 metadata={"description": "png or svg"}),

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from services.common.errors import DeadlineExceeded, Forbidden, KefuError, Unavailable
 from services.common.rpc import gather_settled
 from services.common.zone import CHINA
+from services.gateway.domain import stat_tables
 from services.gateway.domain import statistics as figures
 from services.gateway.handlers import console
 from services.gateway.http import Api
@@ -46,6 +47,9 @@ DOWNLOADS = {"/stats/tickets/export": "/api/v1/reports/tickets/export",
              "/stats/tickets/chart": "/api/v1/reports/tickets/chart",
              "/stats/calls/export": "/api/v1/reports/calls/export",
              "/stats/calls/chart": "/api/v1/reports/calls/chart"}
+# the figure tables (pages/stat_tables.py): who may open each
+TABLE_READERS = {slug: report_contract.CONTRACT.operation(t.operation).roles
+                 for slug, t in stat_tables.TABLES.items()}
 TICKET_MEASURES = "created,resolved"
 CALL_MEASURES = "offered,answered"
 
@@ -54,10 +58,18 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(CHINA)
 
 
+def tabs(visit: Visit) -> list[tuple[str, str]]:
+    """The statistics tabs this person may open."""
+    pages = [("/stats", "今日看板"), ("/stats/trends", "趋势"), ("/stats/calls", "话务报表")]
+    return (pages if visit.may(READERS) else []) + [
+        (f"/stats/{slug}", t.title) for slug, t in stat_tables.TABLES.items()
+        if visit.may(TABLE_READERS[slug])]
+
+
 # -- 今日看板 ------------------------------------------------------------------------------
 def board(visit: Visit, request) -> Response:
     """今日看板: the board, which then refreshes its part itself."""
-    return visit.render("stats_board.html", **_board(visit))
+    return visit.render("stats_board.html", tabs=tabs(visit), **_board(visit))
 
 
 def board_part(visit: Visit, request) -> Response:
@@ -165,7 +177,8 @@ def trends(visit: Visit, request) -> Response:
         as_of = figures.as_of_label(found["tickets"].get("as_of"), _now(), CHINA)
     link = figures.link_query(query)
     return visit.render(
-        "stats_trends.html", query=query, periods=figures.PERIODS, dimensions=figures.TICKET_BY,
+        "stats_trends.html", tabs=tabs(visit), query=query, periods=figures.PERIODS,
+        dimensions=figures.TICKET_BY,
         chart=chart, rows=rows, error=why.get("tickets", ""), as_of=as_of,
         backlog_missing="backlog" in why and "tickets" not in why, span=figures.span,
         percent=figures.percent,
@@ -234,7 +247,8 @@ def calls(visit: Visit, request) -> Response:
         as_of = figures.as_of_label(found.get("as_of"), _now(), CHINA)
     link = figures.link_query(query)
     return visit.render(
-        "stats_calls.html", query=query, periods=figures.PERIODS, dimensions=figures.CALL_BY,
+        "stats_calls.html", tabs=tabs(visit), query=query, periods=figures.PERIODS,
+        dimensions=figures.CALL_BY,
         chart=chart, rows=rows, total=total, error=error, as_of=as_of, span=figures.span,
         percent=figures.percent,
         exports={"xlsx": f"/stats/calls/export?format=xlsx&{link}",

@@ -9,6 +9,8 @@ Areas, each with its schemas in its own module:
   callbacks    provider receipts and uplink (signed by the provider) — contract/callbacks.py
   inbox        (N1) the staff inbox — contract/inbox.py
   events       what it publishes — contract/events.py
+  report_feed  (issue 13) what the report's system identity reads to rebuild and check
+               its notification rollups — contract/report_feed.py
 
 `roles` is who may call (the service's @rpc takes them from here); errors are
 besides Unauthenticated and Forbidden, which any call may answer.
@@ -20,6 +22,12 @@ from services.notify.contract.events import NotificationOutcome
 from services.notify.contract.greetings import Greeting, GreetingIn, GreetingList
 from services.notify.contract.inbox import Inbox, InboxItem, InboxQuery
 from services.notify.contract.preferences import Preferences, PreferencesIn, Settings, SettingsIn
+from services.notify.contract.report_feed import (
+    ReportNotificationCounts,
+    ReportNotificationCountsQuery,
+    ReportNotifications,
+    ReportNotificationsPage,
+)
 from services.notify.contract.sends import (
     Batch,
     BatchIn,
@@ -55,6 +63,7 @@ SENDERS = FRONT_LINE                      # one message to one customer
 BULK_SENDERS = SUPERVISORS_UP             # a segment or a list
 MESSAGE_READERS = FRONT_LINE | {AUDITOR}
 SETTINGS_EDITORS = MANAGERS_UP | ADMINS
+NOBODY: frozenset = frozenset()           # no staff: a system identity named on the line
 
 CONTRACT = Contract(
     SERVICE,
@@ -88,10 +97,14 @@ CONTRACT = Contract(
         # -- the staff inbox (N1)
         Operation("inbox",            STAFF,            InboxQuery,    Inbox,          (Invalid,)),
         Operation("mark_read",        STAFF,            None,          InboxItem,      (NotFound,)),
+        # -- the report feed (issue 13): the report's system identity only
+        Operation("report_notifications", NOBODY, ReportNotificationsPage, ReportNotifications, (Invalid,), system=frozenset({"report"})),
+        Operation("report_notification_counts", NOBODY, ReportNotificationCountsQuery, ReportNotificationCounts, (Invalid,), system=frozenset({"report"})),
     ],
     events=[
         Event("notification_sent",   NotificationOutcome),  # the provider took it
-        Event("notification_failed", NotificationOutcome),  # permanent error, given up, skipped
+        Event("notification_failed", NotificationOutcome),  # permanent error, given up, undelivered, skipped
+        Event("notification_delivered", NotificationOutcome),  # the receipt said delivered
     ],
     consumes=[
         # each a reliable handler: one inbox notice per recipient per event, and one

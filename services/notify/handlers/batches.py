@@ -15,7 +15,7 @@ from services.common.rpc import call
 from services.notify.domain import addresses, policy
 from services.notify.domain import templates as rules
 from services.notify.domain.templates import refused
-from services.notify.handlers import templates
+from services.notify.handlers import sender, templates
 from services.notify.handlers.sends import idem_key, store_now
 from services.notify.store import batches as store
 from services.notify.store import messages as messages_store
@@ -165,9 +165,13 @@ def _queue_page(db, customers, picked: dict) -> int | None:
         quiet = policy.QuietHours.parse(prefs_store.settings(tx.cur).get("quiet_hours", ""))
         at = policy.not_before(now, t["purpose"], t["quiet_hours"], quiet)
         made = [_message(b, t, line, at, now) for line in lines]
-        added = messages_store.insert_many(tx.cur, made)
-        store.advance(tx.cur, b["id"], cursor, added, finished)
-        return added
+        new = messages_store.insert_many(tx.cur, made)
+        # skipped as made (no address, no customer, not a mobile): told now, as the
+        # sender tells the others (the report counts every message once)
+        sender.emit_outcomes(tx, [(row, "skipped", row["reason"]) for row in new
+                                  if row["status"] == "skipped"], now)
+        store.advance(tx.cur, b["id"], cursor, len(new), finished)
+        return len(new)
 
 
 def _line(recipient: dict) -> dict:

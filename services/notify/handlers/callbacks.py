@@ -62,8 +62,10 @@ def _receipts(tx, provider, receipts) -> int:
     rows = [(_uuid_or_none(r.out_id), r.provider_id, r.phone, r.delivered, r.code)
             for r in receipts]
     changed = store.apply_receipts(tx.cur, provider.provider, rows)
-    emit_outcomes(tx, [(row, "failed", row["reason"]) for row in changed
-                       if row["status"] == "failed"], store_now(tx))
+    # undelivered: notification_failed (reason undelivered); delivered:
+    # notification_delivered — each in the transaction that records the receipt
+    emit_outcomes(tx, [(row, row["status"], row["reason"]) for row in changed
+                       if row["status"] in ("failed", "delivered")], store_now(tx))
     return len(changed)
 
 

@@ -25,12 +25,14 @@ from prometheus_client import Counter
 
 from services.common.rpc import call
 from services.notify.channels.base import ChannelError, Outgoing, Result
+from services.notify.contract.events import MAX_MESSAGES
 from services.notify.domain import addresses, policy
 from services.notify.domain.policy import Pace
 from services.notify.handlers.sends import store_now
 from services.notify.store import messages as store
 from services.notify.store import pace
 from services.notify.store import preferences as prefs_store
+from services.notify.store import report_feed as feed_store
 from services.notify.store import targets as targets_store
 from services.notify.store import templates as templates_store
 
@@ -39,7 +41,7 @@ ROUND_SECONDS = 2.0
 RESOLVE_PAGE = 500
 RECOVERED = "interrupted_send_found_at_provider"  # the reason a settled interrupted send keeps
 EVENT_OF = {"sent": "notification_sent", "failed": "notification_failed",
-            "skipped": "notification_failed"}
+            "skipped": "notification_failed", "delivered": "notification_delivered"}
 
 
 def work(db, channel, customers, configured: Pace, lease_seconds: float,
@@ -221,22 +223,33 @@ def _outcome(result: Result, attempt: int) -> tuple[str, str | None, float | Non
 
 
 def emit_outcomes(tx, outcomes: list[tuple[dict, str, str | None]], now) -> None:
-    """notification_sent / notification_failed, one event per kind of outcome of a round
-    (channel, template, batch, purpose, status, reason) with its count: a 100,000-message
-    batch makes about a thousand events, not 100,000 (no address in any)."""
+    """notification_sent / notification_delivered / notification_failed, one event per
+    kind of outcome of a round (channel, template, batch, purpose, status, reason) with
+    its count and its messages' ids: a 100,000-message batch makes about a thousand
+    events, not 100,000 (no address nor content in any)."""
+    if not outcomes:
+        return
+    # each message's id, creation time, level and template name (issue 13: the report
+    # keeps one fact per message), read in one statement
+    known = feed_store.outcome_messages(tx.cur, sorted({row["id"] for row, _, _ in outcomes}))
     groups: dict[tuple, list] = {}
     for row, status, reason in outcomes:
+        message = known.get(row["id"])
         key = (row["channel"], row["template_id"], row["batch_id"], row["purpose"], status,
-               reason)
-        entry = groups.setdefault(key, [0, 0])
-        entry[0] += 1
-        entry[1] = max(entry[1], row["level"])
-    for (channel, template_id, batch_id, purpose, status, reason), (count, level) \
+               reason, message["template"] if message else None)
+        groups.setdefault(key, []).append((row, message))
+    for (channel, template_id, batch_id, purpose, status, reason, template), found \
             in groups.items():
-        tx.emit(EVENT_OF[status], {
-            "channel": channel, "template_id": template_id, "batch_id": batch_id,
-            "purpose": purpose, "status": status, "reason": reason, "count": count,
-            "level": level, "at": now.isoformat()})
+        for start in range(0, len(found), MAX_MESSAGES):  # a huge receipt callback
+            part = found[start:start + MAX_MESSAGES]
+            tx.emit(EVENT_OF[status], {
+                "channel": channel, "template_id": template_id, "template": template,
+                "batch_id": batch_id, "purpose": purpose, "status": status,
+                "reason": reason[:200] if reason else reason, "count": len(part),
+                "level": max(row["level"] for row, _ in part), "at": now.isoformat(),
+                "messages": [{"message_id": row["id"],
+                              "created_at": message["created_at"].isoformat(),
+                              "level": message["level"]} for row, message in part if message]})
 
 
 # ---- recovery and addresses ------------------------------------------------------------
@@ -311,4 +324,7 @@ def resolve_addresses(db, customers) -> int:
                 skipped.append((r["id"], "no_customer" if cp is None else policy.NO_ADDRESS))
         store.resolve(tx.cur, resolved)
         store.skip(tx.cur, skipped)
+        by_id = {r["id"]: r for r in rows}
+        emit_outcomes(tx, [(by_id[i], "skipped", reason) for i, reason in skipped],
+                      store_now(tx))
     return len(rows)

@@ -19,7 +19,9 @@ _INSERT = (
     "INSERT INTO message (idem_key, channel, recipient, address, customer_id, level,"
     " template_id, purpose, quiet_hours, params, subject, content, batch_id, status, reason,"
     " not_before, created_by, link_request) VALUES %s"
-    " ON CONFLICT (idem_key, recipient, channel) DO NOTHING RETURNING id::text")
+    " ON CONFLICT (idem_key, recipient, channel) DO NOTHING RETURNING id::text,"
+    " channel, template_id::text AS template_id, batch_id::text AS batch_id, purpose,"
+    " level, status, reason")
 
 
 def now(cur):
@@ -39,14 +41,13 @@ def insert(cur, m: dict) -> tuple[dict, bool]:
     return _row(cur.fetchone()), False
 
 
-def insert_many(cur, messages: list[dict]) -> int:
-    """Many messages in one statement; those already there are left alone.  How many
-    were new."""
+def insert_many(cur, messages: list[dict]) -> list:
+    """Many messages in one statement; those already there are left alone.  The new
+    ones: id, channel, template_id, batch_id, purpose, level, status, reason."""
     if not messages:
-        return 0
-    rows = execute_values(cur, _INSERT, [_values(m) for m in messages], page_size=1000,
+        return []
+    return execute_values(cur, _INSERT, [_values(m) for m in messages], page_size=1000,
                           fetch=True)
-    return len(rows)
 
 
 def get(cur, message_id: str) -> Any:
@@ -198,7 +199,8 @@ def lock_marketing_claims(cur) -> None:
 def unresolved(cur, limit: int) -> list[dict]:
     """Queued messages to a customer whose address is not known yet, locked."""
     cur.execute(
-        "SELECT id::text, channel, customer_id::text FROM message"
+        "SELECT id::text, channel, customer_id::text, template_id::text, batch_id::text,"
+        " purpose, level FROM message"
         " WHERE status = 'queued' AND address = '' ORDER BY created_at LIMIT %s"
         " FOR UPDATE SKIP LOCKED", (limit,))
     return cur.fetchall()

@@ -9,6 +9,9 @@ Areas, each with its schemas in its own module:
   rebuild  (R4) rebuild from the ticket service (tickets, calls, contacts), and the check
            against its own counts — contract/rebuild.py
   daily    the daily count of created tickets (the first rollup) — contract/daily.py
+  survey   (issue 13) follow-ups 回访 done / missed / on time and satisfaction 满意度
+           (CSAT, NPS) by period, agent, group (kind, source), read from rollups kept
+           by the survey service's events — contract/survey.py
   daily_report  (R3) yesterday's figures and curve for managers, once a day, as the event
            `daily_report` the notify service sends on — contract/daily_report.py
 
@@ -30,9 +33,31 @@ from services.common.errors import DeadlineExceeded, Invalid, NotFound, Unavaila
 from services.report.contract.calls import CallFigures, CallFiguresQuery
 from services.report.contract.daily import DailyQuery, DailySeries
 from services.report.contract.daily_report import DailyReport
+from services.report.contract.field import (
+    FieldFigures,
+    FieldFiguresQuery,
+    TopCustomers,
+    TopCustomersQuery,
+)
 from services.report.contract.figures import Backlog, BacklogQuery, FiguresQuery, TicketFigures
+from services.report.contract.notifications import (
+    NotificationFigures,
+    NotificationFiguresQuery,
+)
 from services.report.contract.rebuild import Check, CheckQuery, Rebuild, RebuildQuery
-from services.vocabulary import ADMINS, AUDITOR, FRONT_LINE, MANAGERS_UP
+from services.report.contract.survey import (
+    FollowupFiguresQuery,
+    SatisfactionFiguresQuery,
+    SurveyFigures,
+)
+from services.vocabulary import (
+    ADMINS,
+    AUDITOR,
+    FIELD_STAFF,
+    FRONT_LINE,
+    MANAGERS_UP,
+    SUPERVISORS_UP,
+)
 
 SERVICE = "report"
 
@@ -40,6 +65,12 @@ FIGURE_READERS = FRONT_LINE | ADMINS | {AUDITOR}  # each in their own scope
 EVERYTHING = MANAGERS_UP | ADMINS | {AUDITOR}  # read every group's figures
 REBUILDERS = ADMINS
 CHECKERS = EVERYTHING
+# notification figures: department-level (issue 13), never above the reader's clearance
+NOTIFICATION_READERS = SUPERVISORS_UP | ADMINS | {AUDITOR}
+# field work: field staff their own figures; supervisors up, admins, the auditor all; the
+# biggest customers: supervisors up, admins, the auditor (within their clearance)
+CUSTOMER_READERS = SUPERVISORS_UP | ADMINS | {AUDITOR}
+FIELD_READERS = CUSTOMER_READERS | FIELD_STAFF
 
 CONTRACT = Contract(
     SERVICE,
@@ -50,6 +81,14 @@ CONTRACT = Contract(
         Operation("ticket_figures", FIGURE_READERS, FiguresQuery, TicketFigures, (Invalid, NotFound)),
         Operation("ticket_backlog", FIGURE_READERS, BacklogQuery, Backlog,     (Invalid, NotFound)),
         Operation("call_figures",   FIGURE_READERS, CallFiguresQuery, CallFigures, (Invalid, NotFound)),
+        Operation("notification_figures", NOTIFICATION_READERS, NotificationFiguresQuery, NotificationFigures, (Invalid,)),
+        # field work 外勤: field staff their own, supervisors up, admins, auditor all
+        Operation("field_figures",  FIELD_READERS,  FieldFiguresQuery, FieldFigures, (Invalid, NotFound)),
+        Operation("top_customers",  CUSTOMER_READERS, TopCustomersQuery, TopCustomers, (Invalid,)),
+        # follow-ups 回访 and satisfaction 满意度 (issue 13): agents their own, supervisors
+        # their groups, managers up, admins, auditor all
+        Operation("followup_figures", FIGURE_READERS, FollowupFiguresQuery, SurveyFigures, (Invalid, NotFound)),
+        Operation("satisfaction_figures", FIGURE_READERS, SatisfactionFiguresQuery, SurveyFigures, (Invalid, NotFound)),
         # -- rebuild and check (R4)
         Operation("rebuild_reports", REBUILDERS,    None,         Rebuild,     ()),
         Operation("report_rebuild",  REBUILDERS,    RebuildQuery, Rebuild,     (Invalid, NotFound)),
@@ -66,12 +105,24 @@ CONTRACT = Contract(
         Consumes("ticket", "ticket_resolved"),
         Consumes("ticket", "ticket_closed"),
         Consumes("ticket", "ticket_sla_breached"),
+        # ... and field work 外勤: each job's fact merged from both (R1)
         Consumes("ticket", "ticket_dispatched"),
         Consumes("ticket", "dispatch_handled"),
         # Calls and contacts 话务报表 (R1): each call event kept once, its call's fact merged
         # from them; each contact counted once as logged.
         Consumes("ticket", "call_recorded"),
         Consumes("ticket", "contact_logged"),
+        # Notifications (issue 13): each message named in notify's outcome events keeps
+        # its fact (the highest state told), the daily rollup by delta.
+        Consumes("notify", "notification_sent"),
+        Consumes("notify", "notification_delivered"),
+        Consumes("notify", "notification_failed"),
+        # Follow-ups and satisfaction (issue 13): each (task, event) kept once, its task's
+        # fact merged from them; each answer counted once as told.
+        Consumes("survey", "followup_created"),
+        Consumes("survey", "followup_missed"),
+        Consumes("survey", "followup_completed"),
+        Consumes("survey", "survey_answered"),
     ],
     events=[
         # Once a day (REPORT_DAILY_HOUR in China) by one replica: yesterday's report.

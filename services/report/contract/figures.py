@@ -10,6 +10,15 @@ Times, in seconds: response (first response − accepted, on the accepted day) a
 resolution (resolved − accepted, on the resolved day), p50 / p90 read from fixed
 log-scale histogram buckets by linear interpolation, the mean exact; null when the
 grouping does not keep them (only kind and group do) or no ticket is behind them.
+
+`measures` asks for some of them only (none: all): a curve of two counters is answered
+without the other columns, and without reading the times when none is asked.
+
+`layout`: `points` (the default) answers `series`, one object per period and key group;
+`columns` answers the same figures as arrays, the shape a chart draws from — `periods`
+(the periods' first days), `fields` (the grouped fields), `keys` (each key group's
+values of them, in order) and `values` ({measure: [[one number per period] per key]}).
+With a few measures it is the compact answer for many key groups (90 days × 300 agents).
 """
 from marshmallow import Schema, fields, validate
 
@@ -17,6 +26,20 @@ PERIODS = ("day", "week", "month")
 DIMENSIONS = ("kind", "category", "channel", "group", "agent")
 BACKLOG_DIMENSIONS = ("kind", "group")
 _NAME = validate.Length(min=1, max=100)
+COUNTERS = ("created", "resolved", "closed", "cancelled", "reopened", "repeats",
+            "response_breached", "resolution_breached", "same_day", "fcr", "opened",
+            "finished")
+TIMES = ("response_p50", "response_p90", "response_mean", "resolution_p50",
+         "resolution_p90", "resolution_mean")
+MEASURES = COUNTERS + TIMES
+LAYOUTS = ("points", "columns")
+
+
+def measures_field(names: tuple) -> fields.List:
+    """?measures=a,b: some of the figures only (none asked: all)."""
+    return fields.List(fields.String(validate=validate.OneOf(names)), load_default=list,
+                       validate=validate.Length(max=len(names)),
+                       metadata={"description": "the figures answered (none: all)"})
 
 
 def _filter() -> fields.String:
@@ -37,6 +60,10 @@ class FiguresQuery(Schema):
     channel = _filter()
     group_name = _filter()
     agent_id = _filter()
+    measures = measures_field(MEASURES)
+    layout = fields.String(load_default="points", validate=validate.OneOf(LAYOUTS),
+                           metadata={"description": "points: `series`; columns: `periods`, "
+                                                    "`fields`, `keys`, `values`"})
 
 
 class FigurePoint(Schema):
@@ -71,7 +98,13 @@ class FigurePoint(Schema):
 class TicketFigures(Schema):
     as_of = fields.AwareDateTime(allow_none=True, metadata={
         "description": "when the last ticket event applied happened (null: none yet)"})
-    series = fields.List(fields.Nested(FigurePoint))
+    series = fields.List(fields.Nested(FigurePoint), metadata={"description": "layout points"})
+    periods = fields.List(fields.Date(), metadata={"description": "layout columns"})
+    fields_ = fields.List(fields.String(), data_key="fields")
+    # (names that are no dict's methods: a dict answer read by attribute finds them)
+    key_groups = fields.List(fields.List(fields.String(allow_none=True)), data_key="keys")
+    measure_values = fields.Dict(keys=fields.String(), values=fields.List(fields.List(
+        fields.Float(allow_none=True))), data_key="values")
 
 
 class BacklogQuery(Schema):

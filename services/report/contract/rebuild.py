@@ -20,7 +20,9 @@ answered, abandoned, outbound.
 from marshmallow import Schema, fields
 
 STATES = ("queued", "running", "done", "failed")
-PHASES = ("tickets", "calls", "contacts", "correct")
+# handlers/rebuild.py SOURCES, in order, then the correction
+PHASES = ("tickets", "calls", "contacts", "dispatches", "followups", "answers", "notifications",
+          "correct")
 
 
 class Rebuild(Schema):
@@ -36,6 +38,8 @@ class Rebuild(Schema):
     tickets = fields.Integer()
     calls = fields.Integer()
     contacts = fields.Integer()
+    read = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                       metadata={"description": "records read per source (phase)"})
     removed = fields.Integer()
     error = fields.String(allow_none=True)
 

@@ -24,7 +24,8 @@ DAY_KIND_DIMENSIONS = frozenset({"kind", "category", "channel"})
 DAY_STAFF_DIMENSIONS = frozenset({"group", "agent", "kind"})
 TIME_DIMENSIONS = frozenset({"kind", "group"})
 MAX_DAYS = 400
-MAX_POINTS = 20_000  # points of one answer (key groups × periods)
+MAX_POINTS = 20_000  # points of one answer (key groups × periods) with every figure;
+FEW_MEASURES_POINTS = 50_000  # with some figures asked: values ≤ MAX_POINTS × all of them
 
 
 @dataclass(frozen=True)
@@ -180,28 +181,75 @@ NO_TIMES = {f"{m}_{s}": None for m in ("response", "resolution") for s in ("p50"
 
 
 def series(rows: list[dict], times: list[dict] | None, by: Iterable[str],
-           first: datetime.date, last: datetime.date, period: str) -> list[dict]:
+           first: datetime.date, last: datetime.date, period: str,
+           measures: Iterable[str] = ()) -> list[dict]:
     """Every period of the range for every key group found (zeros where none), in key
     then period order; each point: period, the grouped fields, the counters, and the
-    times (None when not kept for this grouping or no ticket)."""
+    times (None when not kept for this grouping or no ticket) — of them, the `measures`
+    asked only (none: all)."""
+    asked = set(measures)
+    counters = [c for c in COUNTERS if not asked or c in asked]
+    time_names = [t for t in NO_TIMES if not asked or t in asked]
     fields = _fields(by)
     counts: dict = {}
     for r in rows:
-        point = counts.setdefault((r["period"], _key(r, fields)), dict.fromkeys(COUNTERS, 0))
-        for c in COUNTERS:
+        point = counts.setdefault((r["period"], _key(r, fields)), dict.fromkeys(counters, 0))
+        for c in counters:
             point[c] += r[c] or 0
     keys = sorted({k for _, k in counts} or ({()} if not fields else set()),
                   key=lambda k: tuple((v is not None, v or "") for v in k))
     timed = time_figures(times) if times is not None else {}
+    zero = dict.fromkeys(counters, 0)
+    starts = periods(first, last, period)
     out = []
     for key in keys:
         named = dict(zip(fields, key, strict=True))
-        for start in periods(first, last, period):
-            point = counts.get((start, key), dict.fromkeys(COUNTERS, 0))
-            times_at = time_key(start, named.get("kind"), named.get("group_name"))
-            out.append({"period": start, **named, **point,
-                        **(timed.get(times_at, NO_TIMES) if times is not None else NO_TIMES)})
+        for start in starts:
+            point = counts.get((start, key), zero)
+            if time_names:
+                found = timed.get(time_key(start, named.get("kind"), named.get("group_name")),
+                                  NO_TIMES)
+                out.append({"period": start, **named, **point,
+                            **{t: found[t] for t in time_names}})
+            else:
+                out.append({"period": start, **named, **point})
     return out
+
+
+def columns(rows: list[dict], times: list[dict] | None, by: Iterable[str],
+            first: datetime.date, last: datetime.date, period: str,
+            measures: Iterable[str] = ()) -> dict:
+    """The figures of `series` as arrays: {periods (ISO text), fields, keys, values:
+    {measure: [[per period] per key]}} — no object per point (the compact answer, P6)."""
+    asked = set(measures)
+    counters = [c for c in COUNTERS if not asked or c in asked]
+    time_names = [t for t in NO_TIMES if not asked or t in asked]
+    fields = _fields(by)
+    starts = periods(first, last, period)
+    at = {start: i for i, start in enumerate(starts)}
+    key_of = _keyer(fields)
+    found = [key_of(r) for r in rows]
+    keys = sorted(set(found) or ({()} if not fields else set()),
+                  key=lambda k: tuple((v is not None, v or "") for v in k))
+    row_of = {key: i for i, key in enumerate(keys)}
+    values: dict = {c: [[0] * len(starts) for _ in keys] for c in counters}
+    for r, key in zip(rows, found, strict=True):
+        i, j = row_of[key], at[r["period"]]
+        for c in counters:
+            values[c][i][j] += r[c] or 0
+    timed = time_figures(times) if times is not None else {}
+    named = [dict(zip(fields, key, strict=True)) for key in keys]
+    for t in time_names:  # None where not kept for this grouping, or no ticket
+        values[t] = [[timed.get(time_key(start, n.get("kind"), n.get("group_name")),
+                                NO_TIMES)[t] for start in starts] for n in named]
+    return {"periods": [start.isoformat() for start in starts], "fields": fields,
+            "keys": [list(key) for key in keys], "values": values}
+
+
+def times_asked(measures: Iterable[str]) -> bool:
+    """Whether the answer holds a time (none asked: all are)."""
+    asked = set(measures)
+    return not asked or bool(asked & set(NO_TIMES))
 
 
 def _fields(by: Iterable[str]) -> list[str]:
@@ -212,20 +260,41 @@ def _key(row: dict, fields: list[str]) -> tuple:
     return tuple(row.get(f) or None for f in fields)
 
 
+def _keyer(fields: list[str]):
+    """_key for these fields, made once (thousands of rows: one field is the common
+    case and needs no generator)."""
+    if len(fields) == 1:
+        only = fields[0]
+        return lambda row: (row.get(only) or None,)
+    return lambda row: tuple(row.get(f) or None for f in fields)
+
+
+def max_points(measures: Iterable[str] = ()) -> int:
+    """The points one answer may hold: MAX_POINTS with every figure; with `measures`
+    asked, as many values as that (at most FEW_MEASURES_POINTS points)."""
+    asked = len(set(measures))
+    every = len(COUNTERS) + len(NO_TIMES)
+    if not asked or asked >= every:
+        return MAX_POINTS
+    return min(FEW_MEASURES_POINTS, MAX_POINTS * every // asked)
+
+
 def check_size(rows: list[dict], by: Iterable[str], first: datetime.date,
-               last: datetime.date, period: str) -> None:
-    """Invalid when the answer would hold more than MAX_POINTS points (every period for
-    every key group found): naming `by` when grouped, else `from`."""
+               last: datetime.date, period: str, measures: Iterable[str] = ()) -> None:
+    """Invalid when the answer would hold more than max_points(measures) points (every
+    period for every key group found): naming `by` when grouped, else `from`."""
     by = list(by)
     fields = _fields(by)
-    keys = len({_key(r, fields) for r in rows}) or 1
+    key_of = _keyer(fields)
+    keys = len({key_of(r) for r in rows}) or 1
     points = keys * len(periods(first, last, period))
-    if points > MAX_POINTS:
+    most = max_points(measures)
+    if points > most:
         field = "by" if by else "from"
         raise Invalid("the answer would be too large",
                       {field: [f"{points} points (key groups × periods) above "
-                               f"{MAX_POINTS}: group by less, or ask a shorter range "
-                               "or a longer period"]})
+                               f"{most}: group by less, ask fewer measures, a shorter "
+                               "range or a longer period"]})
 
 
 def backlog(base: list[dict], days: list[dict], field: str | None,

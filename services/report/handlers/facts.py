@@ -122,6 +122,29 @@ def _add(cur, change: rules.Contribution) -> None:
         store.add(cur, table, [(*key, *(rows[key][n] for n in names)) for key in sorted(rows)])
 
 
+def ticket_events(tx, events: list[tuple[dict | None, datetime.datetime]]) -> list[float]:
+    """Several live ticket events in one transaction (a group commit: common/batch.py),
+    in the order given: every ticket they name locked first, in key order, each
+    snapshot applied as `apply` does, the rollups' deltas summed and added once, the
+    feed advanced once.  Each event's lag, as ticket_event's."""
+    cur = tx.cur
+    facts = [fact_of(snapshot) for snapshot, _ in events if snapshot is not None]
+    if facts:
+        locked = {rules.lock_key(t) for new in facts for t in (new["ticket_id"], *new["repeat_of"])}
+        store.lock_briefly(cur)
+        store.lock_tickets(cur, sorted(locked))
+        generation = store.current_generation(cur)
+        changes: list = []
+        for new in facts:
+            _apply_one(cur, new, generation, locked, changes)
+        if changes:
+            _add(cur, rules.combine(*changes))
+    if events:
+        store.advance_feed(cur, SOURCE, max(at for _, at in events), len(events))
+    now = datetime.datetime.now(datetime.UTC)
+    return [max(0.0, (now - at).total_seconds()) for _, at in events]
+
+
 def ticket_event(tx, snapshot: dict | None, occurred_at: datetime.datetime) -> float:
     """A live ticket event: its snapshot applied (none: nothing to apply), the feed
     advanced.  The lag: seconds from the event to its rollup."""

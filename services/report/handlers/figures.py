@@ -50,11 +50,32 @@ def ticket_figures(tx, principal: Principal, query: dict) -> dict:
     assert table != DAY_KIND or (scope.agent_id is None and scope.groups is None), table
     _known_in_scope(tx, scope, filters, groups)
     rows = store.counts(tx.cur, table, by, period, first, last, filters, groups)
-    rules.check_size(rows, by, first, last, period)
+    measures = query.get("measures") or ()
+    rules.check_size(rows, by, first, last, period, measures)
     times = (store.times(tx.cur, by, period, first, last, filters, groups)
-             if rules.times_kept(by, asked, scope) else None)
+             if rules.times_kept(by, asked, scope) and rules.times_asked(measures) else None)
+    if query.get("layout") == "columns":
+        return {"as_of": as_of(tx),
+                **rules.columns(rows, times, by, first, last, period, measures)}
     return {"as_of": as_of(tx),
-            "series": rules.series(rows, times, by, first, last, period)}
+            "series": rules.series(rows, times, by, first, last, period, measures)}
+
+
+def as_json(answer: dict, points: str, names: dict | None = None) -> dict:
+    """The answer as its contract schema dumps it — dates as ISO text — without a
+    schema's dump per point (thousands of points: the dump was most of the answer's
+    time, P6).  The points' other values are numbers, text or null already; `names`
+    renames the answer's own fields as the schema's data keys do (from_day: from).  The
+    points are changed in place (their dates made text)."""
+    days: dict = {}
+    for point in answer.get(points, ()):
+        for name in ("period", "day"):
+            value = point.get(name)
+            if value is not None and not isinstance(value, str):
+                point[name] = days.get(value) or days.setdefault(value, value.isoformat())
+    names = names or {}
+    return {names.get(k, k): (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in answer.items()}
 
 
 def ticket_backlog(tx, principal: Principal, query: dict) -> dict:

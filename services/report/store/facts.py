@@ -195,13 +195,13 @@ def add(cur, table: str, rows: list[tuple]) -> None:
 
 
 # -- feed positions (the lag) ------------------------------------------------------------
-def advance_feed(cur, source: str, occurred_at) -> None:
+def advance_feed(cur, source: str, occurred_at, events: int = 1) -> None:
     cur.execute(
         "INSERT INTO feed_position (source, last_occurred_at, last_applied_at, events)"
-        " VALUES (%s, %s, now(), 1) ON CONFLICT (source) DO UPDATE SET"
+        " VALUES (%s, %s, now(), %s) ON CONFLICT (source) DO UPDATE SET"
         " last_occurred_at = greatest(feed_position.last_occurred_at,"
         " excluded.last_occurred_at), last_applied_at = now(),"
-        " events = feed_position.events + 1", (source, occurred_at))
+        " events = feed_position.events + excluded.events", (source, occurred_at, events))
 
 
 def feed_position(cur, source: str) -> Any:

@@ -3,7 +3,7 @@ from typing import Any
 
 _REBUILD = (
     "SELECT id::text AS id, generation, state, requested_by, requested_at, started_at,"
-    " finished_at, phase, after_id, pages, tickets, calls, contacts, removed, error,"
+    " finished_at, phase, after_id, pages, tickets, calls, contacts, read, removed, error,"
     " attempts, retry_at"
     " FROM report_rebuild")
 
@@ -49,14 +49,17 @@ def claim(cur, lease_seconds: int) -> Any:
 
 def advance(cur, rebuild_id: str, source: str, phase: str, after_id: str | None,
             kept: int, lease_seconds: int) -> None:
-    """A page of `source` (tickets, calls, contacts) applied, `kept` records: the phase
-    and position to go on from, and the lease renewed."""
+    """A page of `source` (a Source's phase: tickets, calls, ...) applied, `kept`
+    records (counted in `read` by source; tickets, calls, contacts also in their own
+    columns): the phase and position to go on from, and the lease renewed."""
     cur.execute(
         "UPDATE report_rebuild SET phase = %(phase)s, after_id = %(after)s,"
         " pages = pages + 1,"
         " tickets = tickets + CASE WHEN %(source)s = 'tickets' THEN %(n)s ELSE 0 END,"
         " calls = calls + CASE WHEN %(source)s = 'calls' THEN %(n)s ELSE 0 END,"
         " contacts = contacts + CASE WHEN %(source)s = 'contacts' THEN %(n)s ELSE 0 END,"
+        " read = jsonb_set(read, ARRAY[%(source)s],"
+        "                  to_jsonb(coalesce((read ->> %(source)s)::bigint, 0) + %(n)s)),"
         " claimed_until = now() + make_interval(secs => %(lease)s) WHERE id = %(id)s",
         {"phase": phase, "after": after_id, "source": source, "n": kept,
          "lease": lease_seconds, "id": rebuild_id})

@@ -11,6 +11,8 @@ Areas, each with its schemas in its own module:
   campaigns  (V5) campaigns, their invitation lists frozen from a customer segment,
              check-in at the door, visit outcomes, rates — contract/campaigns.py (its
              docstring: list states, invitation statuses and filters)
+  report_feed  (issue 13) what the report service's system identity reads to rebuild
+             and check its follow-up and satisfaction rollups — contract/report_feed.py
 
 `roles` is who may call (the service's @rpc takes them from here); errors are besides
 Unauthenticated and Forbidden, which any call may answer.  A follow-up task is reached
@@ -88,6 +90,14 @@ from services.survey.contract.questionnaires import (
     QuestionnaireList,
     QuestionnaireQuery,
 )
+from services.survey.contract.report_feed import (
+    ReportAnswerCounts,
+    ReportAnswers,
+    ReportCountsQuery,
+    ReportFollowupCounts,
+    ReportFollowups,
+    ReportPage,
+)
 from services.vocabulary import (
     ADMINS,
     AUDITOR,
@@ -121,6 +131,9 @@ LINK_REFUSALS = (LinkInvalid, LinkExpired, LinkUsed, TooManyRequests, Unavailabl
 CAMPAIGN_MAKERS = ADMINS | SUPERVISORS_UP
 CAMPAIGN_READERS = OPERATORS
 INVITERS = FRONT_LINE
+# -- the report feed (issue 13): no person; the report service's system identity only.
+NOBODY: frozenset = frozenset()
+REPORT = frozenset({"report"})
 
 CONTRACT = Contract(
     SERVICE,
@@ -161,6 +174,11 @@ CONTRACT = Contract(
         Operation("check_in",                OPERATORS,        CheckInIn,        CheckedIn,      (Invalid, NotFound, Conflict, TooManyRequests)),
         Operation("record_visit_outcome",    OPERATORS,        VisitOutcomeIn,   Invitation,     (Invalid, NotFound, Conflict)),
         Operation("campaign_rates",          CAMPAIGN_MAKERS,  None,             CampaignRates,  (NotFound,)),
+        # -- the report feed (issue 13): what the report rebuilds and checks from
+        Operation("report_followups",        NOBODY,         ReportPage,        ReportFollowups,      (Invalid,), system=REPORT),
+        Operation("report_answers",          NOBODY,         ReportPage,        ReportAnswers,        (Invalid,), system=REPORT),
+        Operation("report_followup_counts",  NOBODY,         ReportCountsQuery, ReportFollowupCounts, (Invalid,), system=REPORT),
+        Operation("report_answer_counts",    NOBODY,         ReportCountsQuery, ReportAnswerCounts,   (Invalid,), system=REPORT),
     ],
     events=[
         Event("followup_created",   FollowupCreated),    # a task made (V1)

@@ -37,6 +37,9 @@ class FollowupCreated(_FollowupEvent):
 
     previous_task_id = _id(allow_none=True, load_default=None)
     notify_staff_ids = fields.List(_id(), load_default=list, validate=_MANY)
+    # when the task was made (the database's clock, as the task row has it; the report
+    # counts it on that China day — absent from older publishers: the event's time)
+    created_at = fields.AwareDateTime(allow_none=True, load_default=None)
 
 
 class FollowupDueSoon(_FollowupEvent):

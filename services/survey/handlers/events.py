@@ -105,7 +105,8 @@ def emit_created(tx, task: dict) -> None:
         "rule_id": task["rule_id"], "assignee_id": task["assignee_id"],
         "groups": task["groups"], "due_at": task["due_at"],
         "previous_task_id": task["previous_task_id"],
-        "notify_staff_ids": [task["assignee_id"]] if task["assignee_id"] else []}))
+        "notify_staff_ids": [task["assignee_id"]] if task["assignee_id"] else [],
+        "created_at": task.get("created_at")}))
 
 
 def customer_classified(tx, classified: dict, occurred_at) -> int:

@@ -88,6 +88,11 @@ from services.ticket.contract.report_feed import (
     ReportPage,
     ReportTickets,
 )
+from services.ticket.contract.report_field import (
+    ReportDispatchCounts,
+    ReportDispatches,
+    ReportDispatchesPage,
+)
 from services.ticket.contract.sla import (
     BusinessHours,
     BusinessHoursIn,
@@ -208,6 +213,8 @@ CONTRACT = Contract(
         Operation("report_calls",          NOBODY,         ReportCallsPage, ReportCalls,      (Invalid,), system=frozenset({"report"})),
         Operation("report_contacts",       NOBODY,         ReportPage,      ReportContacts,   (Invalid,), system=frozenset({"report"})),
         Operation("report_call_counts",    NOBODY,         ReportCountsQuery, ReportCallCounts, (Invalid,), system=frozenset({"report"})),
+        Operation("report_dispatches",     NOBODY,         ReportDispatchesPage, ReportDispatches, (Invalid,), system=frozenset({"report"})),
+        Operation("report_dispatch_counts", NOBODY,        ReportCountsQuery, ReportDispatchCounts, (Invalid,), system=frozenset({"report"})),
     ],
     events=[
         Event("ticket_created",        TicketCreated),        # accepted (T2)

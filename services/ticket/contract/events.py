@@ -138,6 +138,8 @@ class TicketDispatched(_TicketEvent):
     window_end = fields.AwareDateTime(required=True)
     note = fields.String(load_default="", validate=_NOTE)
     level = fields.Integer(load_default=0)
+    # when the job was sent (the dispatch's created_at; null in events before issue 13)
+    dispatched_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class DispatchHandled(_TicketEvent):
@@ -154,6 +156,14 @@ class DispatchHandled(_TicketEvent):
     group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
     at = fields.AwareDateTime(required=True)
     level = fields.Integer(load_default=0)
+    # the field work's own accounts (issue 13; null in events before it): the handling
+    # record's arrival and finish as entered, the parts' total quantity, the fee charged
+    # for the job (yuan, exact) and whether it was paid
+    arrived_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    finished_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    parts = fields.Integer(load_default=None, allow_none=True)
+    fee = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True)
+    paid = fields.Boolean(load_default=None, allow_none=True)
 
 
 class TicketReminderDue(_TicketEvent):

@@ -69,7 +69,7 @@ def dispatch_ticket(tx, principal: Principal, metrics: MetricsServer, ticket_id:
         "address": access.shareable(level, address, WITHHELD_ADDRESS),
         "window_start": fields["window_start"], "window_end": fields["window_end"],
         "note": access.shareable(level, fields["note"]), "level": level,
-        "snapshot": snapshot}))
+        "dispatched_at": at, "snapshot": snapshot}))
     row = store.dispatch(tx.cur, dispatch_id, fields["staff_id"])
     assert row is not None  # inserted above, in this transaction
     outcomes(metrics).labels("rescheduled" if previous else "dispatched").inc()
@@ -98,7 +98,9 @@ def record_handling(tx, principal: Principal, metrics: MetricsServer, dispatch_i
             "staff_id": staff_id, "kind": row["kind"], "category_id": facts["category_id"],
             "customer_id": facts["customer_id"], "group_name": facts["group_name"],
             "at": _finished(fields["finished_at"], at), "level": row["level"],
-            "snapshot": facts}))
+            "arrived_at": fields["arrived_at"], "finished_at": fields["finished_at"],
+            "parts": sum(p["quantity"] for p in fields["parts"]), "fee": fields["fee"],
+            "paid": fields["paid"], "snapshot": facts}))
     outcomes(metrics).labels("handled" if fields["done"] else "not_done").inc()
     return _listed(principal, shown, at)
 

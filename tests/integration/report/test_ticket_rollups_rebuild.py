@@ -70,8 +70,8 @@ class World:
         # a run an earlier test's container left claimed (killed at its end) is not ours
         rows("UPDATE report_rebuild SET state = 'done', finished_at = now(),"
              " error = 'left by an earlier test' WHERE state IN ('queued', 'running')")
-        start("customer")
-        start("ticket")
+        for owner in ("customer", "ticket", "notify", "survey"):  # a rebuild pages them all
+            start(owner)
         self.report = start("report", **report_config)
         self.rpc, self.rabbit = rpc, rabbit_config
         self.manager = rpc("ticket", roles=("manager",))

@@ -87,6 +87,15 @@ SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     ("ticket", "report_calls"): frozenset({"report"}),
     ("ticket", "report_contacts"): frozenset({"report"}),
     ("ticket", "report_call_counts"): frozenset({"report"}),
+    ("ticket", "report_dispatches"): frozenset({"report"}),
+    ("ticket", "report_dispatch_counts"): frozenset({"report"}),
+    # ... and its follow-up and answer facts (survey), and checks those rollups.
+    ("survey", "report_followups"): frozenset({"report"}),
+    ("survey", "report_answers"): frozenset({"report"}),
+    ("survey", "report_followup_counts"): frozenset({"report"}),
+    ("survey", "report_answer_counts"): frozenset({"report"}),
+    ("notify", "report_notifications"): frozenset({"report"}),
+    ("notify", "report_notification_counts"): frozenset({"report"}),
 }
 
 

@@ -189,6 +189,9 @@ def test_r3_backlog_and_calls_export(asked):
     ("export_ticket_backlog", "from=2026-12-01&to=2026-12-02&by=agent", "by"),
     ("export_call_figures", "from=2026-12-01&to=2026-12-02&by=kind", "by"),
     ("export_call_figures", "from=2026-12-01&to=yesterday", "to"),
+    # the JSON answer's shape is not a file's (every column; a chart's own `measure`)
+    ("export_ticket_figures", "from=2026-12-01&to=2026-12-02&layout=columns", "layout"),
+    ("ticket_chart", "from=2026-12-01&to=2026-12-02&measures=created", "measures"),
 ])
 def test_r3_a_bad_export_query_is_refused_naming_the_field_before_any_call(asked, route,
                                                                            query, field):

@@ -23,7 +23,10 @@ from services.survey.contract.answers import LinkExpired, LinkInvalid, LinkUsed
 service = importlib.import_module("services.gateway.service")
 Gateway = service.GatewayService
 # Not routed: the token goes to notify only; the two public ones have their own routes.
-UNROUTED = {"issue_survey_link", "survey_by_token", "answer_by_token"}
+UNROUTED = {"issue_survey_link", "survey_by_token", "answer_by_token",
+            # the report feed (issue 13): the report service's system identity only
+            "report_followups", "report_answers", "report_followup_counts",
+            "report_answer_counts"}
 
 
 def _entrypoints():

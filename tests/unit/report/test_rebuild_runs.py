@@ -11,10 +11,23 @@ import pytest
 from nameko.exceptions import RemoteError
 
 from services.common.errors import Invalid, Unavailable
+from services.report.contract import rebuild as rebuild_contract
 from services.report.handlers import rebuild as handler
 
 TOKEN_LIFE = 300.0  # a system token's life (identity.SYSTEM_TOKEN_SECONDS)
 PAGE_SECONDS = 100.0  # each page takes this long: 20 pages outlive a token six times
+
+
+class Owners:
+    """Every owner service, each RPC answering its own name (World.ask dispatches on it)."""
+
+    def __getattr__(self, service):
+        return SimpleNamespace(**{s.feed: s.phase for s in handler.SOURCES},
+                               **{c.counts: None for c in handler.CHECKS})
+
+
+# the phases after the ticket service's three (other owners' records), each one page
+LATER = [s.phase for s in handler.SOURCES[3:]]
 
 
 class World:
@@ -55,12 +68,11 @@ class World:
             raise Unavailable("message broker unavailable")
         self.now += PAGE_SECONDS
         after, limit = payload["after"], payload["limit"]
-        ids = {"tickets": self.ids, "calls": self.call_ids, "contacts": []}[method]
+        ids = {"tickets": self.ids, "calls": self.call_ids}.get(method, [])
         rest = [t for t in ids if after is None or t > after]
         page = rest[:limit]
         found = {"tickets": [{"ticket_id": t} for t in page],
-                 "calls": [{"call_id": c, "events": []} for c in page],
-                 "contacts": []}[method]
+                 "calls": [{"call_id": c, "events": []} for c in page]}.get(method, [])
         return {method: found, "next": page[-1] if len(rest) > limit else None}
 
     # -- the store -----------------------------------------------------------------------
@@ -72,7 +84,7 @@ class World:
 
     def advance(self, cur, rebuild_id, source, phase, after, n, lease):
         self.job.update(after_id=after, phase=phase, pages=self.job["pages"] + 1,
-                        **{source: self.job[source] + n})
+                        **{source: self.job.get(source, 0) + n})
 
     def retry_later(self, cur, rebuild_id, error, backoff):
         self.job.update(state="queued", error=error, attempts=self.job["attempts"] + 1)
@@ -99,7 +111,16 @@ class World:
         call_store = SimpleNamespace(
             remove_stale=lambda cur, g: 0, compute_corrections=lambda cur: 0,
             apply_corrections=self.apply_corrections)
+        # every store a run corrects: two, of three rollups each
+        stores = [(fact_store, ("a", "b", "c")), (call_store, ("d", "e", "f"))]
+        # every other source of the registry (the owners' records besides tickets and
+        # calls): kept as nothing, each an empty page
+        sources = tuple(handler.Source(s.phase, s.owner, s.feed, (lambda tx, r, g, c: 0))
+                        if s.phase not in ("tickets", "calls", "contacts") else s
+                        for s in handler.SOURCES)
         return db, [mock.patch.object(handler, "store", store),
+                    mock.patch.object(handler, "corrected_stores", lambda: stores),
+                    mock.patch.object(handler, "BY_PHASE", {s.phase: s for s in sources}),
                     mock.patch.object(handler, "fact_store", fact_store),
                     mock.patch.object(handler, "facts", facts),
                     mock.patch.object(handler, "calls", calls),
@@ -115,9 +136,7 @@ class World:
         for p in patches:
             p.start()
         try:
-            owner = SimpleNamespace(report_tickets="tickets", report_calls="calls",
-                                    report_contacts="contacts")
-            return handler.run(db, owner, dict, 1, as_system=self.as_system, **kw)
+            return handler.run(db, Owners(), dict, 1, as_system=self.as_system, **kw)
         finally:
             for p in patches:
                 p.stop()
@@ -131,9 +150,9 @@ class TestR4RebuildRuns:
         assert world.now >= 6 * TOKEN_LIFE  # it outlived several tokens
         assert world.kept == world.ids and world.kept_calls == world.call_ids
         # tickets, then calls, then contacts (one empty page)
-        assert world.asked == ["tickets"] * 20 + ["calls"] * 3 + ["contacts"]
+        assert world.asked == ["tickets"] * 20 + ["calls"] * 3 + ["contacts"] + LATER
         assert (done["pages"], done["tickets"], done["calls"], done["contacts"]) == \
-            (24, 20, 3, 0)
+            (24 + len(LATER), 20, 3, 0)
 
     def test_r4_a_run_whose_ticket_call_fails_once_is_queued_and_completes_next_round(self):
         world = World(tickets=5, fail_on={3})
@@ -165,7 +184,11 @@ class TestR4RebuildRuns:
         done = world.run()
         assert done["state"] == "done"
         assert world.kept == world.ids and world.kept_calls == world.call_ids
-        assert world.asked == ["tickets"] * 2 + ["calls"] * 2 + ["calls"] * 3 + ["contacts"]
+        assert world.asked == \
+            ["tickets"] * 2 + ["calls"] * 2 + ["calls"] * 3 + ["contacts"] + LATER
+
+    def test_r4_the_contract_names_every_source_in_the_order_a_run_pages_them(self):
+        assert rebuild_contract.PHASES == (*(s.phase for s in handler.SOURCES), "correct")
 
     def test_r4_the_back_off_doubles_and_is_capped(self):
         assert [handler.backoff(n, 30) for n in range(3)] == [30, 60, 120]
@@ -178,14 +201,12 @@ class TestR4Check:
     @staticmethod
     def check(query, ask=None):
         db = SimpleNamespace(transaction=contextmanager(lambda: (yield SimpleNamespace(cur=None))))
+        # every comparison of the registry, our side summing nothing
+        checks = tuple(handler.Checked(c.what, c.owner, c.counts, lambda cur, a, b: [],
+                                       c.differences) for c in handler.CHECKS)
         with mock.patch.object(handler, "_ask", ask or (lambda m, p: {"counts": []})), \
-                mock.patch.object(handler, "figure_store",
-                                  SimpleNamespace(day_kind_sums=lambda cur, a, b: [])), \
-                mock.patch.object(handler, "call_store",
-                                  SimpleNamespace(day_sums=lambda cur, a, b: [])):
-            return handler.check(db, contextmanager(lambda: (yield)),
-                                 SimpleNamespace(report_ticket_counts=None,
-                                                 report_call_counts=None), query)
+                mock.patch.object(handler, "CHECKS", checks):
+            return handler.check(db, contextmanager(lambda: (yield)), Owners(), query)
 
     def test_r4_the_check_covers_at_most_31_days_naming_to(self):
         assert self.check({**self.QUERY, "to_day": datetime.date(2026, 1, 31)}) == \
