@@ -86,6 +86,7 @@ from services.gateway.pages import tickets as ticket_pages
 from services.gateway.pages import workbench as workbench_pages
 from services.gateway.pages.knowledge import EDITORS
 from services.gateway.pages.web import Visitor, page
+from services.gateway.report_campaign_routes import ReportCampaignRoutes
 from services.gateway.report_field_routes import ReportFieldRoutes
 from services.gateway.report_file_routes import ReportFileRoutes
 from services.gateway.report_notify_routes import ReportNotifyRoutes
@@ -160,7 +161,7 @@ def provider_callback(service, request, provider: str, kind: str) -> dict:
 
 
 class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, ReportSurveyRoutes,
-                     ReportFieldRoutes, ReportNotifyRoutes, HealthCheck):
+                     ReportFieldRoutes, ReportNotifyRoutes, ReportCampaignRoutes, HealthCheck):
     """Its routes, the survey service's (survey_routes.SurveyRoutes) and the report
     service's (report_routes.ReportRoutes; its files and charts:
     report_file_routes.ReportFileRoutes; the follow-up and satisfaction figures:
@@ -885,6 +886,8 @@ class GatewayService(SurveyRoutes, ReportRoutes, ReportFileRoutes, ReportSurveyR
     stats_notifications = page("GET", "/stats/notifications",
                                stat_table_pages.page("notifications"),
                                allow=stat_table_pages.READERS["notifications"])
+    stats_ivr = page("GET", "/stats/ivr", stat_table_pages.page("ivr"),
+                     allow=stat_table_pages.READERS["ivr"])
     # console: admin 系统设置 (pages/admin.py)
     admin_home = page("GET", "/admin", admin_pages.index, allow=ADMINS)
     admin_staff = page("GET", "/admin/staff", staff_admin.index, allow=ADMINS)

@@ -165,7 +165,8 @@ def check(*args: str, config: dict | None = None, out=sys.stdout) -> int:
     finally:
         db.close()
     for d in found["differences"]:
-        print(f"{d['day']} {d['kind']} {d['measure']}: ours {d['ours']}, "
+        where = f" (in {d['rollup']})" if d.get("rollup") else ""
+        print(f"{d['day']} {d['kind']} {d['measure']}{where}: ours {d['ours']}, "
               f"owner {d['owner']}", file=out)
     print(f"{len(found['differences'])} differences from {given.first} to {given.last}",
           file=out)

@@ -23,6 +23,7 @@ from services.common.rpc import proxy, rpc_entrypoints
 from services.report import contract
 from services.report.contract import calls, daily, figures, rebuild
 from services.report.contract import field as field_contract
+from services.report.contract import ivr_campaigns as ivr_campaign_contract
 from services.report.contract import notifications as notification_contract
 from services.report.contract import survey as survey_contract
 from services.report.dependencies import SystemIdentity
@@ -31,6 +32,7 @@ from services.report.handlers import daily_report as daily_report_handlers
 from services.report.handlers import facts
 from services.report.handlers import field as field_handlers
 from services.report.handlers import figures as figure_handlers
+from services.report.handlers import ivr_campaigns as ivr_campaign_handlers
 from services.report.handlers import notifications as notification_handlers
 from services.report.handlers import rebuild as rebuild_handlers
 from services.report.handlers import survey as survey_handlers
@@ -62,6 +64,14 @@ NOTIFICATION_OUTCOME = notification_contract.NotificationOutcome()
 FOLLOWUP_QUERY = survey_contract.FollowupFiguresQuery()
 SATISFACTION_QUERY = survey_contract.SatisfactionFiguresQuery()
 SURVEY_FIGURES = survey_contract.SurveyFigures()
+# -- keypad offers and campaign invitations (issue 13): the survey's snapshot events
+IVR_OFFER_QUERY = ivr_campaign_contract.IvrOfferFiguresQuery()
+IVR_OFFER_FIGURES = ivr_campaign_contract.IvrOfferFigures()
+CAMPAIGN_QUERY = ivr_campaign_contract.CampaignFiguresQuery()
+CAMPAIGN_FIGURES = ivr_campaign_contract.CampaignFigures()
+IVR_OFFER_UPDATED, INVITATION_UPDATED, INVITATIONS_LISTED = (
+    survey_events.IvrOfferUpdated(), survey_events.CampaignInvitationUpdated(),
+    survey_events.CampaignInvitationsListed())
 FOLLOWUP_CREATED, FOLLOWUP_MISSED, FOLLOWUP_COMPLETED, SURVEY_ANSWERED = (
     survey_events.FollowupCreated(), survey_events.FollowupMissed(),
     survey_events.FollowupCompleted(), survey_answers.SurveyAnswered())
@@ -355,6 +365,53 @@ class ReportService(HealthCheck):
             lag = survey_handlers.survey_answered(tx, SURVEY_ANSWERED.load(event["data"]),
                                                   occurred_at)
         self._lag(survey_handlers.ANSWERS, lag)
+
+    # -- keypad offers 满意度发送率 and campaign rates (issue 13): snapshot events ---------
+    @rpc
+    def ivr_offer_figures(self, query):
+        """IvrOfferFigures: calls offered the keypad rating, rated, and the rating rate by
+        period (day, ISO week, month in China), agent, group and ticket kind, as rows,
+        every period for every key (Invalid naming `by` above 20,000 rows; NotFound: a
+        filter out of the caller's scope)."""
+        query = IVR_OFFER_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return IVR_OFFER_FIGURES.dump(ivr_campaign_handlers.ivr_offer_figures(
+                tx, self.principal, query))
+
+    @rpc
+    def campaign_figures(self, query):
+        """CampaignFigures: each campaign starting in the range (and each agent of it)
+        with its invitation, acceptance, attendance and satisfaction counts and rates,
+        over the invitations in the caller's scope and clearance, as rows."""
+        query = CAMPAIGN_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return CAMPAIGN_FIGURES.dump(ivr_campaign_handlers.campaign_figures(
+                tx, self.principal, query))
+
+    @on_event("survey", "ivr_offer_updated")
+    def count_ivr_offer(self, event):
+        """The offer's fact merged (rated only turns true); the rollup's delta."""
+        occurred_at = ENVELOPE.load(event)["occurred_at"]
+        with self.db.transaction() as tx:
+            lag = ivr_campaign_handlers.offer_updated(
+                tx, IVR_OFFER_UPDATED.load(event["data"]), occurred_at)
+        self._lag(ivr_campaign_handlers.OFFERS, lag)
+
+    @on_event("survey", "campaign_invitation_updated")
+    def count_invitation(self, event):
+        """The invitation's fact replaced by a newer revision only; the rollup's delta."""
+        self._invitations(event, [INVITATION_UPDATED.load(event["data"])])
+
+    @on_event("survey", "campaign_invitations_listed")
+    def count_invitations_listed(self, event):
+        """A frozen page of a list: each invitation's first snapshot, as above."""
+        self._invitations(event, INVITATIONS_LISTED.load(event["data"])["invitations"])
+
+    def _invitations(self, event, snapshots: list) -> None:
+        occurred_at = ENVELOPE.load(event)["occurred_at"]
+        with self.db.transaction() as tx:
+            lag = ivr_campaign_handlers.invitations_updated(tx, snapshots, occurred_at)
+        self._lag(ivr_campaign_handlers.INVITATIONS, lag)
 
     def _lag(self, source: str, lag: float) -> None:
         self.metrics.metric(Gauge, "kefu_report_lag_seconds",

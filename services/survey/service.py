@@ -57,6 +57,10 @@ REPORT_PAGE, REPORT_FOLLOWUPS, REPORT_ANSWERS = (
     rf.ReportPage(), rf.ReportFollowups(), rf.ReportAnswers())
 REPORT_COUNTS_QUERY, REPORT_FOLLOWUP_COUNTS, REPORT_ANSWER_COUNTS = (
     rf.ReportCountsQuery(), rf.ReportFollowupCounts(), rf.ReportAnswerCounts())
+REPORT_OFFER_PAGE, REPORT_OFFERS, REPORT_INVITATIONS = (
+    rf.ReportOfferPage(), rf.ReportOffers(), rf.ReportInvitations())
+REPORT_OFFER_COUNTS, REPORT_INVITATION_COUNTS = (
+    rf.ReportOfferCounts(), rf.ReportInvitationCounts())
 # -- campaigns (V5)
 CAMPAIGN_IN, CAMPAIGN, CAMPAIGN_PAGE, CAMPAIGN_QUERY, CAMPAIGN_RATES = (
     cp.CampaignIn(), cp.Campaign(), cp.CampaignPage(), cp.CampaignQuery(), cp.CampaignRates())
@@ -306,6 +310,41 @@ class SurveyService(HealthCheck):
         query = REPORT_COUNTS_QUERY.load(query or {})
         with self.db.transaction() as tx:
             return REPORT_ANSWER_COUNTS.dump(report_feed.report_answer_counts(
+                tx, self.principal, query))
+
+    @rpc
+    def report_ivr_offers(self, page=None):
+        """ReportOffers: every call offered the keypad rating, by call id after `after`
+        (limit 1..1000, default 500), {"ivr_offers", "next"}."""
+        page = REPORT_OFFER_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_OFFERS.dump(report_feed.report_ivr_offers(tx, self.principal, page))
+
+    @rpc
+    def report_invitations(self, page=None):
+        """ReportInvitations: every campaign invitation as counted, by id after `after`
+        (limit 1..1000, default 500), {"invitations", "next"}."""
+        page = REPORT_PAGE.load(page or {})
+        with self.db.transaction() as tx:
+            return REPORT_INVITATIONS.dump(report_feed.report_invitations(
+                tx, self.principal, page))
+
+    @rpc
+    def report_ivr_offer_counts(self, query):
+        """ReportOfferCounts: by China day over [from, to] (at most 400 days), calls
+        offered a rating and those rated."""
+        query = REPORT_COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_OFFER_COUNTS.dump(report_feed.report_ivr_offer_counts(
+                tx, self.principal, query))
+
+    @rpc
+    def report_invitation_counts(self, query):
+        """ReportInvitationCounts: each campaign starting over [from, to] (China days, at
+        most 400) with its list's counts."""
+        query = REPORT_COUNTS_QUERY.load(query or {})
+        with self.db.transaction() as tx:
+            return REPORT_INVITATION_COUNTS.dump(report_feed.report_invitation_counts(
                 tx, self.principal, query))
 
     # -- campaigns (V5) ---------------------------------------------------------------------

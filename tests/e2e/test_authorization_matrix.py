@@ -581,6 +581,9 @@ REPORT_BY_ID = {
     # groups, so naming them is 404 for a supervisor too
     ("GET", "/api/v1/reports/followups"): (FIGURE_OBJECTS, _SURVEY_FIGURE_READERS),
     ("GET", "/api/v1/reports/satisfaction"): (FIGURE_OBJECTS, _SURVEY_FIGURE_READERS),
+    # keypad offers 满意度发送率 and campaigns 市场活动 (contract/ivr_campaigns.py): the same
+    ("GET", "/api/v1/reports/ivr-offers"): (FIGURE_OBJECTS, _SURVEY_FIGURE_READERS),
+    ("GET", "/api/v1/reports/campaigns"): (FIGURE_OBJECTS, _SURVEY_FIGURE_READERS),
     # field work 外勤 (contract/field.py): field staff their own (another's: 404);
     # supervisors up, admins and auditors everyone's
     ("GET", "/api/v1/reports/field"): (("all", "other_staff"), _FIELD_READERS),

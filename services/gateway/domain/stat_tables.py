@@ -1,8 +1,9 @@
 """The console's figure tables 统计表 (issue 13), free of I/O: 外勤与费用 (field work and
-fees), 回访 (follow-ups), 满意度 (CSAT / NPS) and 通知 (notifications by channel and
-template).  Each report answers rows — {columns, rows}, one row per period and key —
-and a table shows one line per key over the whole range: its counts summed, its rates
-computed again from the summed counts (pooled, never averaged), money in yuan.
+fees), 回访 (follow-ups), 满意度 (CSAT / NPS), IVR 评价 (keypad rating offers) and 通知
+(notifications by channel and template).  Each report answers rows — {columns, rows},
+one row per period and key — and a table shows one line per key over the whole range:
+its counts summed, its rates computed again from the summed counts (pooled, never
+averaged), money in yuan.
 """
 import datetime
 from collections.abc import Callable
@@ -80,6 +81,14 @@ TABLES = {
         rates={"csat": _csat, "nps": _nps},
         note="满意：评分 4–5 分；NPS = 推荐者(9–10) − 贬损者(0–6) 占比；"
              "来源：坐席回访、IVR 按键、短信链接。"),
+    "ivr": Table(
+        "ivr", "IVR 评价", "ivr_offer_figures",
+        {"agent": "座席", "group": "组", "kind": "类型"},
+        {"agent": "agent_id", "group": "group_name", "kind": "ticket_kind"},
+        (("offered", "转评价", "count"), ("rated", "已评价", "count"),
+         ("rating_rate", "参评率", "percent")),
+        rates={"rating_rate": _pct("rated", "offered")},
+        note="通话结束转入按键评价计一次（满意度发送），客户按键后计已评价；按转评价日计。"),
     "notifications": Table(
         "notifications", "通知", "notification_figures",
         {"channel": "渠道", "template": "模板"}, {"channel": "channel", "template": "template"},

@@ -9,6 +9,9 @@ Areas, each with its schemas in its own module:
   rebuild  (R4) rebuild from the ticket service (tickets, calls, contacts), and the check
            against its own counts — contract/rebuild.py
   daily    the daily count of created tickets (the first rollup) — contract/daily.py
+  ivr_campaigns  (issue 13) keypad rating offers 满意度发送率 and campaign invitation /
+           acceptance / attendance / satisfaction rates, from the survey service's
+           snapshot events — contract/ivr_campaigns.py
   survey   (issue 13) follow-ups 回访 done / missed / on time and satisfaction 满意度
            (CSAT, NPS) by period, agent, group (kind, source), read from rollups kept
            by the survey service's events — contract/survey.py
@@ -40,6 +43,12 @@ from services.report.contract.field import (
     TopCustomersQuery,
 )
 from services.report.contract.figures import Backlog, BacklogQuery, FiguresQuery, TicketFigures
+from services.report.contract.ivr_campaigns import (
+    CampaignFigures,
+    CampaignFiguresQuery,
+    IvrOfferFigures,
+    IvrOfferFiguresQuery,
+)
 from services.report.contract.notifications import (
     NotificationFigures,
     NotificationFiguresQuery,
@@ -89,6 +98,10 @@ CONTRACT = Contract(
         # their groups, managers up, admins, auditor all
         Operation("followup_figures", FIGURE_READERS, FollowupFiguresQuery, SurveyFigures, (Invalid, NotFound)),
         Operation("satisfaction_figures", FIGURE_READERS, SatisfactionFiguresQuery, SurveyFigures, (Invalid, NotFound)),
+        # keypad rating offers 满意度发送率 and campaign rates (issue 13): the same scopes,
+        # invitations never above the reader's clearance
+        Operation("ivr_offer_figures", FIGURE_READERS, IvrOfferFiguresQuery, IvrOfferFigures, (Invalid, NotFound)),
+        Operation("campaign_figures", FIGURE_READERS, CampaignFiguresQuery, CampaignFigures, (Invalid, NotFound)),
         # -- rebuild and check (R4)
         Operation("rebuild_reports", REBUILDERS,    None,         Rebuild,     ()),
         Operation("report_rebuild",  REBUILDERS,    RebuildQuery, Rebuild,     (Invalid, NotFound)),
@@ -123,6 +136,11 @@ CONTRACT = Contract(
         Consumes("survey", "followup_missed"),
         Consumes("survey", "followup_completed"),
         Consumes("survey", "survey_answered"),
+        # Keypad offers and campaign invitations (issue 13): snapshots, each record's fact
+        # merged (an offer's rated only turns true; an invitation by its revision).
+        Consumes("survey", "ivr_offer_updated"),
+        Consumes("survey", "campaign_invitation_updated"),
+        Consumes("survey", "campaign_invitations_listed"),
     ],
     events=[
         # Once a day (REPORT_DAILY_HOUR in China) by one replica: yesterday's report.

@@ -15,14 +15,17 @@ compares ticket_day_kind with the ticket service's own counts per day and kind
 (`report_ticket_counts`): measures created, resolved, closed, cancelled,
 reopened_tickets, repeats, response_breached, resolution_breached; and the call rollups
 with its call counts per day (`report_call_counts`), kind "calls": measures offered,
-answered, abandoned, outbound.
+answered, abandoned, outbound.  The survey's keypad offers per day
+(`report_ivr_offer_counts`), kind "ivr_offers": offered, rated; and each campaign on
+its China start day (`report_invitation_counts`), kind "campaign <id>": total, called,
+invited, accepted, came, with_outcome, satisfied.
 """
 from marshmallow import Schema, fields
 
 STATES = ("queued", "running", "done", "failed")
 # handlers/rebuild.py SOURCES, in order, then the correction
 PHASES = ("tickets", "calls", "contacts", "dispatches", "followups", "answers", "notifications",
-          "correct")
+          "ivr_offers", "invitations", "correct")
 
 
 class Rebuild(Schema):
@@ -60,6 +63,7 @@ class Difference(Schema):
     measure = fields.String()
     ours = fields.Integer()
     owner = fields.Integer()
+    rollup = fields.String()  # the rollup that differs, when not the check's main one
 
 
 class Check(Schema):

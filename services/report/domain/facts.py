@@ -18,9 +18,11 @@ Where each counter lands (days are days in China):
   closed day     closed;  cancelled day  cancelled
   finished day   finished (+1 for the backlog): the closed or cancelled day of a ticket
                  whose status is closed or cancelled
-Rollups: ticket_day_kind (day, kind, category, channel), ticket_day_staff (day, group,
-agent = assignee, kind), ticket_month (month, kind, category, channel, group, agent), and
-ticket_time_day (day, kind, group, measure, bucket) -> n, seconds.
+Rollups: ticket_day (day, kind) and ticket_day_group (day, group, kind) — the narrow ones
+the common curves read —, ticket_day_kind (day, kind, category, channel),
+ticket_day_staff (day, group, agent = assignee, kind), ticket_month (month, kind,
+category, channel, group, agent), and ticket_time_day (day, kind, group, measure,
+bucket) -> n, seconds.
 """
 import bisect
 import datetime
@@ -42,7 +44,8 @@ MEASURES = ("response", "resolution")
 FINISHED = ("closed", "cancelled")
 DAY_KIND, DAY_STAFF, MONTH, TIME_DAY = ("ticket_day_kind", "ticket_day_staff",
                                          "ticket_month", "ticket_time_day")
-TABLES = (DAY_KIND, DAY_STAFF, MONTH, TIME_DAY)
+DAY, DAY_GROUP = "ticket_day", "ticket_day_group"
+TABLES = (DAY, DAY_GROUP, DAY_KIND, DAY_STAFF, MONTH, TIME_DAY)
 
 Contribution = dict[str, dict[tuple, dict[str, int]]]
 
@@ -88,7 +91,8 @@ def contributions(fact: dict | None, repeated_later: bool = False) -> Contributi
     accepted_day = china_day(accepted)
 
     def add(day: datetime.date, **counters: int) -> None:
-        keys = ((DAY_KIND, (day, kind, category, channel)),
+        keys = ((DAY, (day, kind)), (DAY_GROUP, (day, group, kind)),
+                (DAY_KIND, (day, kind, category, channel)),
                 (DAY_STAFF, (day, group, agent, kind)),
                 (MONTH, (day.replace(day=1), kind, category, channel, group, agent)))
         for table, key in keys:

@@ -11,7 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.common.errors import Invalid, NotFound
-from services.report.domain.facts import COUNTERS, DAY_KIND, DAY_STAFF, MONTH, TIME_EDGES
+from services.report.domain.facts import (
+    COUNTERS,
+    DAY,
+    DAY_GROUP,
+    DAY_KIND,
+    DAY_STAFF,
+    MONTH,
+    TIME_EDGES,
+)
 from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP, SUPERVISOR
 
 EVERYTHING = MANAGERS_UP | ADMINS | {AUDITOR}  # read every group's and agent's figures
@@ -20,6 +28,8 @@ PERIODS = ("day", "week", "month")
 DIMENSIONS = {"kind": "kind", "category": "category_id", "channel": "channel",
               "group": "group_name", "agent": "agent_id"}
 FILTERS = {field: dim for dim, field in DIMENSIONS.items()}
+DAY_DIMENSIONS = frozenset({"kind"})
+DAY_GROUP_DIMENSIONS = frozenset({"group", "kind"})
 DAY_KIND_DIMENSIONS = frozenset({"kind", "category", "channel"})
 DAY_STAFF_DIMENSIONS = frozenset({"group", "agent", "kind"})
 TIME_DIMENSIONS = frozenset({"kind", "group"})
@@ -76,14 +86,14 @@ def needed(by: Iterable[str], filters: dict, scope: Scope) -> frozenset:
 
 def rollup_for(by: Iterable[str], filters: dict, scope: Scope, period: str,
                first: datetime.date, last: datetime.date) -> str:
-    """The rollup that answers: by day and kind / category / channel; by day and group /
-    agent / kind; anything else by whole months only (Invalid naming `by`, or `from` /
-    `to` when the months are not whole)."""
+    """The narrowest rollup that answers: by day and kind; by day, group and kind; by
+    day and kind / category / channel; by day and group / agent / kind; anything else
+    by whole months only (Invalid naming `by`, or `from` / `to` when the months are not
+    whole)."""
     dims = needed(by, filters, scope)
-    if dims <= DAY_KIND_DIMENSIONS:
-        return DAY_KIND
-    if dims <= DAY_STAFF_DIMENSIONS:
-        return DAY_STAFF
+    narrow = daily_rollup(dims)
+    if narrow is not None:
+        return narrow
     if period != "month":
         raise Invalid("this grouping is kept by month only",
                       {"by": [f"{', '.join(sorted(dims))} together: period must be month"]})
@@ -93,6 +103,20 @@ def rollup_for(by: Iterable[str], filters: dict, scope: Scope, period: str,
         raise Invalid("this grouping is kept by whole months",
                       {"to": ["must be the last day of a month"]})
     return MONTH
+
+
+def daily_rollup(dims: frozenset) -> str | None:
+    """The narrowest day rollup keeping these dimensions (None: only the months do)."""
+    for table, kept in ((DAY, DAY_DIMENSIONS), (DAY_GROUP, DAY_GROUP_DIMENSIONS),
+                        (DAY_KIND, DAY_KIND_DIMENSIONS), (DAY_STAFF, DAY_STAFF_DIMENSIONS)):
+        if dims <= kept:
+            return table
+    return None
+
+
+def unscoped_only(table: str) -> bool:
+    """Whether a rollup keeps no group nor agent (never a scoped caller's)."""
+    return table in (DAY, DAY_KIND)
 
 
 def times_kept(by: Iterable[str], filters: dict, scope: Scope) -> bool:
@@ -216,11 +240,14 @@ def series(rows: list[dict], times: list[dict] | None, by: Iterable[str],
     return out
 
 
-def columns(rows: list[dict], times: list[dict] | None, by: Iterable[str],
-            first: datetime.date, last: datetime.date, period: str,
-            measures: Iterable[str] = ()) -> dict:
+def columns_per_key(rows: list[dict], times: list[dict] | None, by: Iterable[str],
+                    first: datetime.date, last: datetime.date, period: str,
+                    measures: Iterable[str] = ()) -> dict:
     """The figures of `series` as arrays: {periods (ISO text), fields, keys, values:
-    {measure: [[per period] per key]}} — no object per point (the compact answer, P6)."""
+    {measure: [[per period] per key]}} — no object per point (the compact answer, P6) —
+    from one row per key group (store.counts_per_key: `periods` and an array per
+    counter over them): a key with every period takes its arrays as they are, one with
+    gaps is filled with zeros."""
     asked = set(measures)
     counters = [c for c in COUNTERS if not asked or c in asked]
     time_names = [t for t in NO_TIMES if not asked or t in asked]
@@ -228,15 +255,28 @@ def columns(rows: list[dict], times: list[dict] | None, by: Iterable[str],
     starts = periods(first, last, period)
     at = {start: i for i, start in enumerate(starts)}
     key_of = _keyer(fields)
-    found = [key_of(r) for r in rows]
-    keys = sorted(set(found) or ({()} if not fields else set()),
+    found: dict = {}  # key -> its row; rows of one key (None and '' alike) merged
+    for r in rows:
+        key = key_of(r)
+        if key in found:
+            found[key] = _merged(found[key], r, counters)
+        else:
+            found[key] = r
+    keys = sorted(found or ({()} if not fields else set()),
                   key=lambda k: tuple((v is not None, v or "") for v in k))
-    row_of = {key: i for i, key in enumerate(keys)}
-    values: dict = {c: [[0] * len(starts) for _ in keys] for c in counters}
-    for r, key in zip(rows, found, strict=True):
-        i, j = row_of[key], at[r["period"]]
+    values: dict = {c: [] for c in counters}
+    for key in keys:
+        row = found.get(key)
+        full = row is not None and row["periods"] == starts
         for c in counters:
-            values[c][i][j] += r[c] or 0
+            if full and row is not None:
+                values[c].append(row[c])
+                continue
+            line = [0] * len(starts)
+            if row is not None:
+                for day, n in zip(row["periods"], row[c], strict=True):
+                    line[at[day]] += n or 0
+            values[c].append(line)
     timed = time_figures(times) if times is not None else {}
     named = [dict(zip(fields, key, strict=True)) for key in keys]
     for t in time_names:  # None where not kept for this grouping, or no ticket
@@ -244,6 +284,31 @@ def columns(rows: list[dict], times: list[dict] | None, by: Iterable[str],
                                 NO_TIMES)[t] for start in starts] for n in named]
     return {"periods": [start.isoformat() for start in starts], "fields": fields,
             "keys": [list(key) for key in keys], "values": values}
+
+
+def _merged(a: dict, b: dict, counters: list[str]) -> dict:
+    """Two per-key rows of one key group as one (periods in order, counts summed)."""
+    sums: dict = {}
+    for row in (a, b):
+        for i, day in enumerate(row["periods"]):
+            point = sums.setdefault(day, dict.fromkeys(counters, 0))
+            for c in counters:
+                point[c] += row[c][i] or 0
+    days = sorted(sums)
+    return {"periods": days, **{c: [sums[d][c] for d in days] for c in counters}}
+
+
+def check_keys(keys: int, by: Iterable[str], first: datetime.date, last: datetime.date,
+               period: str, measures: Iterable[str] = ()) -> None:
+    """check_size for an answer of `keys` key groups."""
+    points = (keys or 1) * len(periods(first, last, period))
+    most = max_points(measures)
+    if points > most:
+        field = "by" if list(by) else "from"
+        raise Invalid("the answer would be too large",
+                      {field: [f"{points} points (key groups × periods) above "
+                               f"{most}: group by less, ask fewer measures, a shorter "
+                               "range or a longer period"]})
 
 
 def times_asked(measures: Iterable[str]) -> bool:
@@ -283,18 +348,8 @@ def check_size(rows: list[dict], by: Iterable[str], first: datetime.date,
                last: datetime.date, period: str, measures: Iterable[str] = ()) -> None:
     """Invalid when the answer would hold more than max_points(measures) points (every
     period for every key group found): naming `by` when grouped, else `from`."""
-    by = list(by)
-    fields = _fields(by)
-    key_of = _keyer(fields)
-    keys = len({key_of(r) for r in rows}) or 1
-    points = keys * len(periods(first, last, period))
-    most = max_points(measures)
-    if points > most:
-        field = "by" if by else "from"
-        raise Invalid("the answer would be too large",
-                      {field: [f"{points} points (key groups × periods) above "
-                               f"{most}: group by less, ask fewer measures, a shorter "
-                               "range or a longer period"]})
+    key_of = _keyer(_fields(by))
+    check_keys(len({key_of(r) for r in rows}), by, first, last, period, measures)
 
 
 def backlog(base: list[dict], days: list[dict], field: str | None,

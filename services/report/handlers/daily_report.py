@@ -11,7 +11,7 @@ from services.common import charts
 from services.report.contract.daily_report import DailyReport
 from services.report.domain import daily_report as rules
 from services.report.domain import figures as figure_rules
-from services.report.domain.facts import DAY_KIND
+from services.report.domain.facts import DAY
 from services.report.store import daily_reports as store
 from services.report.store import figures as figure_store
 
@@ -22,13 +22,13 @@ NO_FILTERS = {"kind": None, "category_id": None, "channel": None, "group_name": 
 
 
 def _day_points(cur, first: datetime.date, last: datetime.date, by: tuple) -> list[dict]:
-    rows = figure_store.counts(cur, DAY_KIND, by, "day", first, last, NO_FILTERS, None)
+    rows = figure_store.counts(cur, DAY, by, "day", first, last, NO_FILTERS, None)
     times = figure_store.times(cur, by, "day", first, last, NO_FILTERS, None)
     return figure_rules.series(rows, times, by, first, last, "day")
 
 
 def _backlog_at(cur, day: datetime.date) -> int:
-    rows = figure_store.backlog_changes(cur, DAY_KIND, (), day, day, NO_FILTERS, None)
+    rows = figure_store.backlog_changes(cur, DAY, (), day, day, NO_FILTERS, None)
     series = figure_rules.backlog([r for r in rows if r["day"] is None],
                                   [r for r in rows if r["day"] is not None], None, day, day)
     return int(series[-1]["open"]) if series else 0

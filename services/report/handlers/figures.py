@@ -5,7 +5,7 @@ their groups'; managers up, admins and auditors: all), and says as of when."""
 from services.common.errors import NotFound
 from services.common.identity import Principal
 from services.report.domain import figures as rules
-from services.report.domain.facts import DAY_KIND, DAY_STAFF
+from services.report.domain.facts import DAY_KIND, MONTH
 from services.report.handlers.facts import SOURCE
 from services.report.store import facts as fact_store
 from services.report.store import figures as store
@@ -46,17 +46,23 @@ def ticket_figures(tx, principal: Principal, query: dict) -> dict:
     scope, filters, groups = _scoped(principal, query)
     asked = {f: v for f, v in filters.items() if f != "agent_id" or not scope.agent_id}
     table = rules.rollup_for(by, asked, scope, period, first, last)
-    # the day-by-kind rollup keeps no group nor agent: never a scoped caller's
-    assert table != DAY_KIND or (scope.agent_id is None and scope.groups is None), table
+    # the day-by-kind rollups keep no group nor agent: never a scoped caller's
+    assert not rules.unscoped_only(table) or scope == rules.Scope(), table
     _known_in_scope(tx, scope, filters, groups)
-    rows = store.counts(tx.cur, table, by, period, first, last, filters, groups)
     measures = query.get("measures") or ()
-    rules.check_size(rows, by, first, last, period, measures)
+    columns = query.get("layout") == "columns"
+    if columns:  # a row per key group, its counters as arrays: no row per point
+        rows = store.counts_per_key(tx.cur, table, by, period, first, last, filters, groups,
+                                    measures)
+        rules.check_size(rows, by, first, last, period, measures)
+    else:
+        rows = store.counts(tx.cur, table, by, period, first, last, filters, groups)
+        rules.check_size(rows, by, first, last, period, measures)
     times = (store.times(tx.cur, by, period, first, last, filters, groups)
              if rules.times_kept(by, asked, scope) and rules.times_asked(measures) else None)
-    if query.get("layout") == "columns":
+    if columns:
         return {"as_of": as_of(tx),
-                **rules.columns(rows, times, by, first, last, period, measures)}
+                **rules.columns_per_key(rows, times, by, first, last, period, measures)}
     return {"as_of": as_of(tx),
             "series": rules.series(rows, times, by, first, last, period, measures)}
 
@@ -85,9 +91,9 @@ def ticket_backlog(tx, principal: Principal, query: dict) -> dict:
     rules.check_range(first, last)
     by = (query["by"],) if query.get("by") else ()
     scope, filters, groups = _scoped(principal, query)
-    dims = rules.needed(by, filters, scope)
-    table = DAY_KIND if dims <= {"kind"} else DAY_STAFF
-    assert table != DAY_KIND or (scope.agent_id is None and scope.groups is None), table
+    table = rules.daily_rollup(rules.needed(by, filters, scope))
+    assert table is not None and table not in (DAY_KIND, MONTH), table  # by is kind or group
+    assert not rules.unscoped_only(table) or scope == rules.Scope(), table
     _known_in_scope(tx, scope, filters, groups)
     rows = store.backlog_changes(tx.cur, table, by, first, last, filters, groups)
     field = rules.DIMENSIONS[by[0]] if by else None

@@ -32,16 +32,18 @@ from services.common.errors import DeadlineExceeded, Invalid, NotFound, Unavaila
 from services.common.rpc import BROKER_DOWN, expiring
 from services.report.domain import calls as call_rules
 from services.report.domain import notifications as notification_rules
-from services.report.domain.facts import TABLES
+from services.report.domain.facts import DAY, TABLES
 from services.report.domain.figures import check_range, differences
 from services.report.handlers import calls, facts
 from services.report.handlers import field as field_handlers
+from services.report.handlers import ivr_campaigns as ivr_campaign_handlers
 from services.report.handlers import notifications as notification_handlers
 from services.report.handlers import survey as survey_handlers
 from services.report.store import calls as call_store
 from services.report.store import facts as fact_store
 from services.report.store import field as field_store
 from services.report.store import figures as figure_store
+from services.report.store import ivr_campaigns as ivr_campaign_store
 from services.report.store import notifications as notification_store
 from services.report.store import rebuilds as store
 from services.report.store import survey as survey_store
@@ -95,6 +97,9 @@ SOURCES = (
     Source("followups", "survey", "report_followups", survey_handlers.keep_followup_page),
     Source("answers", "survey", "report_answers", survey_handlers.keep_answer_page),
     Source("notifications", "notify", "report_notifications", notification_handlers.keep_page),
+    Source("ivr_offers", "survey", "report_ivr_offers", ivr_campaign_handlers.keep_offer_page),
+    Source("invitations", "survey", "report_invitations",
+           ivr_campaign_handlers.keep_invitation_page),
 )
 BY_PHASE = {source.phase: source for source in SOURCES}
 NEXT_PHASE = {source.phase: following.phase for source, following
@@ -108,7 +113,8 @@ def corrected_stores() -> list[tuple[Any, tuple]]:
     return [(fact_store, TABLES), (call_store, call_rules.TABLES),
             (field_store, field_handlers.TABLES),
             (notification_store, notification_rules.TABLES),
-            (survey_store, survey_handlers.TABLES)]
+            (survey_store, survey_handlers.TABLES),
+            (ivr_campaign_store, ivr_campaign_handlers.TABLES)]
 
 
 def request_rebuild(tx, requested_by: str) -> dict:
@@ -234,6 +240,15 @@ def _ticket_sums(cur, first, last) -> list:
     return figure_store.day_kind_sums(cur, first, last)
 
 
+def _narrow_ticket_sums(cur, first, last) -> list:
+    return figure_store.day_sums(cur, first, last)
+
+
+def _narrow_differences(ours: list, owner: list) -> list:
+    """The differences of the narrow ticket_day, named as its."""
+    return [{**d, "rollup": DAY} for d in differences(ours, owner)]
+
+
 def _call_sums(cur, first, last) -> list:
     return call_store.day_sums(cur, first, last)
 
@@ -245,6 +260,8 @@ def _call_differences(ours: list, owner: list) -> list:
 # What the check compares, in the order its differences are told within a day.
 CHECKS = (
     Checked("tickets", "ticket", "report_ticket_counts", _ticket_sums, differences),
+    Checked("tickets", "ticket", "report_ticket_counts", _narrow_ticket_sums,
+            _narrow_differences),
     Checked("calls", "ticket", "report_call_counts", _call_sums, _call_differences),
     Checked("field", "ticket", "report_dispatch_counts", field_handlers.day_sums,
             field_handlers.differences),
@@ -254,6 +271,10 @@ CHECKS = (
             survey_handlers.answer_differences),
     Checked("notifications", "notify", "report_notification_counts",
             notification_handlers.day_sums, notification_handlers.differences),
+    Checked("ivr_offers", "survey", "report_ivr_offer_counts",
+            ivr_campaign_handlers.offer_sums, ivr_campaign_handlers.offer_differences),
+    Checked("campaigns", "survey", "report_invitation_counts",
+            ivr_campaign_handlers.campaign_sums, ivr_campaign_handlers.campaign_differences),
 )
 
 

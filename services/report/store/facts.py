@@ -128,6 +128,36 @@ def current_generation(cur) -> int:
 
 
 # -- deltas: one statement per rollup, rows in key order ----------------------------------
+ADD_DAY = (
+    "INSERT INTO ticket_day (day, kind, created, resolved, closed, cancelled, "
+    "reopened, repeats, response_breached, resolution_breached, same_day, fcr, "
+    "opened, finished) VALUES %s ON CONFLICT (day, kind) DO UPDATE SET created = "
+    "ticket_day.created + excluded.created, resolved = ticket_day.resolved + "
+    "excluded.resolved, closed = ticket_day.closed + excluded.closed, cancelled = "
+    "ticket_day.cancelled + excluded.cancelled, reopened = ticket_day.reopened + "
+    "excluded.reopened, repeats = ticket_day.repeats + excluded.repeats, "
+    "response_breached = ticket_day.response_breached + excluded.response_breached,"
+    " resolution_breached = ticket_day.resolution_breached + "
+    "excluded.resolution_breached, same_day = ticket_day.same_day + "
+    "excluded.same_day, fcr = ticket_day.fcr + excluded.fcr, opened = "
+    "ticket_day.opened + excluded.opened, finished = ticket_day.finished + "
+    "excluded.finished")
+ADD_DAY_GROUP = (
+    "INSERT INTO ticket_day_group (day, group_name, kind, created, resolved, "
+    "closed, cancelled, reopened, repeats, response_breached, resolution_breached, "
+    "same_day, fcr, opened, finished) VALUES %s ON CONFLICT (day, group_name, kind)"
+    " DO UPDATE SET created = ticket_day_group.created + excluded.created, resolved"
+    " = ticket_day_group.resolved + excluded.resolved, closed = "
+    "ticket_day_group.closed + excluded.closed, cancelled = "
+    "ticket_day_group.cancelled + excluded.cancelled, reopened = "
+    "ticket_day_group.reopened + excluded.reopened, repeats = "
+    "ticket_day_group.repeats + excluded.repeats, response_breached = "
+    "ticket_day_group.response_breached + excluded.response_breached, "
+    "resolution_breached = ticket_day_group.resolution_breached + "
+    "excluded.resolution_breached, same_day = ticket_day_group.same_day + "
+    "excluded.same_day, fcr = ticket_day_group.fcr + excluded.fcr, opened = "
+    "ticket_day_group.opened + excluded.opened, finished = "
+    "ticket_day_group.finished + excluded.finished")
 ADD_DAY_KIND = (
     "INSERT INTO ticket_day_kind (day, kind, category_id, channel, created, "
     "resolved, closed, cancelled, reopened, repeats, response_breached, "
@@ -182,13 +212,12 @@ ADD_TIME_DAY = (
     "seconds) VALUES %s ON CONFLICT (day, kind, group_name, measure, bucket) DO "
     "UPDATE SET n = ticket_time_day.n + excluded.n, seconds = "
     "ticket_time_day.seconds + excluded.seconds")
-ADD = {"ticket_day_kind": ADD_DAY_KIND, "ticket_day_staff": ADD_DAY_STAFF,
+ADD = {"ticket_day": ADD_DAY, "ticket_day_group": ADD_DAY_GROUP, "ticket_day_kind": ADD_DAY_KIND, "ticket_day_staff": ADD_DAY_STAFF,
        "ticket_month": ADD_MONTH, "ticket_time_day": ADD_TIME_DAY}
 
 
 def add(cur, table: str, rows: list[tuple]) -> None:
-    """Add each (key..., counters...) row to `table` (ticket_day_kind, ticket_day_staff,
-    ticket_month, ticket_time_day), in the order given (the caller sorts by key; keys
+    """Add each (key..., counters...) row to `table` (one of domain/facts.py TABLES), in the order given (the caller sorts by key; keys
     unique), in one statement."""
     if rows:
         execute_values(cur, ADD[table], rows, page_size=1000)
@@ -283,6 +312,44 @@ SELECT day, kind, group_name, measure,
                coalesce(group_name, ''), 'resolution',
                greatest(0, floor(extract(epoch FROM resolved_at - accepted_at)))::bigint
           FROM ticket_fact WHERE resolved_at IS NOT NULL) s),
+narrow AS (
+INSERT INTO rollup_fix (target, day, kind, created, resolved, closed, cancelled, reopened,
+    repeats, response_breached, resolution_breached, same_day, fcr, opened, finished)
+SELECT 'ticket_day', day, kind, sum(created), sum(resolved), sum(closed), sum(cancelled),
+       sum(reopened), sum(repeats), sum(response_breached), sum(resolution_breached),
+       sum(same_day), sum(fcr), sum(opened), sum(finished)
+  FROM (SELECT day, kind, created, resolved, closed, cancelled, reopened, repeats,
+               response_breached, resolution_breached, same_day, fcr, opened, finished
+          FROM c
+        UNION ALL
+        SELECT day, kind, -created, -resolved, -closed, -cancelled, -reopened, -repeats,
+               -response_breached, -resolution_breached, -same_day, -fcr, -opened,
+               -finished FROM ticket_day) x
+ GROUP BY day, kind
+HAVING ROW(sum(created), sum(resolved), sum(closed), sum(cancelled), sum(reopened),
+           sum(repeats), sum(response_breached), sum(resolution_breached), sum(same_day),
+           sum(fcr), sum(opened), sum(finished))
+       <> ROW(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+RETURNING 1),
+narrow_group AS (
+INSERT INTO rollup_fix (target, day, group_name, kind, created, resolved, closed, cancelled, reopened,
+    repeats, response_breached, resolution_breached, same_day, fcr, opened, finished)
+SELECT 'ticket_day_group', day, group_name, kind, sum(created), sum(resolved), sum(closed), sum(cancelled),
+       sum(reopened), sum(repeats), sum(response_breached), sum(resolution_breached),
+       sum(same_day), sum(fcr), sum(opened), sum(finished)
+  FROM (SELECT day, group_name, kind, created, resolved, closed, cancelled, reopened, repeats,
+               response_breached, resolution_breached, same_day, fcr, opened, finished
+          FROM c
+        UNION ALL
+        SELECT day, group_name, kind, -created, -resolved, -closed, -cancelled, -reopened, -repeats,
+               -response_breached, -resolution_breached, -same_day, -fcr, -opened,
+               -finished FROM ticket_day_group) x
+ GROUP BY day, group_name, kind
+HAVING ROW(sum(created), sum(resolved), sum(closed), sum(cancelled), sum(reopened),
+           sum(repeats), sum(response_breached), sum(resolution_breached), sum(same_day),
+           sum(fcr), sum(opened), sum(finished))
+       <> ROW(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+RETURNING 1),
 day_kind AS (
 INSERT INTO rollup_fix (target, day, kind, category_id, channel, created, resolved, closed,
     cancelled, reopened, repeats, response_breached, resolution_breached, same_day, fcr,
@@ -355,11 +422,51 @@ SELECT 'ticket_time_day', day, kind, group_name, measure, bucket, sum(n), sum(se
  GROUP BY day, kind, group_name, measure, bucket
 HAVING ROW(sum(n), sum(seconds)) <> ROW(0, 0)
 RETURNING 1)
-SELECT (SELECT count(*) FROM day_kind) + (SELECT count(*) FROM day_staff)
+SELECT (SELECT count(*) FROM narrow) + (SELECT count(*) FROM narrow_group)
+       + (SELECT count(*) FROM day_kind) + (SELECT count(*) FROM day_staff)
        + (SELECT count(*) FROM month) + (SELECT count(*) FROM time_day) AS fixes
 """
 # A batch of one rollup's corrections added, taken out of rollup_fix; rows in key order
 # (the order of Python's sorted keys, as a live event's deltas: COLLATE "C").
+APPLY_DAY = (
+    "WITH batch AS (DELETE FROM rollup_fix WHERE id IN (SELECT id FROM rollup_fix "
+    "WHERE target = 'ticket_day' ORDER BY id LIMIT %s) RETURNING *) INSERT INTO "
+    "ticket_day (day, kind, created, resolved, closed, cancelled, reopened, "
+    "repeats, response_breached, resolution_breached, same_day, fcr, opened, "
+    "finished) SELECT day, kind, created, resolved, closed, cancelled, reopened, "
+    "repeats, response_breached, resolution_breached, same_day, fcr, opened, "
+    'finished FROM batch ORDER BY day, kind COLLATE "C" ON CONFLICT (day, kind) DO '
+    "UPDATE SET created = ticket_day.created + excluded.created, resolved = "
+    "ticket_day.resolved + excluded.resolved, closed = ticket_day.closed + "
+    "excluded.closed, cancelled = ticket_day.cancelled + excluded.cancelled, "
+    "reopened = ticket_day.reopened + excluded.reopened, repeats = "
+    "ticket_day.repeats + excluded.repeats, response_breached = "
+    "ticket_day.response_breached + excluded.response_breached, resolution_breached"
+    " = ticket_day.resolution_breached + excluded.resolution_breached, same_day = "
+    "ticket_day.same_day + excluded.same_day, fcr = ticket_day.fcr + excluded.fcr, "
+    "opened = ticket_day.opened + excluded.opened, finished = ticket_day.finished +"
+    " excluded.finished")
+APPLY_DAY_GROUP = (
+    "WITH batch AS (DELETE FROM rollup_fix WHERE id IN (SELECT id FROM rollup_fix "
+    "WHERE target = 'ticket_day_group' ORDER BY id LIMIT %s) RETURNING *) INSERT "
+    "INTO ticket_day_group (day, group_name, kind, created, resolved, closed, "
+    "cancelled, reopened, repeats, response_breached, resolution_breached, "
+    "same_day, fcr, opened, finished) SELECT day, group_name, kind, created, "
+    "resolved, closed, cancelled, reopened, repeats, response_breached, "
+    "resolution_breached, same_day, fcr, opened, finished FROM batch ORDER BY day, "
+    'group_name COLLATE "C", kind COLLATE "C" ON CONFLICT (day, group_name, kind) '
+    "DO UPDATE SET created = ticket_day_group.created + excluded.created, resolved "
+    "= ticket_day_group.resolved + excluded.resolved, closed = "
+    "ticket_day_group.closed + excluded.closed, cancelled = "
+    "ticket_day_group.cancelled + excluded.cancelled, reopened = "
+    "ticket_day_group.reopened + excluded.reopened, repeats = "
+    "ticket_day_group.repeats + excluded.repeats, response_breached = "
+    "ticket_day_group.response_breached + excluded.response_breached, "
+    "resolution_breached = ticket_day_group.resolution_breached + "
+    "excluded.resolution_breached, same_day = ticket_day_group.same_day + "
+    "excluded.same_day, fcr = ticket_day_group.fcr + excluded.fcr, opened = "
+    "ticket_day_group.opened + excluded.opened, finished = "
+    "ticket_day_group.finished + excluded.finished")
 APPLY_DAY_KIND = (
     "WITH batch AS (DELETE FROM rollup_fix WHERE id IN (SELECT id FROM rollup_fix "
     "WHERE target = 'ticket_day_kind' ORDER BY id LIMIT %s) RETURNING *) INSERT "
@@ -434,7 +541,8 @@ APPLY_TIME_DAY = (
     "CONFLICT (day, kind, group_name, measure, bucket) DO UPDATE SET n = "
     "ticket_time_day.n + excluded.n, seconds = ticket_time_day.seconds + "
     "excluded.seconds")
-APPLY = {"ticket_day_kind": APPLY_DAY_KIND, "ticket_day_staff": APPLY_DAY_STAFF,
+APPLY = {"ticket_day": APPLY_DAY, "ticket_day_group": APPLY_DAY_GROUP,
+         "ticket_day_kind": APPLY_DAY_KIND, "ticket_day_staff": APPLY_DAY_STAFF,
          "ticket_month": APPLY_MONTH, "ticket_time_day": APPLY_TIME_DAY}
 
 
@@ -467,6 +575,14 @@ def rollup_rows(cur, table: str) -> list:
 
 
 ROLLUP_ROWS = {
+    "ticket_day": "SELECT * FROM ticket_day WHERE created <> 0 OR resolved <> 0"
+                  " OR closed <> 0 OR cancelled <> 0 OR reopened <> 0 OR repeats <> 0"
+                  " OR response_breached <> 0 OR resolution_breached <> 0"
+                  " OR same_day <> 0 OR fcr <> 0 OR opened <> 0 OR finished <> 0",
+    "ticket_day_group": "SELECT * FROM ticket_day_group WHERE created <> 0 OR resolved <> 0"
+                        " OR closed <> 0 OR cancelled <> 0 OR reopened <> 0 OR repeats <> 0"
+                        " OR response_breached <> 0 OR resolution_breached <> 0"
+                        " OR same_day <> 0 OR fcr <> 0 OR opened <> 0 OR finished <> 0",
     "ticket_day_kind": "SELECT * FROM ticket_day_kind WHERE created <> 0 OR resolved <> 0"
                        " OR closed <> 0 OR cancelled <> 0 OR reopened <> 0 OR repeats <> 0"
                        " OR response_breached <> 0 OR resolution_breached <> 0"

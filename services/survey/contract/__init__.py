@@ -12,7 +12,8 @@ Areas, each with its schemas in its own module:
              check-in at the door, visit outcomes, rates — contract/campaigns.py (its
              docstring: list states, invitation statuses and filters)
   report_feed  (issue 13) what the report service's system identity reads to rebuild
-             and check its follow-up and satisfaction rollups — contract/report_feed.py
+             and check its follow-up, satisfaction, keypad-offer and campaign rollups
+             — contract/report_feed.py
 
 `roles` is who may call (the service's @rpc takes them from here); errors are besides
 Unauthenticated and Forbidden, which any call may answer.  A follow-up task is reached
@@ -64,10 +65,13 @@ from services.survey.contract.campaigns import (
 )
 from services.survey.contract.events import (
     CampaignInvitationAccepted,
+    CampaignInvitationsListed,
+    CampaignInvitationUpdated,
     FollowupCompleted,
     FollowupCreated,
     FollowupDueSoon,
     FollowupMissed,
+    IvrOfferUpdated,
 )
 from services.survey.contract.followups import (
     AttemptIn,
@@ -96,6 +100,11 @@ from services.survey.contract.report_feed import (
     ReportCountsQuery,
     ReportFollowupCounts,
     ReportFollowups,
+    ReportInvitationCounts,
+    ReportInvitations,
+    ReportOfferCounts,
+    ReportOfferPage,
+    ReportOffers,
     ReportPage,
 )
 from services.vocabulary import (
@@ -179,6 +188,10 @@ CONTRACT = Contract(
         Operation("report_answers",          NOBODY,         ReportPage,        ReportAnswers,        (Invalid,), system=REPORT),
         Operation("report_followup_counts",  NOBODY,         ReportCountsQuery, ReportFollowupCounts, (Invalid,), system=REPORT),
         Operation("report_answer_counts",    NOBODY,         ReportCountsQuery, ReportAnswerCounts,   (Invalid,), system=REPORT),
+        Operation("report_ivr_offers",       NOBODY,         ReportOfferPage,   ReportOffers,         (Invalid,), system=REPORT),
+        Operation("report_invitations",      NOBODY,         ReportPage,        ReportInvitations,    (Invalid,), system=REPORT),
+        Operation("report_ivr_offer_counts", NOBODY,         ReportCountsQuery, ReportOfferCounts,    (Invalid,), system=REPORT),
+        Operation("report_invitation_counts", NOBODY,        ReportCountsQuery, ReportInvitationCounts, (Invalid,), system=REPORT),
     ],
     events=[
         Event("followup_created",   FollowupCreated),    # a task made (V1)
@@ -187,6 +200,10 @@ CONTRACT = Contract(
         Event("followup_completed", FollowupCompleted),  # reached, or unreachable (V2)
         Event("survey_answered",    SurveyAnswered),     # an answer (V3): ids and scores
         Event("campaign_invitation_accepted", CampaignInvitationAccepted),  # V5: SMS the code
+        # issue 13: the report's 满意度发送率 and campaign rates, told as snapshots
+        Event("ivr_offer_updated", IvrOfferUpdated),  # a call offered the rating, or rated
+        Event("campaign_invitation_updated", CampaignInvitationUpdated),  # its snapshot
+        Event("campaign_invitations_listed", CampaignInvitationsListed),  # a frozen page
     ],
     consumes=[
         Consumes("ticket", "ticket_resolved"),        # V1: tasks from the rules

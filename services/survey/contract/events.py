@@ -87,3 +87,63 @@ class CampaignInvitationAccepted(_Event):
     starts_at = fields.AwareDateTime(required=True)
     place = fields.String(required=True, validate=validate.Length(max=200))
     checkin_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+
+
+class IvrOfferUpdated(_Event):
+    """ivr_offer_updated (issue 13): a call was offered the keypad rating, or rated — the
+    offer as the survey keeps it now (a snapshot: its dimensions never change, `rated`
+    only turns true), for the report's 满意度发送率.  No customer data."""
+
+    offer_id = _id(required=True, metadata={"description": "the call id"})
+    offered_at = fields.AwareDateTime(required=True)
+    rated = fields.Boolean(required=True)
+    agent_id = _id(allow_none=True, load_default=None)
+    group_name = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    ticket_kind = fields.String(allow_none=True, load_default=None, validate=_NAMES)
+    category_id = _id(allow_none=True, load_default=None)
+
+
+SATISFACTION = ("satisfied", "average", "unsatisfied")
+
+
+class InvitationSnapshot(_Event):
+    """One campaign invitation as counted (issue 13): whose list it is on (`groups`: the
+    agent's groups when frozen), the customer's confidentiality `level`, the call's
+    outcome (`invited` null: not called yet), acceptance, attendance and the visit's
+    satisfaction; `closed` (a merge left the customer two: this one counts nowhere).
+    `revision` grows with every change of the row: a consumer keeps the highest.  The
+    campaign's start (`campaign_starts_at`) is the day the report counts it on.  No
+    customer id, no words."""
+
+    invitation_id = _id(required=True)
+    campaign_id = _id(required=True)
+    campaign_starts_at = fields.AwareDateTime(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=0))
+    agent_id = _id(required=True)
+    groups = fields.List(fields.String(validate=_NAMES), load_default=list,
+                         validate=validate.Length(max=50))
+    level = fields.Integer(required=True)
+    invited = fields.Boolean(allow_none=True, load_default=None)
+    accepted = fields.Boolean(allow_none=True, load_default=None)
+    came = fields.Boolean(load_default=False)
+    satisfaction = fields.String(allow_none=True, load_default=None,
+                                 validate=validate.OneOf(SATISFACTION))
+    gift_taken = fields.Boolean(allow_none=True, load_default=None)
+    coupon_taken = fields.Boolean(allow_none=True, load_default=None)
+    closed = fields.Boolean(load_default=False)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class CampaignInvitationUpdated(InvitationSnapshot):
+    """campaign_invitation_updated (issue 13): an invitation changed — called (invited or
+    not, accepted or declined), checked in, its visit's outcome recorded, its level
+    followed, closed by a merge — told as its snapshot after the change."""
+
+
+class CampaignInvitationsListed(_Event):
+    """campaign_invitations_listed (issue 13): a page of a campaign's list frozen (up to
+    1,000 invitations, each as its first snapshot, revision 0: not called yet)."""
+
+    campaign_id = _id(required=True)
+    invitations = fields.List(fields.Nested(InvitationSnapshot), required=True,
+                              validate=validate.Length(max=1000))

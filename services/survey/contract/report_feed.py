@@ -5,6 +5,7 @@ service's own counts by China day).  No notes, no words, no customer."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.survey.contract.answers import SurveyAnswered
+from services.survey.contract.events import InvitationSnapshot, IvrOfferUpdated
 
 MAX_DAYS = 400
 _TEXT = validate.Length(max=100)
@@ -91,3 +92,61 @@ class ReportAnswerDayCount(Schema):
 
 class ReportAnswerCounts(Schema):
     counts = fields.List(fields.Nested(ReportAnswerDayCount))
+
+
+# -- the keypad's offers and the campaigns' invitations (issue 13) ------------------------
+class ReportOfferPage(Schema):
+    """Offers are keyed by the call id (text), not a UUID."""
+
+    after = fields.String(load_default=None, allow_none=True, validate=_TEXT,
+                          metadata={"description": "the previous page's `next`; null: first"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+class ReportOffers(Schema):
+    """Every call offered the keypad rating, as ivr_offer_updated tells it."""
+
+    ivr_offers = fields.List(fields.Nested(IvrOfferUpdated),
+                             validate=validate.Length(max=1000))
+    next = fields.String(allow_none=True, validate=_TEXT,
+                         metadata={"description": "null: last page"})
+
+
+class ReportInvitations(Schema):
+    """Every campaign invitation, as campaign_invitation_updated tells it."""
+
+    invitations = fields.List(fields.Nested(InvitationSnapshot),
+                              validate=validate.Length(max=1000))
+    next = fields.String(allow_none=True, validate=_TEXT,
+                         metadata={"description": "null: last page"})
+
+
+class ReportOfferDayCount(Schema):
+    """One China day: calls offered a rating that day, and those of them rated."""
+
+    day = fields.Date()
+    offered = fields.Integer()
+    rated = fields.Integer()
+
+
+class ReportOfferCounts(Schema):
+    counts = fields.List(fields.Nested(ReportOfferDayCount))
+
+
+class ReportInvitationCount(Schema):
+    """One campaign starting on `day` (China): its list's counts as campaign_rates counts
+    them, closed invitations nowhere, every level."""
+
+    day = fields.Date()
+    campaign_id = fields.String(validate=_TEXT)
+    total = fields.Integer()
+    called = fields.Integer()
+    invited = fields.Integer()
+    accepted = fields.Integer()
+    came = fields.Integer()
+    with_outcome = fields.Integer()
+    satisfied = fields.Integer()
+
+
+class ReportInvitationCounts(Schema):
+    counts = fields.List(fields.Nested(ReportInvitationCount))

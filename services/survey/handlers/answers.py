@@ -22,6 +22,7 @@ from services.survey.domain import questionnaires as rules
 from services.survey.domain import satisfaction as figures_rules
 from services.survey.domain import tasks as task_rules
 from services.survey.handlers.questionnaires import newest_published, published
+from services.survey.handlers.report_feed import tell_offer
 from services.survey.store import answers as store
 from services.survey.store import tasks as task_store
 from services.vocabulary import ADMINS, AUDITOR, MANAGERS_UP
@@ -121,6 +122,9 @@ def ivr_rating(tx, principal: Principal, data: dict) -> dict:
             "ivr_key": key, "answered_by": principal.id, "answered_at": data.get("at")})
     if answer_id is not None:
         store.mark_rated(tx.cur, call_id)
+    if fresh or answer_id is not None:  # the report's 满意度发送率: the offer as kept
+        tell_offer(tx, call_id)
+    if answer_id is not None:
         _emit(tx, answer_id)
         return {"call_id": call_id, "rated": True, "level": level, "answer_id": answer_id,
                 "duplicate": False}

@@ -23,6 +23,7 @@ from services.survey.contract.events import CampaignInvitationAccepted
 from services.survey.domain import campaigns as rules
 from services.survey.domain import links
 from services.survey.domain.tasks import check_key
+from services.survey.handlers.report_feed import tell_invitations, tell_listed
 from services.survey.store import campaigns as store
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,10 @@ def _fill(tx, customers, campaign: dict, most: int) -> tuple[int, float]:
         rules.check_list_size(position + len(page["customers"]), most)
         if page["cursor"] is not None:  # the next page comes while this one goes in
             asked = _ask(customers, {**query, "cursor": page["cursor"]})
-        position += store.insert_invitations(tx.cur, rules.invitations(
+        added = store.insert_invitations(tx.cur, rules.invitations(
             campaign["id"], agents, groups, page["customers"], position))
+        tell_listed(tx, campaign["id"], position, position + added)  # the report's count
+        position += added
     return position, time.monotonic() - started
 
 
@@ -249,6 +252,7 @@ def record_invitation(tx, principal: Principal, invitation_id: str, data: dict,
     store.record_call(tx.cur, invitation["id"], principal.id,
                       rules.call_effect(invitation, data), code)
     recorded = _invitation(tx, principal, invitation_id)
+    tell_invitations(tx, [recorded["id"]])
     if code is not None:
         tx.emit("campaign_invitation_accepted", ACCEPTED.dump({
             "event_id": rules.accepted_event_id(recorded["id"]),
@@ -306,6 +310,8 @@ def check_in(db, principal: Principal, campaign_id: str, data: dict,
                 "code" if "code" in data else "invitation_id": ["not found"]})
         else:
             first = store.check_in(tx.cur, invitation["id"], principal.id)
+            if first:
+                tell_invitations(tx, [invitation["id"]])
             shown = rules.at_the_door(principal, store.checked_in(tx.cur, invitation["id"]))
             return {"invitation": shown, "already_checked_in": not first}
     raise refusal
@@ -327,6 +333,7 @@ def record_visit_outcome(tx, principal: Principal, invitation_id: str, data: dic
         tx.cur, invitation_id, rules.scope(principal), lock=True, door=True))
     rules.check_outcome_allowed(invitation)
     store.record_outcome(tx.cur, invitation["id"], principal.id, data)
+    tell_invitations(tx, [invitation["id"]])
     return rules.at_the_door(principal, store.checked_in(tx.cur, invitation["id"]))
 
 
@@ -351,7 +358,9 @@ def campaign_rates(tx, principal: Principal, campaign_id: str) -> dict:
 def customer_level(tx, customer_id: str) -> int:
     """C4: the customer's invitations take the level the survey keeps for them."""
     store.wait_for_freezing(tx.cur)
-    return store.follow_level(tx.cur, customer_id)
+    changed = store.follow_level(tx.cur, customer_id)
+    tell_invitations(tx, changed)  # the report counts by level
+    return len(changed)
 
 
 def customer_destroyed(tx, customer_id: str) -> int:
@@ -365,7 +374,10 @@ def customer_merged(tx, merged_id: str, survivor_id: str) -> int:
     """C8: the merged-away customer's invitations now belong to the survivor (two in
     one campaign: the more advanced stays, the other is closed)."""
     store.wait_for_freezing(tx.cur)
-    return store.repoint_customer(tx.cur, merged_id, survivor_id)
+    closed: list[str] = []
+    moved = store.repoint_customer(tx.cur, merged_id, survivor_id, closed)
+    tell_invitations(tx, closed)  # a closed invitation counts nowhere
+    return moved
 
 
 def list_limit(config: dict) -> int:

@@ -363,9 +363,10 @@ def wait_for_freezing(cur) -> None:
     cur.execute("SELECT 1 FROM campaign WHERE list_state = 'freezing' ORDER BY id FOR SHARE")
 
 
-def repoint_customer(cur, merged_id: str, survivor_id: str) -> int:
+def repoint_customer(cur, merged_id: str, survivor_id: str, closed: list | None = None) -> int:
     """The merged-away customer's invitations to the survivor; where the survivor then
-    holds two in one campaign, the more advanced one stays and the other is closed."""
+    holds two in one campaign, the more advanced one stays and the other is closed (its
+    id appended to `closed` when given)."""
     cur.execute("UPDATE campaign_invitation SET customer_id = %s, updated_at = now()"
                 " WHERE customer_id = %s", (survivor_id, merged_id))
     moved = cur.rowcount
@@ -376,7 +377,9 @@ def repoint_customer(cur, merged_id: str, survivor_id: str) -> int:
         "   WHEN invited THEN 2 WHEN invited = false THEN 1 ELSE 0 END) DESC,"
         "   calls DESC, created_at, position, id) AS n"
         "  FROM campaign_invitation WHERE customer_id = %s AND closed_at IS NULL) r"
-        " WHERE r.n > 1)", (survivor_id,))
+        " WHERE r.n > 1) RETURNING id::text", (survivor_id,))
+    if closed is not None:
+        closed.extend(r["id"] for r in cur.fetchall())
     return moved
 
 
@@ -396,9 +399,11 @@ def remember_call(cur, staff_id: str, key: str, invitation_id: str) -> bool:
     return cur.rowcount == 1
 
 
-def follow_level(cur, customer_id: str) -> int:
-    """The customer's invitations take the level the survey keeps for them (C4)."""
+def follow_level(cur, customer_id: str) -> list[str]:
+    """The customer's invitations take the level the survey keeps for them (C4); the
+    ids of those changed."""
     cur.execute("UPDATE campaign_invitation i SET level = l.level, updated_at = now()"
                 " FROM customer_level l WHERE l.customer_id = %s"
-                " AND i.customer_id = l.customer_id AND i.level <> l.level", (customer_id,))
-    return cur.rowcount
+                " AND i.customer_id = l.customer_id AND i.level <> l.level"
+                " RETURNING i.id::text", (customer_id,))
+    return [r["id"] for r in cur.fetchall()]

@@ -121,7 +121,8 @@ def reference(finals: list[dict]) -> dict:
     """The plain GROUP BY: every (table, key) -> counters, from the final snapshots."""
     named = {e for s in finals for e in s["repeat_of"] if e != s["ticket_id"]}
     out: dict = {t: defaultdict(lambda: defaultdict(int))
-                 for t in ("ticket_day_kind", "ticket_day_staff", "ticket_month")}
+                 for t in ("ticket_day", "ticket_day_group", "ticket_day_kind",
+                           "ticket_day_staff", "ticket_month")}
     times: dict = defaultdict(lambda: [0, 0])
     for s in finals:
         cat, group, agent = s["category_id"] or "", s["group_name"] or "", s["assignee_id"] or ""
@@ -157,6 +158,8 @@ def reference(finals: list[dict]) -> dict:
         if done:
             landed.append((day(done), "finished"))
         for d, counter in landed:
+            out["ticket_day"][(d, s["kind"])][counter] += 1
+            out["ticket_day_group"][(d, group, s["kind"])][counter] += 1
             out["ticket_day_kind"][(d, s["kind"], cat, s["channel"])][counter] += 1
             out["ticket_day_staff"][(d, group, agent, s["kind"])][counter] += 1
             out["ticket_month"][(d.replace(day=1), s["kind"], cat, s["channel"], group,
@@ -167,7 +170,9 @@ def reference(finals: list[dict]) -> dict:
     return result
 
 
-KEYS = {"ticket_day_kind": ("day", "kind", "category_id", "channel"),
+KEYS = {"ticket_day": ("day", "kind"),
+        "ticket_day_group": ("day", "group_name", "kind"),
+        "ticket_day_kind": ("day", "kind", "category_id", "channel"),
         "ticket_day_staff": ("day", "group_name", "agent_id", "kind"),
         "ticket_month": ("month", "kind", "category_id", "channel", "group_name", "agent_id"),
         "ticket_time_day": ("day", "kind", "group_name", "measure", "bucket")}
@@ -187,7 +192,9 @@ def rollups(kinds) -> dict:
     return out
 
 
-ROLLUP_SQL = {"ticket_day_kind": "SELECT * FROM ticket_day_kind WHERE kind = ANY (%s)",
+ROLLUP_SQL = {"ticket_day": "SELECT * FROM ticket_day WHERE kind = ANY (%s)",
+              "ticket_day_group": "SELECT * FROM ticket_day_group WHERE kind = ANY (%s)",
+              "ticket_day_kind": "SELECT * FROM ticket_day_kind WHERE kind = ANY (%s)",
               "ticket_day_staff": "SELECT * FROM ticket_day_staff WHERE kind = ANY (%s)",
               "ticket_month": "SELECT * FROM ticket_month WHERE kind = ANY (%s)",
               "ticket_time_day": "SELECT * FROM ticket_time_day WHERE kind = ANY (%s)"}
@@ -351,6 +358,32 @@ class TestR2Figures:
         assert self.line(backlog, "open", group_name=world["g2"]) == [1, 1, 0]
         later = manager.ticket_backlog({**world["query"], "from": "2026-03-04"})["series"]
         assert [(p["day"], p["open"]) for p in later] == [("2026-03-04", 2)]
+
+    def test_r2_columns_from_each_rollup_hold_the_points_figures(self, world):
+        manager = world["rpc"]("report", roles=("manager",))
+        supervisor = world["rpc"]("report", roles=("supervisor",), groups=[world["g1"]])
+        agent = world["rpc"]("report", roles=("agent",), staff_id=world["a2"])
+        asked = (  # ticket_day, ticket_day_group, ticket_day_kind, ticket_day_staff, month
+            (manager, {"by": ["kind"]}), (manager, {"by": ["group"]}),
+            (supervisor, {"by": ["kind"]}), (manager, {"by": ["channel", "category"]}),
+            (manager, {"by": ["agent"], "measures": ["created", "finished"]}),
+            (agent, {}), (manager, {"by": ["group"], "period": "week"}),
+            (manager, {"from": "2026-03-01", "to": "2026-03-31", "period": "month",
+                       "by": ["category", "agent"]}))
+        for caller, extra in asked:
+            query = {**world["query"], **extra}
+            points = caller.ticket_figures(query)["series"]
+            cols = caller.ticket_figures({**query, "layout": "columns"})
+            rebuilt = [{"period": p, **dict(zip(cols["fields"], key, strict=True)),
+                        **{m: cols["values"][m][i][j] for m in cols["values"]}}
+                       for i, key in enumerate(cols["keys"])
+                       for j, p in enumerate(cols["periods"])]
+            assert rebuilt == points, extra
+            assert sum(p["created"] for p in points) > 0, extra
+        g1 = manager.ticket_figures({**world["query"], "by": ["group"], "layout": "columns",
+                                     "measures": ["created"]})
+        assert g1["keys"] == sorted([[world["g1"]], [world["g2"]]])
+        assert g1["values"] == {"created": [[2, 0, 0], [1, 1, 0]]}
 
     def test_r2_groupings_beyond_a_daily_rollup_are_by_whole_months(self, world):
         manager = world["rpc"]("report", roles=("manager",))

@@ -156,21 +156,30 @@ class TestR4Check:
                             " category_id, channel FROM ticket_day_kind WHERE day = %s"
                             " AND kind = 'complaint' LIMIT 1)", (day,))
                 assert cur.rowcount == 1
+                cur.execute("UPDATE ticket_day SET created = created - 1"
+                            " WHERE day = %s AND kind = 'complaint'", (day,))
+                assert cur.rowcount == 1
         finally:
             conn.close()
         owner_resolved = sum(1 for s in owner_snapshots(rpc) if s["kind"] == "complaint"
                              and s["resolved_at"] and s["resolved_at"].astimezone(CHINA)
                              .date().isoformat() == day)
+        owner_created = sum(1 for s in owner_snapshots(rpc) if s["kind"] == "complaint"
+                            and s["accepted_at"].astimezone(CHINA).date().isoformat() == day)
         planted = auditor.check_reports({"from": day, "to": day})["differences"]
         assert planted == [
             {"day": day, "kind": "complaint", "measure": "resolved",
-             "ours": owner_resolved + 2, "owner": owner_resolved}]
+             "ours": owner_resolved + 2, "owner": owner_resolved},
+            {"day": day, "kind": "complaint", "measure": "created", "rollup": "ticket_day",
+             "ours": owner_created - 1, "owner": owner_created}]
         config = {"AMQP_URI": rabbit_config["AMQP_URI"], **key_config("report"),
                   "DB_URI": os.environ["KEFU_REPORT_DB_URI"]}
         out = io.StringIO()
         assert manage.check("--from", day, "--to", day, config=config, out=out) == 1
         assert f"{day} complaint resolved: ours {owner_resolved + 2}, owner {owner_resolved}" \
             in out.getvalue()
+        assert (f"{day} complaint created (in ticket_day): ours {owner_created - 1}, owner "
+                f"{owner_created}") in out.getvalue()
         assert manage.rebuild(config=config, out=io.StringIO()) == 0
         assert auditor.check_reports({"from": day, "to": day})["differences"] == []
         out = io.StringIO()

@@ -94,6 +94,11 @@ SYSTEM_CALLERS: dict[tuple[str, str], frozenset] = {
     ("survey", "report_answers"): frozenset({"report"}),
     ("survey", "report_followup_counts"): frozenset({"report"}),
     ("survey", "report_answer_counts"): frozenset({"report"}),
+    # ... and its keypad-offer and invitation facts, and checks those rollups.
+    ("survey", "report_ivr_offers"): frozenset({"report"}),
+    ("survey", "report_invitations"): frozenset({"report"}),
+    ("survey", "report_ivr_offer_counts"): frozenset({"report"}),
+    ("survey", "report_invitation_counts"): frozenset({"report"}),
     ("notify", "report_notifications"): frozenset({"report"}),
     ("notify", "report_notification_counts"): frozenset({"report"}),
 }

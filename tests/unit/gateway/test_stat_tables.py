@@ -14,6 +14,7 @@ from services.gateway.pages import statistics as pages
 from services.gateway.pages import web
 from services.report import contract as report_contract
 from services.report.contract import field as field_contract
+from services.report.contract import ivr_campaigns as ivr_campaign_contract
 from services.report.contract import notifications as notification_contract
 from services.report.contract import survey as survey_contract
 
@@ -80,7 +81,8 @@ class TestContracts:
     QUERIES = {"field": field_contract.DIMENSIONS,
                "followups": survey_contract.FOLLOWUP_DIMENSIONS,
                "satisfaction": survey_contract.SATISFACTION_DIMENSIONS,
-               "notifications": notification_contract.DIMENSIONS}
+               "notifications": notification_contract.DIMENSIONS,
+               "ivr": ivr_campaign_contract.OFFER_DIMENSIONS}
 
     @pytest.mark.parametrize("slug", sorted(tables.TABLES))
     def test_the_table_matches_its_report_operation(self, slug):
@@ -136,10 +138,10 @@ class Visit:
 
 
 @pytest.mark.parametrize("role, expected", [
-    ("agent", {"/stats/followups", "/stats/satisfaction"}),
+    ("agent", {"/stats/followups", "/stats/satisfaction", "/stats/ivr"}),
     ("field", {"/stats/field"}),
     ("manager", {"/stats/field", "/stats/followups", "/stats/satisfaction",
-                 "/stats/notifications"})])
+                 "/stats/notifications", "/stats/ivr"})])
 def test_the_tabs_are_the_pages_the_role_may_read(role, expected):
     found = {href for href, _ in pages.tabs(Visit([role]))}
     boards = {"/stats", "/stats/trends", "/stats/calls"}

@@ -26,7 +26,8 @@ Gateway = service.GatewayService
 UNROUTED = {"issue_survey_link", "survey_by_token", "answer_by_token",
             # the report feed (issue 13): the report service's system identity only
             "report_followups", "report_answers", "report_followup_counts",
-            "report_answer_counts"}
+            "report_answer_counts", "report_ivr_offers", "report_invitations",
+            "report_ivr_offer_counts", "report_invitation_counts"}
 
 
 def _entrypoints():

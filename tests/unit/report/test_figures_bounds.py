@@ -101,9 +101,14 @@ class TestR2ScopedCallers:
             f.DAY_STAFF
 
     def test_r2_a_scoped_caller_is_never_answered_from_the_day_by_kind_rollup(self):
-        assert self.figures(person({"manager"}), {"by": ["kind"]}) == f.DAY_KIND
+        assert self.figures(person({"manager"}), {"by": ["kind"]}) == f.DAY
+        assert self.figures(person({"manager"}), {"by": ["channel"]}) == f.DAY_KIND
         assert self.figures(person({"agent"}), {"by": ["kind"]}) == f.DAY_STAFF
-        assert self.figures(person({"supervisor"}, {"g"}), {"by": ["kind"]}) == f.DAY_STAFF
-        with mock.patch.object(handler.rules, "rollup_for", lambda *a: f.DAY_KIND), \
-                pytest.raises(AssertionError):
-            self.figures(person({"agent"}), {"by": ["kind"]})
+        assert self.figures(person({"supervisor"}, {"g"}), {"by": ["kind"]}) == f.DAY_GROUP
+        for unscoped in (f.DAY, f.DAY_KIND):
+            with mock.patch.object(handler.rules, "rollup_for", lambda *a, t=unscoped: t), \
+                    pytest.raises(AssertionError):
+                self.figures(person({"agent"}), {"by": ["kind"]})
+            with mock.patch.object(handler.rules, "rollup_for", lambda *a, t=unscoped: t), \
+                    pytest.raises(AssertionError):
+                self.figures(person({"supervisor"}, {"g"}), {"by": ["kind"]})

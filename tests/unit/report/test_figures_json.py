@@ -100,6 +100,20 @@ class TestR2FiguresJson:
         assert "by" in caught.value.fields
 
 
+def per_key(rows: list[dict], measures=()) -> list[dict]:
+    """The rows as store.counts_per_key answers them: one per key group (the raw
+    values: '' and None apart, as SQL groups them), periods in order, a counter's array
+    when asked (else None)."""
+    fields = ("kind", "category_id", "channel", "group_name", "agent_id")
+    grouped: dict = {}
+    for r in sorted(rows, key=lambda r: r["period"]):
+        grouped.setdefault(tuple(r.get(f) for f in fields), []).append(r)
+    return [{**dict(zip(fields, key, strict=True)), "periods": [r["period"] for r in group],
+             **{c: ([r.get(c) for r in group] if not measures or c in measures else None)
+                for c in f.COUNTERS}}
+            for key, group in grouped.items()]
+
+
 class TestR2Columns:
     def test_r2_columns_hold_the_same_figures_as_the_points(self):
         for seed, by, measures in ((1, ["kind"], []), (2, ["kind"], ["created", "fcr"]),
@@ -109,7 +123,8 @@ class TestR2Columns:
                 rows = [{k: v for k, v in r.items() if k != "kind"} for r in rows]
                 times = [{k: v for k, v in t.items() if k != "kind"} for t in times]
             points = g.series(rows, times, by, FIRST, LAST, "day", measures)
-            cols = g.columns(rows, times, by, FIRST, LAST, "day", measures)
+            cols = g.columns_per_key(per_key(rows, measures), times, by, FIRST, LAST, "day",
+                                     measures)
             assert len(cols["periods"]) == 20 and cols["fields"] == [g.DIMENSIONS[d] for d in by]
             rebuilt = [{"period": datetime.date.fromisoformat(p),
                         **dict(zip(cols["fields"], key, strict=True)),
@@ -118,10 +133,26 @@ class TestR2Columns:
                        for j, p in enumerate(cols["periods"])]
             assert rebuilt == points
 
+    def test_r2_a_key_with_gaps_and_one_split_by_empty_and_null_read_as_one_line(self):
+        day = [FIRST + datetime.timedelta(days=i) for i in range(4)]
+        rows = [{"period": day[0], "group_name": "", "created": 2},
+                {"period": day[2], "group_name": None, "created": 5},
+                {"period": day[2], "group_name": "", "created": 1},
+                {"period": day[1], "group_name": "g1", "created": 7},
+                {"period": day[3], "group_name": "g1", "created": 3}]
+        full = [{"period": d, "group_name": "g2", "created": 1} for d in day]
+        cols = g.columns_per_key(per_key(rows + full, ["created"]), None, ["group"], day[0],
+                                 day[3], "day", ["created"])
+        assert cols["keys"] == [[None], ["g1"], ["g2"]]
+        assert cols["values"]["created"] == [[2, 0, 6, 0], [0, 7, 0, 3], [1, 1, 1, 1]]
+        points = g.series(rows + full, None, ["group"], day[0], day[3], "day", ["created"])
+        assert [p["created"] for p in points] == sum(cols["values"]["created"], [])
+
     def test_r2_columns_are_json_as_they_are_and_the_schema_reads_them(self):
         rows, times = ticket_rows(5)
-        answer = {"as_of": AS_OF, **g.columns(rows, times, ["kind"], FIRST, LAST, "day",
-                                               ["created"])}
+        answer = {"as_of": AS_OF, **g.columns_per_key(per_key(rows, ["created"]), times,
+                                                       ["kind"], FIRST, LAST, "day",
+                                                       ["created"])}
         made = as_json(dict(answer), "series")
         assert made["as_of"] == AS_OF.isoformat() and "series" not in made
         loaded = contract.TicketFigures().load(made)

@@ -203,9 +203,11 @@ class TestR2Scope:
 
     def test_r2_the_scope_decides_the_rollup_too(self):
         day = datetime.date(2026, 3, 1)
-        assert g.rollup_for(["kind"], {}, g.Scope(), "day", day, day) == f.DAY_KIND
+        assert g.rollup_for(["kind"], {}, g.Scope(), "day", day, day) == f.DAY
         assert g.rollup_for(["kind"], {}, g.Scope(agent_id="a"), "day", day, day) == f.DAY_STAFF
         assert g.rollup_for(["kind"], {}, g.Scope(groups=("g",)), "day", day, day) \
+            == f.DAY_GROUP
+        assert g.rollup_for(["agent"], {}, g.Scope(groups=("g",)), "day", day, day) \
             == f.DAY_STAFF
 
 
@@ -213,7 +215,11 @@ class TestR2Rollups:
     first, last = datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
 
     @pytest.mark.parametrize("by,filters,table", [
-        ([], {}, f.DAY_KIND),
+        ([], {}, f.DAY),
+        (["kind"], {"kind": "complaint"}, f.DAY),
+        (["group"], {}, f.DAY_GROUP),
+        (["kind"], {"group_name": "g"}, f.DAY_GROUP),
+        (["category"], {}, f.DAY_KIND),
         (["kind", "category", "channel"], {}, f.DAY_KIND),
         (["kind"], {"channel": "web"}, f.DAY_KIND),
         (["group", "agent", "kind"], {}, f.DAY_STAFF),
